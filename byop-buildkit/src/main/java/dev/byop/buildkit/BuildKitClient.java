@@ -102,6 +102,7 @@ public final class BuildKitClient implements AutoCloseable {
   private final ManagedChannel channel;
   private final ControlGrpc.ControlStub control;
   private final Function<String, Optional<AuthService.Creds>> credentials;
+  private final ThreadLocal<Function<String, Optional<AuthService.Creds>>> callCredentials = new ThreadLocal<>();
   private volatile boolean closed;
 
   private BuildKitClient(BuildKitEndpoint endpoint, Function<String, Optional<AuthService.Creds>> credentials) {
@@ -316,7 +317,8 @@ public final class BuildKitClient implements AutoCloseable {
     }
     ProgressPrinter printer = new ProgressPrinter(log, secretTexts);
     List<io.grpc.BindableService> services = List.of(new HealthService(),
-        new FileSyncService(dirs, executor, bytes), new AuthService(credentials),
+        new FileSyncService(dirs, executor, bytes),
+        new AuthService(callCredentials.get() != null ? callCredentials.get() : credentials),
         new SecretsService(b.secrets(), id -> b.secrets().get(id)));
     String ref = UUID.randomUUID().toString().replace("-", "");
     Session session;
@@ -377,6 +379,22 @@ public final class BuildKitClient implements AutoCloseable {
       throw new BuildException("build failed: " + e.getMessage(), e);
     } finally {
       callContext.cancel(null);
+    }
+  }
+
+  /** Runs {@code work} (builds on this thread) with a different registry credential lookup. */
+  public <T> T withCredentials(Function<String, Optional<AuthService.Creds>> lookup,
+      java.util.function.Supplier<T> work) {
+    Function<String, Optional<AuthService.Creds>> before = callCredentials.get();
+    callCredentials.set(lookup);
+    try {
+      return work.get();
+    } finally {
+      if (before == null) {
+        callCredentials.remove();
+      } else {
+        callCredentials.set(before);
+      }
     }
   }
 
