@@ -323,7 +323,10 @@ public final class BuildKitClient implements AutoCloseable {
     String ref = UUID.randomUUID().toString().replace("-", "");
     Session session;
     try {
-      session = new Session(control, group, executor, "byop", b.sharedKey(), services);
+      DockerClient d = docker;
+      // Docker: the /session upgrade carries the session's HTTP/2 directly (one layer fewer than Control/Session)
+      session = new Session(control, group, executor, "byop", b.sharedKey(), services,
+          d == null ? null : headers -> upgraded(d.upgrade("/session", "h2c", headers)));
     } catch (IOException e) {
       throw new BuildException("cannot start the BuildKit session: " + e.getMessage(), e);
     }
