@@ -104,9 +104,12 @@ public final class BuildKitClient implements AutoCloseable {
   private final Function<String, Optional<AuthService.Creds>> credentials;
   private final ThreadLocal<Function<String, Optional<AuthService.Creds>>> callCredentials = new ThreadLocal<>();
   private volatile boolean closed;
+  private final boolean dockerSessionEndpoint;
 
-  private BuildKitClient(BuildKitEndpoint endpoint, Function<String, Optional<AuthService.Creds>> credentials) {
+  private BuildKitClient(BuildKitEndpoint endpoint, Function<String, Optional<AuthService.Creds>> credentials,
+      boolean dockerSessionEndpoint) {
     this.endpoint = endpoint;
+    this.dockerSessionEndpoint = dockerSessionEndpoint;
     this.credentials = credentials;
     this.group = new DefaultEventLoopGroup(2, (java.util.concurrent.ThreadFactory) r -> daemonThread(r, "byop-bk-loop"));
     this.executor = Executors.newCachedThreadPool(r -> daemonThread(r, "byop-bk"));
@@ -161,7 +164,13 @@ public final class BuildKitClient implements AutoCloseable {
    */
   public static BuildKitClient connect(BuildKitEndpoint endpoint,
       Function<String, Optional<AuthService.Creds>> credentials) {
-    return new BuildKitClient(endpoint, credentials);
+    return new BuildKitClient(endpoint, credentials, true);
+  }
+
+  /** For tests: on a Docker endpoint, carry the session in Control/Session (the standalone path) instead. */
+  static BuildKitClient connectWithControlSession(BuildKitEndpoint endpoint) {
+    return new BuildKitClient(endpoint, dev.byop.buildkit.internal.DockerConfigCredentials.fromEnvironment()::lookup,
+        false);
   }
 
   private static ChannelCredentials channelCredentials(BuildKitEndpoint.@Nullable Tls tls) {
@@ -326,7 +335,7 @@ public final class BuildKitClient implements AutoCloseable {
       DockerClient d = docker;
       // Docker: the /session upgrade carries the session's HTTP/2 directly (one layer fewer than Control/Session)
       session = new Session(control, group, executor, "byop", b.sharedKey(), services,
-          d == null ? null : headers -> upgraded(d.upgrade("/session", "h2c", headers)));
+          d == null || !dockerSessionEndpoint ? null : headers -> upgraded(d.upgrade("/session", "h2c", headers)));
     } catch (IOException e) {
       throw new BuildException("cannot start the BuildKit session: " + e.getMessage(), e);
     }

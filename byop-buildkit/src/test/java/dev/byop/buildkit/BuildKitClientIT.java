@@ -104,6 +104,21 @@ class BuildKitClientIT {
   }
 
   @Test
+  void sessionInsideControlSessionWorksToo(@TempDir Path dir) throws Exception {
+    // the transport a standalone buildkitd gets, exercised through Docker's /grpc
+    Files.writeString(dir.resolve("Dockerfile"), "FROM " + base + "\nCOPY f.txt /f.txt\n");
+    Files.writeString(dir.resolve("f.txt"), "via Control/Session\n");
+    String img = image("control-session");
+    try (BuildKitClient c = BuildKitClient.connectWithControlSession(
+        BuildKitEndpoint.docker(DockerEndpoint.parse(TestbedEnv.get("DOCKER_HOST"))))) {
+      SolveResult r = c.build(DockerfileBuild.local(dir, img).withSharedKey("byop-it:" + UUID.randomUUID()),
+          l -> { }, Cancellation.none());
+      assertEquals(20 + Files.size(dir.resolve("Dockerfile")), r.contextBytesSent(), "context and Dockerfile dirs");
+    }
+    assertEquals("via Control/Session\n", Cli.docker("run", "--rm", img, "cat", "/f.txt"));
+  }
+
+  @Test
   void contextUploadKeepsModesLinksEmptyDirsBigFilesAndNamesAndHonoursDockerignore(@TempDir Path dir)
       throws Exception {
     Path ctx = dir.resolve("ctx");
