@@ -27,6 +27,6 @@ class DockerConfigCredentialsTest {
     assertTrue(c.lookup("helper.example").isEmpty(), "a missing helper means anonymous, not a failure");
     assertTrue(c.lookup("other.example").isEmpty());
     assertTrue(new DockerConfigCredentials(dir.resolve("none.json")).lookup("x").isEmpty());
-    assertTrue(!new AuthService.Creds("u", "secret").toString().contains("secret"));
+    assertTrue(!new AuthService.Creds("u", "hunter2").toString().contains("hunter2"));
   }
 }
