@@ -37,42 +37,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Every orchestrator behaviour, run against a real store; subclasses pick H2 or the test bed's PostgreSQL. */
-public abstract class OrchestratorContract extends DbTestBase {
-  protected static final String REGISTRY = "127.0.0.1:5000";
-  protected final Queue<String> transitions = new ConcurrentLinkedQueue<>();
-  protected final Queue<LogLine> listenerLines = new ConcurrentLinkedQueue<>();
-  protected final ByopListener events = new ByopListener() {
-    @Override
-    public void buildStatusChanged(BuildJob job, BuildStatus from) {
-      transitions.add(job.id() + " " + from + "->" + job.status());
-    }
-
-    @Override
-    public void logLine(LogLine line) {
-      listenerLines.add(line);
-    }
-  };
-
-  @BeforeEach
-  void apps() {
-    store.saveApp(app("shop", "web", "api"));
-    store.saveApp(app("blog", "web"));
-  }
-
-  protected DefaultBuildOrchestrator orchestrator(Store s, FakeBuilder b, FakeRegistry r, String registry, int workers,
-      Duration lease, Duration timeout, int maxAttempts, Credentials creds) {
-    var tuning = new ByopConfig.Orchestrator(workers, lease, maxAttempts, timeout, Duration.ofMillis(20));
-    var o = new DefaultBuildOrchestrator(s, b, r,
-        new DefaultBuildOrchestrator.Options(tuning, registry, creds, null, Duration.ofMillis(20)), events,
-        Clock.systemUTC());
-    toClose.add(o);
-    return o;
-  }
-
-  protected DefaultBuildOrchestrator orchestrator(FakeBuilder b, FakeRegistry r, String registry) {
-    return orchestrator(store, b, r, registry, 2, Duration.ofMillis(500), Duration.ofSeconds(20), 3, null);
-  }
-
+public abstract class OrchestratorContract extends OrchestratorTestBase {
   private List<String> transitionsOf(String jobId) {
     return transitions.stream().filter(t -> t.startsWith(jobId + " ")).map(t -> t.substring(jobId.length() + 1))
         .collect(Collectors.toList());
