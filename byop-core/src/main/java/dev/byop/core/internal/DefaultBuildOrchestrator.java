@@ -159,15 +159,17 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
       BuildJob job = job(jobId);
       if (job.status().isTerminal()) return job;
       Run run = runs.get(jobId);
-      if (run != null) {
-        run.lease.cancellation().cancel("cancelled by user");
+      if (run != null && i == 0) {
         run.log.line("cancelled by user while " + job.status());
         flushQuietly(run.log);
       }
       try {
-        // workerId null: a change from outside; a remote holder learns it when its next renewal fails.
+        // Record CANCELLED first, then stop the work: a worker that sees its cancellation then finds the job ended
+        // and cannot record FAILED instead. workerId null: a change from outside; a remote holder learns it when its
+        // next renewal fails.
         BuildJob done = store.transitionBuildJob(
             BuildTransition.of(jobId, null, job.status(), BuildStatus.CANCELLED, clock.instant()));
+        if (run != null) run.lease.cancellation().cancel("cancelled by user");
         announce(done, job.status());
         logs.finished(jobId);
         return done;
