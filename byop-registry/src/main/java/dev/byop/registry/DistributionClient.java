@@ -252,26 +252,39 @@ public final class DistributionClient implements AutoCloseable {
     return listTags(repository, 0);
   }
 
-  /** Every tag of a repository, asking for pages of {@code pageSize} (0: the registry's default). */
+  /**
+   * Every tag of a repository, asking for pages of {@code pageSize} (0: the registry's default) and following the
+   * {@code Link: <…>; rel="next"} headers. (Distribution 2.8 answers tags in one page whatever {@code n} says.)
+   */
   public List<String> listTags(String repository, int pageSize) {
-    List<String> tags = new ArrayList<>();
-    URI next = path(repository, "/tags/list" + (pageSize > 0 ? "?n=" + pageSize : ""));
+    return paginate(path(repository, "/tags/list" + (pageSize > 0 ? "?n=" + pageSize : "")),
+        scope(repository, "pull"), "tags", "tag list of " + repository);
+  }
+
+  /** Every repository in the registry's catalog, in pages of {@code pageSize} (0: the registry's default). */
+  public List<String> listRepositories(int pageSize) {
+    return paginate(transport.resolve("/v2/_catalog" + (pageSize > 0 ? "?n=" + pageSize : "")),
+        "registry:catalog:*", "repositories", "catalog");
+  }
+
+  private List<String> paginate(URI first, String scope, String field, String what) {
+    List<String> out = new ArrayList<>();
+    URI next = first;
     int pages = 0;
     while (next != null) {
       if (++pages > 100_000) {
-        throw new RegistryException(registry, 200, List.of(), "registry " + registry + ": tag list of " + repository
+        throw new RegistryException(registry, 200, List.of(), "registry " + registry + ": " + what
             + " does not end", null);
       }
-      HttpResponse<byte[]> r = transport.sendForBytes(new Call("GET", next, List.of(), null,
-          scope(repository, "pull"), Set.of(200)));
-      for (JsonNode t : Json.tree(r.body()).path("tags")) tags.add(t.asText());
+      HttpResponse<byte[]> r = transport.sendForBytes(new Call("GET", next, List.of(), null, scope, Set.of(200)));
+      for (JsonNode t : Json.tree(r.body()).path(field)) out.add(t.asText());
       next = null;
       for (String link : r.headers().allValues("Link")) {
         Matcher m = LINK_NEXT.matcher(link);
         if (m.find()) next = transport.resolve(m.group(1));
       }
     }
-    return tags;
+    return out;
   }
 
   /** Nothing to release with the JDK 17 client; present so callers can use try-with-resources. */
