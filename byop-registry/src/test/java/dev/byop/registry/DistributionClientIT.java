@@ -21,17 +21,20 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
+import dev.byop.testing.RequiresTestbed;
+import dev.byop.testing.Testbed;
 import org.junit.jupiter.api.Test;
 
 /** The client against the test bed's real registry (distribution 2.8, htpasswd, deletes enabled). */
+@RequiresTestbed
 class DistributionClientIT {
   private static final String RUN = Long.toString(System.currentTimeMillis(), 36);
   private static DistributionClient registry;
 
   @BeforeAll
   static void connect() {
-    registry = DistributionClient.builder(Bed.get("REGISTRY"))
-        .credentials(Credentials.basic(Bed.get("REGISTRY_USER"), Bed.get("REGISTRY_PASSWORD")))
+    registry = DistributionClient.builder(Testbed.get().registry().address())
+        .credentials(Credentials.basic(Testbed.get().registry().user(), Testbed.get().registry().password()))
         .chunkSize(8 << 20).build();
   }
 
@@ -206,12 +209,12 @@ class DistributionClientIT {
   @Test
   void wrongPasswordNamesTheRegistryAndThe401ButNeverThePassword() {
     String canary = "canary-" + RUN + "-Pw!";
-    DistributionClient wrong = DistributionClient.builder(Bed.get("REGISTRY"))
-        .credentials(Credentials.basic(Bed.get("REGISTRY_USER"), canary)).build();
+    DistributionClient wrong = DistributionClient.builder(Testbed.get().registry().address())
+        .credentials(Credentials.basic(Testbed.get().registry().user(), canary)).build();
     RegistryException e = assertThrows(RegistryException.class, () -> wrong.headManifest(repo("x"), "v1"));
     assertEquals(401, e.status());
-    assertEquals(Bed.get("REGISTRY"), e.registry());
-    assertTrue(e.getMessage().contains(Bed.get("REGISTRY")) && e.getMessage().contains("401"), e.getMessage());
+    assertEquals(Testbed.get().registry().address(), e.registry());
+    assertTrue(e.getMessage().contains(Testbed.get().registry().address()) && e.getMessage().contains("401"), e.getMessage());
     StringWriter all = new StringWriter();
     e.printStackTrace(new PrintWriter(all));
     assertFalse(all.toString().contains(canary), "the password leaked: " + all);

@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import dev.byop.testing.RequiresTestbed;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * checks the credentials and signs JWTs (RS256, {@code x5c}) with a key whose certificate is the registry's root
  * bundle. The instance is stopped by its own process handle afterwards.
  */
+@RequiresTestbed
 class TokenAuthIT {
   private static final String USER = "tok-user";
   private static final String PASSWORD = "tok-pw-" + Long.toString(System.nanoTime(), 36);
