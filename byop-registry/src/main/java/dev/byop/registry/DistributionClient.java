@@ -64,7 +64,7 @@ public final class DistributionClient implements AutoCloseable {
   private DistributionClient(Builder b) {
     this.registry = b.registry;
     this.chunkSize = b.chunkSize;
-    URI base = b.endpoint != null ? b.endpoint : URI.create((isLoopback(registry) ? "http" : "https") + "://" + registry);
+    URI base = b.endpoint != null ? b.endpoint : defaultEndpoint(registry);
     HttpClient http = b.httpClient != null ? b.httpClient
         : HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(b.connectTimeout)
             .followRedirects(HttpClient.Redirect.NEVER).build();
@@ -360,6 +360,13 @@ public final class DistributionClient implements AutoCloseable {
 
   private static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  /** Docker Hub's API lives on {@code registry-1.docker.io}; loopback registries speak plain HTTP, as Docker allows. */
+  static URI defaultEndpoint(String registry) {
+    String r = registry.toLowerCase(Locale.ROOT);
+    if (r.equals("docker.io") || r.equals("index.docker.io")) return URI.create("https://registry-1.docker.io");
+    return URI.create((isLoopback(registry) ? "http" : "https") + "://" + registry);
   }
 
   static boolean isLoopback(String registry) {

@@ -221,5 +221,8 @@ class TransportBehaviourTest {
     assertTrue(DistributionClient.isLoopback("localhost"));
     assertTrue(DistributionClient.isLoopback("[::1]:5000"));
     assertFalse(DistributionClient.isLoopback("ghcr.io"));
+    assertEquals("http://127.0.0.1:5000", DistributionClient.defaultEndpoint("127.0.0.1:5000").toString());
+    assertEquals("https://ghcr.io", DistributionClient.defaultEndpoint("ghcr.io").toString());
+    assertEquals("https://registry-1.docker.io", DistributionClient.defaultEndpoint("docker.io").toString());
   }
 }
