@@ -1,0 +1,266 @@
+package dev.byop.core;
+
+import dev.byop.core.ProviderException.Rejection;
+import dev.byop.core.internal.Listeners;
+import dev.byop.core.spi.CloudProvider;
+import dev.byop.core.spi.CloudProviderFactory;
+import dev.byop.core.spi.ImageBuilder;
+import dev.byop.core.spi.ImageBuilderFactory;
+import dev.byop.core.spi.PreviewDeployer;
+import dev.byop.core.spi.PreviewDeployerFactory;
+import dev.byop.core.spi.ProviderFactory;
+import dev.byop.core.spi.RegistryClient;
+import dev.byop.core.spi.RegistryClientFactory;
+import dev.byop.core.spi.Store;
+import dev.byop.core.spi.StoreFactory;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The entry point: assembles the store, image builder, registry client, cloud provider and preview deployer from
+ * registered or discovered providers, and closes everything it opened.
+ *
+ * <pre>{@code
+ * try (Byop byop = Byop.builder()
+ *     .config(ByopConfig.load(Path.of("byop.yml")))
+ *     .discover(Thread.currentThread().getContextClassLoader())
+ *     .build()) {
+ *   byop.store().saveApp(app);
+ * }
+ * }</pre>
+ *
+ * <p>The store is required and opened at {@link Builder#build()}; the other providers are opened on first use, so a
+ * host that only reads the store needs no Docker. When a kind has no fitting provider, using it throws one
+ * {@link ProviderException} that lists every candidate and why it was rejected.
+ */
+public final class Byop implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Byop.class);
+
+  /** The provider kinds, with their configuration section names. */
+  public enum Kind {
+    STORE("store"), BUILDER("builder"), REGISTRY("registry"), CLOUD("cloud"), PREVIEW("preview");
+
+    private final String section;
+
+    Kind(String section) {
+      this.section = section;
+    }
+
+    /** The configuration section of this kind. */
+    public String section() {
+      return section;
+    }
+  }
+
+  /**
+   * What was chosen for one kind, or why nothing was.
+   *
+   * @param kind the kind
+   * @param id the chosen provider id, or null
+   * @param implementation the chosen factory's class name, or null
+   * @param passedOver candidates not chosen and why
+   */
+  public record ProviderChoice(Kind kind, @Nullable String id, @Nullable String implementation,
+      List<Rejection> passedOver) {}
+
+  private final ByopConfig config;
+  private final Listeners listeners;
+  private final Map<Kind, ProviderSelector<?>> selectors;
+  private final Map<Kind, Object> opened = new LinkedHashMap<>();
+  private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private final Store store;
+  private boolean closed;
+
+  private Byop(Builder b) {
+    this.config = b.config;
+    this.listeners = new Listeners(b.listeners);
+    this.selectors = b.selectors;
+    this.store = open(Kind.STORE, () -> selector(Kind.STORE, Store.class).create(config));
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public ByopConfig config() {
+    return config;
+  }
+
+  /** The durable store (apps, build jobs, logs, previews). */
+  public Store store() {
+    return store;
+  }
+
+  /** The image builder; throws {@link ProviderException} listing the candidates when none fits. */
+  public ImageBuilder imageBuilder() {
+    return open(Kind.BUILDER, () -> selector(Kind.BUILDER, ImageBuilder.class).create(config));
+  }
+
+  /** The registry client, or empty when no provider fits (images then stay in the builder's local engine). */
+  public Optional<RegistryClient> registryClient() {
+    return optional(Kind.REGISTRY, RegistryClient.class);
+  }
+
+  /** The cloud provider for remote previews, or empty when none is configured or fits. */
+  public Optional<CloudProvider> cloudProvider() {
+    return optional(Kind.CLOUD, CloudProvider.class);
+  }
+
+  /** The preview deployer; throws {@link ProviderException} listing the candidates when none fits. */
+  public PreviewDeployer previewDeployer() {
+    return open(Kind.PREVIEW, () -> selector(Kind.PREVIEW, PreviewDeployer.class).create(config));
+  }
+
+  /** Listeners get every status change and log line of builds and previews. */
+  public void addListener(ByopListener listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(ByopListener listener) {
+    listeners.remove(listener);
+  }
+
+  /** The fan-out listener that byop's own machinery reports to. */
+  public ByopListener events() {
+    return listeners;
+  }
+
+  /** What each kind would use with this configuration, and what was passed over; opens nothing. */
+  public List<ProviderChoice> describeProviders() {
+    List<ProviderChoice> out = new ArrayList<>();
+    for (Kind k : Kind.values()) {
+      ProviderSelector<?> s = selectors.get(k);
+      out.add(describe(k, s));
+    }
+    return out;
+  }
+
+  private <T> ProviderChoice describe(Kind k, ProviderSelector<T> s) {
+    try {
+      return s.trySelect(config)
+          .map(sel -> new ProviderChoice(k, sel.factory().id(), sel.factory().getClass().getName(), sel.passedOver()))
+          .orElseGet(() -> {
+            try {
+              s.select(config);
+              throw new IllegalStateException("unreachable");
+            } catch (ProviderException e) {
+              return new ProviderChoice(k, null, null, e.rejections());
+            }
+          });
+    } catch (ProviderException e) {
+      return new ProviderChoice(k, null, null, e.rejections());
+    }
+  }
+
+  /** Registers something this instance must close, in reverse order of registration. */
+  public synchronized void closeOnExit(AutoCloseable resource) {
+    closeables.push(resource);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> ProviderSelector<T> selector(Kind k, Class<T> type) {
+    return (ProviderSelector<T>) selectors.get(k);
+  }
+
+  private <T> Optional<T> optional(Kind k, Class<T> type) {
+    synchronized (this) {
+      if (opened.containsKey(k)) return Optional.of(type.cast(opened.get(k)));
+    }
+    ProviderSelector<T> s = selector(k, type);
+    return s.trySelect(config).map(sel -> open(k, () -> s.create(sel.factory(), config)));
+  }
+
+  private synchronized <T> T open(Kind k, Supplier<T> make) {
+    if (closed) throw new ByopException("byop is closed");
+    @SuppressWarnings("unchecked")
+    T existing = (T) opened.get(k);
+    if (existing != null) return existing;
+    T made = make.get();
+    opened.put(k, made);
+    if (made instanceof AutoCloseable c) closeables.push(c);
+    return made;
+  }
+
+  /** Closes every provider and service this instance opened, newest first; safe to call twice. */
+  @Override
+  public void close() {
+    List<AutoCloseable> toClose;
+    synchronized (this) {
+      if (closed) return;
+      closed = true;
+      toClose = new ArrayList<>(closeables);
+      closeables.clear();
+    }
+    RuntimeException first = null;
+    for (AutoCloseable c : toClose) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("closing {} failed", c.getClass().getName(), e);
+        if (first == null) first = new ByopException("closing " + c.getClass().getName() + " failed", e);
+      }
+    }
+    if (first != null) throw first;
+  }
+
+  /** Assembles a {@link Byop}. */
+  public static final class Builder {
+    private ByopConfig config = ByopConfig.defaults();
+    private final List<ByopListener> listeners = new ArrayList<>();
+    private final Map<Kind, ProviderSelector<?>> selectors = new LinkedHashMap<>();
+
+    private Builder() {
+      selectors.put(Kind.STORE, new ProviderSelector<>(Kind.STORE.section(), StoreFactory.class));
+      selectors.put(Kind.BUILDER, new ProviderSelector<>(Kind.BUILDER.section(), ImageBuilderFactory.class));
+      selectors.put(Kind.REGISTRY, new ProviderSelector<>(Kind.REGISTRY.section(), RegistryClientFactory.class));
+      selectors.put(Kind.CLOUD, new ProviderSelector<>(Kind.CLOUD.section(), CloudProviderFactory.class));
+      selectors.put(Kind.PREVIEW, new ProviderSelector<>(Kind.PREVIEW.section(), PreviewDeployerFactory.class));
+    }
+
+    public Builder config(ByopConfig c) {
+      this.config = c;
+      return this;
+    }
+
+    /** Registers a provider factory explicitly; explicit factories are considered before discovered ones. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public Builder register(ProviderFactory<?> factory) {
+      Kind k;
+      if (factory instanceof StoreFactory) k = Kind.STORE;
+      else if (factory instanceof ImageBuilderFactory) k = Kind.BUILDER;
+      else if (factory instanceof RegistryClientFactory) k = Kind.REGISTRY;
+      else if (factory instanceof CloudProviderFactory) k = Kind.CLOUD;
+      else if (factory instanceof PreviewDeployerFactory) k = Kind.PREVIEW;
+      else throw new ValidationException("provider factory", factory.getClass().getName(),
+          "must implement one of StoreFactory, ImageBuilderFactory, RegistryClientFactory, CloudProviderFactory, "
+              + "PreviewDeployerFactory");
+      ((ProviderSelector) selectors.get(k)).register(factory);
+      return this;
+    }
+
+    /** Opts in to {@link java.util.ServiceLoader} discovery of every kind with the given class loader. */
+    public Builder discover(ClassLoader loader) {
+      selectors.values().forEach(s -> s.discover(loader));
+      return this;
+    }
+
+    public Builder listener(ByopListener l) {
+      listeners.add(l);
+      return this;
+    }
+
+    /** Opens the store and returns the assembled instance. */
+    public Byop build() {
+      return new Byop(this);
+    }
+  }
+}

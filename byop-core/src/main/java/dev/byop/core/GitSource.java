@@ -1,0 +1,138 @@
+package dev.byop.core;
+
+import dev.byop.core.internal.Checks;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where a component's source lives: a git URL plus a ref (branch or tag) and/or a commit. The URL is validated at
+ * construction against option injection and dangerous transports, so it can safely follow {@code --} on a git
+ * command line; whether {@code file://} and plain {@code http://} are allowed is the host's {@link Policy}.
+ */
+public record GitSource(String url, @Nullable String ref, @Nullable String commit) {
+  private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{7,40}|[0-9a-f]{64}");
+  private static final Pattern SCHEME = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*)://.*");
+  private static final Pattern SCP_LIKE = Pattern.compile("([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:[^/\\\\].*|([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:/.*");
+
+  public GitSource {
+    checkUrl(url);
+    if (ref != null) checkRef("git.ref", ref);
+    if (commit != null && !COMMIT.matcher(commit).matches()) {
+      throw new ValidationException("git.commit", Checks.printable(commit),
+          "must be 7 to 40 (or 64) lowercase hexadecimal characters");
+    }
+  }
+
+  public static GitSource of(String url) {
+    return new GitSource(url, null, null);
+  }
+
+  public GitSource withRef(String newRef) {
+    return new GitSource(url, newRef, commit);
+  }
+
+  public GitSource withCommit(String newCommit) {
+    return new GitSource(url, ref, newCommit);
+  }
+
+  /** What to check out: the commit when given, else the ref, else {@code HEAD}. */
+  public String revision() {
+    return commit != null ? commit : ref != null ? ref : "HEAD";
+  }
+
+  /** The URL's transport: {@code https}, {@code http}, {@code ssh}, {@code git} or {@code file}. */
+  public String transport() {
+    var m = SCHEME.matcher(url);
+    if (m.matches()) return m.group(1).toLowerCase(Locale.ROOT);
+    return "ssh"; // scp-like user@host:path
+  }
+
+  /** The URL with any user info (a token) removed, for logs and messages. */
+  public String redactedUrl() {
+    return redact(url);
+  }
+
+  @Override
+  public String toString() {
+    return "GitSource[url=" + redactedUrl() + ", ref=" + ref + ", commit=" + commit + "]";
+  }
+
+  /** Removes {@code user:password@} from a URL so it can be logged. */
+  public static String redact(String url) {
+    return url.replaceAll("(?<=://)[^/@]*@", "***@");
+  }
+
+  /** Which transports a host allows beyond https, ssh and git. */
+  public record Policy(boolean allowFile, boolean allowHttp) {
+    public static final Policy DEFAULT = new Policy(false, false);
+    public static final Policy PERMISSIVE = new Policy(true, true);
+
+    /** Fails when the source's transport is not allowed by this policy. */
+    public void check(GitSource source) {
+      String t = source.transport();
+      if (t.equals("file") && !allowFile) {
+        throw new ValidationException("git.url", source.redactedUrl(),
+            "file:// URLs are not allowed by configuration (set git.allowFile: true)");
+      }
+      if (t.equals("http") && !allowHttp) {
+        throw new ValidationException("git.url", source.redactedUrl(),
+            "plain http:// URLs are not allowed by configuration (set git.allowHttp: true)");
+      }
+    }
+  }
+
+  static void checkUrl(@Nullable String url) {
+    Checks.notBlank("git.url", url);
+    Checks.singleLine("git.url", url);
+    String shown = redact(url);
+    if (url.startsWith("-")) {
+      throw new ValidationException("git.url", shown, "must not start with '-' (it would be read as an option)");
+    }
+    if (url.chars().anyMatch(Character::isWhitespace)) {
+      throw new ValidationException("git.url", shown, "must not contain whitespace");
+    }
+    var m = SCHEME.matcher(url);
+    if (m.matches()) {
+      String scheme = m.group(1).toLowerCase(Locale.ROOT);
+      switch (scheme) {
+        case "https", "http", "ssh", "git", "file" -> { }
+        default -> throw new ValidationException("git.url", shown,
+            "transport '" + scheme + "' is not allowed; use https, ssh, git or file");
+      }
+      String rest = url.substring(scheme.length() + 3);
+      if (!scheme.equals("file") && (rest.isEmpty() || rest.startsWith("/") || rest.startsWith("-"))) {
+        throw new ValidationException("git.url", shown, "must name a host after '" + scheme + "://'");
+      }
+      if (scheme.equals("file") && !rest.startsWith("/")) {
+        throw new ValidationException("git.url", shown, "file:// URLs must hold an absolute path");
+      }
+      return;
+    }
+    if (url.contains("::")) {
+      throw new ValidationException("git.url", shown,
+          "remote-helper transports ('<transport>::<address>', e.g. ext::) are not allowed");
+    }
+    if (SCP_LIKE.matcher(url).matches()) return;
+    throw new ValidationException("git.url", shown,
+        "must be a URL (https://, ssh://, git://, file://) or scp-like user@host:path");
+  }
+
+  /** Checks a branch or tag name with the rules of git check-ref-format, plus no leading '-'. */
+  static void checkRef(String field, String ref) {
+    Checks.singleLine(field, ref);
+    String why = null;
+    if (ref.isEmpty()) why = "must not be empty";
+    else if (ref.startsWith("-")) why = "must not start with '-' (it would be read as an option)";
+    else if (ref.contains("..") || ref.contains("@{") || ref.contains("//")) why = "must not contain '..', '@{' or '//'";
+    else if (ref.endsWith("/") || ref.endsWith(".") || ref.endsWith(".lock") || ref.startsWith("/")) {
+      why = "must not start or end with '/' or end with '.' or '.lock'";
+    } else if (ref.chars().anyMatch(c -> c == ' ' || c == '~' || c == '^' || c == ':' || c == '?' || c == '*'
+        || c == '[' || c == '\\')) {
+      why = "must not contain space, ~ ^ : ? * [ or \\";
+    } else if (ref.equals("@")) {
+      why = "must not be '@'";
+    }
+    if (why != null) throw new ValidationException(field, Checks.printable(ref), why);
+  }
+}

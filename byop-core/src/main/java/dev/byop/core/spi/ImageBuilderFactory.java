@@ -1,0 +1,4 @@
+package dev.byop.core.spi;
+
+/** Makes the {@link ImageBuilder}; configuration section {@code builder}. */
+public interface ImageBuilderFactory extends ProviderFactory<ImageBuilder> {}

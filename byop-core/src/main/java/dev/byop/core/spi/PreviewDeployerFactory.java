@@ -1,0 +1,4 @@
+package dev.byop.core.spi;
+
+/** Makes a {@link PreviewDeployer}; configuration section {@code preview}. */
+public interface PreviewDeployerFactory extends ProviderFactory<PreviewDeployer> {}

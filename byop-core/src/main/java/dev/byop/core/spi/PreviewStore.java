@@ -1,0 +1,64 @@
+package dev.byop.core.spi;
+
+import dev.byop.core.Preview;
+import dev.byop.core.PreviewStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/** Previews: creation, claiming deployment work with a lease, status changes, expiry. */
+public interface PreviewStore {
+  /** Persists a new preview in BUILDING, due for work. */
+  Preview createPreview(String appId, String deployer, @Nullable String commit, String hostname, Instant now,
+      @Nullable Instant expiresAt);
+
+  Optional<Preview> findPreview(String previewId);
+
+  /** The app's previews that are not STOPPED, newest first. */
+  List<Preview> listPreviews(String appId);
+
+  /** Every preview that is not STOPPED. */
+  List<Preview> listActivePreviews();
+
+  /**
+   * Claims a preview in BUILDING or DEPLOYING that no live worker holds (never claimed, or its lease expired),
+   * leasing it to {@code workerId} and counting the attempt.
+   */
+  Optional<Preview> claimPreview(String workerId, Instant now, Duration lease);
+
+  boolean renewPreviewLease(String previewId, String workerId, Instant now, Duration lease);
+
+  /**
+   * Moves a preview between statuses if it is still in {@code from} (and leased to {@code workerId} when given),
+   * applying the given field updates; RUNNING also records the app's current preview in the same transaction, and
+   * RUNNING, FAILED and STOPPED release the lease.
+   */
+  Preview transitionPreview(PreviewTransition change);
+
+  /** Previews whose expiry has passed and that are not STOPPED. */
+  List<Preview> listExpiredPreviews(Instant now);
+
+  /**
+   * @param previewId the preview
+   * @param workerId the lease holder that must still hold it, or null
+   * @param from the expected status
+   * @param to the new status
+   * @param now the time of the change
+   * @param host the host, or null to keep
+   * @param address the address, or null to keep
+   * @param url the URL, or null to keep
+   * @param images the images per component, or null to keep
+   * @param error the failure reason, or null
+   */
+  record PreviewTransition(String previewId, @Nullable String workerId, PreviewStatus from, PreviewStatus to,
+      Instant now, @Nullable String host, @Nullable String address, @Nullable String url,
+      @Nullable Map<String, String> images, @Nullable String error) {
+    public static PreviewTransition of(String previewId, @Nullable String workerId, PreviewStatus from,
+        PreviewStatus to, Instant now) {
+      return new PreviewTransition(previewId, workerId, from, to, now, null, null, null, null, null);
+    }
+  }
+}
