@@ -1,5 +1,7 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.spi.CloudProvider;
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -32,5 +34,18 @@ public record SshHost(String address, int port, String user, SshKey key, HostKey
     /** {@code user@address:port}, the pool key and the name used in errors. */
     public String label() {
         return user + "@" + address + ":" + port;
+    }
+
+    /** The SSH endpoint of a cloud provider's host; a pinned fingerprint wins over a known_hosts file. */
+    public static SshHost of(CloudProvider.RemoteHost h) {
+        HostKeyPolicy policy;
+        if (h.hostKeyFingerprint() != null) {
+            policy = HostKeyPolicy.fingerprint(h.hostKeyFingerprint());
+        } else if (h.knownHosts() != null) {
+            policy = h.acceptNewHostKey() ? HostKeyPolicy.acceptNew(Path.of(h.knownHosts())) : HostKeyPolicy.knownHosts(Path.of(h.knownHosts()));
+        } else {
+            throw new IllegalArgumentException("host " + h.id() + " has neither a host key fingerprint nor a known_hosts file; refusing to trust any key");
+        }
+        return new SshHost(h.address(), h.port(), h.user(), SshKey.secret(h.privateKey()), policy);
     }
 }

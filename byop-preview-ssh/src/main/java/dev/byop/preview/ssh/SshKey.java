@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.SecretRef;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -34,6 +35,12 @@ public final class SshKey {
     /** A private key whose text comes from a secret store when needed (e.g. a secret reference resolver). */
     public static SshKey secret(Supplier<String> privateKeyText) {
         return new SshKey(null, Objects.requireNonNull(privateKeyText, "privateKeyText"), null);
+    }
+
+    /** A private key held in a secret reference ({@code {env: …}} or {@code {file: …}}), resolved at each connect. */
+    public static SshKey secret(SecretRef ref) {
+        Objects.requireNonNull(ref, "ref");
+        return new SshKey(null, () -> ref.resolve().reveal(), null);
     }
 
     /** The key file, or null for a secret key. */
