@@ -96,6 +96,16 @@ public final class ImageShipper {
         return diffIds;
     }
 
+    /**
+     * Reads the local save archive once, without sending anything, to learn which layer file holds which diff id;
+     * {@link #ship} does this by itself when a host holds layers this shipper has not seen yet.
+     */
+    public void learn(String reference) throws IOException {
+        try (InputStream in = local.save(reference)) {
+            SaveArchiveFilter.learn(in, learned);
+        }
+    }
+
     /** Ships {@code reference} to {@code host} unless it already has that exact image id. */
     public ShipResult ship(SshHost host, String reference) {
         long t0 = System.nanoTime();
@@ -122,9 +132,7 @@ public final class ImageShipper {
                 if (!relevant.isEmpty() && !learned.values().containsAll(relevant)) {
                     // the host holds layers we have never hashed (shipped by someone else): learn their file names
                     // from a local-only pass so that they can be left out
-                    try (InputStream in = local.save(reference)) {
-                        SaveArchiveFilter.learn(in, learned);
-                    }
+                    learn(reference);
                 }
                 SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned);
                 AtomicReference<SaveArchiveFilter.Stats> stats = new AtomicReference<>();

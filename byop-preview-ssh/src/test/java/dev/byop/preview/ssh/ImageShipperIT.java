@@ -55,6 +55,7 @@ class ImageShipperIT {
 
     @Test
     void secondVersionSendsAboutTheChangedLayerOnly() {
+        removeRemote(V1, V2);
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
             ImageShipper shipper = new ImageShipper(pool, bed.localImages());
             SshHost vps = bed.vps(1);
@@ -91,12 +92,15 @@ class ImageShipperIT {
     }
 
     @Test
-    void connectionCutMidTransferIsRetriedOnAFreshConnection() {
+    void connectionCutMidTransferIsRetriedOnAFreshConnection() throws IOException {
         removeRemote(BIG);
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
             SshHost vps = bed.vps(1);
             AtomicBoolean cut = new AtomicBoolean();
-            ImageShipper shipper = new ImageShipper(pool, cutting(bed.localImages(), pool, vps, cut), List.of("docker"), 3);
+            AtomicBoolean armed = new AtomicBoolean();
+            ImageShipper shipper = new ImageShipper(pool, cutting(bed.localImages(), pool, vps, armed, cut), List.of("docker"), 3);
+            shipper.learn(BIG);
+            armed.set(true);
             ShipResult r = shipper.ship(vps, BIG);
             assertTrue(cut.get(), "the connection was cut");
             assertEquals(2, r.attempts(), r.toString());
@@ -105,20 +109,23 @@ class ImageShipperIT {
     }
 
     @Test
-    void connectionCutWithoutRetriesFailsCleanlyAndLeavesNoImage() {
+    void connectionCutWithoutRetriesFailsCleanlyAndLeavesNoImage() throws IOException {
         removeRemote(BIG);
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
             SshHost vps = bed.vps(1);
             AtomicBoolean cut = new AtomicBoolean();
-            ImageShipper shipper = new ImageShipper(pool, cutting(bed.localImages(), pool, vps, cut), List.of("docker"), 1);
+            AtomicBoolean armed = new AtomicBoolean();
+            ImageShipper shipper = new ImageShipper(pool, cutting(bed.localImages(), pool, vps, armed, cut), List.of("docker"), 1);
+            shipper.learn(BIG);
+            armed.set(true);
             SshException e = assertThrows(SshException.class, () -> shipper.ship(vps, BIG));
             assertTrue(e.getMessage().contains("failed after 1 attempts"), e.getMessage());
             assertNull(new ImageShipper(pool, bed.localImages()).remoteImageId(vps, BIG), "no partial image on the host");
         }
     }
 
-    /** Local images whose first save stream cuts the pooled SSH connection after 4 MB have been read. */
-    static LocalImages cutting(LocalImages real, SshConnections pool, SshHost host, AtomicBoolean cut) {
+    /** Local images whose first save stream once armed cuts the pooled SSH connection after 4 MB have been read. */
+    static LocalImages cutting(LocalImages real, SshConnections pool, SshHost host, AtomicBoolean armed, AtomicBoolean cut) {
         return new LocalImages() {
             @Override
             public LocalImage inspect(String reference) throws IOException {
@@ -128,7 +135,7 @@ class ImageShipperIT {
             @Override
             public InputStream save(String reference) throws IOException {
                 InputStream in = real.save(reference);
-                if (cut.get()) {
+                if (!armed.get() || cut.get()) {
                     return in;
                 }
                 AtomicLong read = new AtomicLong();
