@@ -50,7 +50,9 @@ public final class SshConnections implements AutoCloseable {
         String key = host.label();
         synchronized (locks.computeIfAbsent(key, k -> new Object())) {
             SshConnection c = open.get(key);
-            if (c != null && c.isAlive() && c.host().equals(host)) {
+            // the same login on the same host under the same host key policy shares the connection (the key object may be
+            // rebuilt from configuration each time; it authenticated the same user)
+            if (c != null && c.isAlive() && c.host().hostKeys().equals(host.hostKeys())) {
                 return c;
             }
             if (c != null) {

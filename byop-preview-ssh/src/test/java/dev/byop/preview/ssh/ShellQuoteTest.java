@@ -21,7 +21,7 @@ class ShellQuoteTest {
     /** Every printable ASCII shell metacharacter, alone and in context. */
     static final String METAS = "|&;<>()$`\\\"' \t\n*?[]#~=%!{}^,:@+-";
 
-    static Stream<String> words() {
+    public static Stream<String> words() {
         List<String> w = new ArrayList<>();
         w.add("");
         w.add("plain");
