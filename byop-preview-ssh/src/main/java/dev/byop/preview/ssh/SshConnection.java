@@ -84,6 +84,11 @@ public final class SshConnection implements AutoCloseable {
      * @throws SshException when the connection breaks (the pool then drops this connection)
      */
     public ExecResult exec(List<String> argv, StdinSource stdin, Consumer<String> stdoutLines, Duration timeout) {
+        return exec(argv, stdin, stdoutLines, null, timeout);
+    }
+
+    /** As {@link #exec(List, StdinSource, Consumer, Duration)}, also streaming stderr line by line (its tail is still kept). */
+    public ExecResult exec(List<String> argv, StdinSource stdin, Consumer<String> stdoutLines, Consumer<String> stderrLines, Duration timeout) {
         Objects.requireNonNull(stdin, "stdin");
         String line = ShellQuote.command(argv);
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -92,7 +97,7 @@ public final class SshConnection implements AutoCloseable {
             session = client.startSession();
             Session.Command cmd = session.exec(line);
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(cmd.getInputStream(), stdoutLines, Integer.MAX_VALUE), daemonExecutor());
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(cmd.getErrorStream(), null, STDERR_TAIL), daemonExecutor());
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(cmd.getErrorStream(), stderrLines, STDERR_TAIL), daemonExecutor());
             try (OutputStream in = cmd.getOutputStream()) {
                 stdin.writeTo(in);
                 in.flush();
@@ -147,42 +152,66 @@ public final class SshConnection implements AutoCloseable {
     }
 
     private String drain(InputStream in, Consumer<String> lines, int keepTail) {
+        StringBuilder tail = new StringBuilder();
         try {
-            if (lines != null) {
-                ByteArrayOutputStream cur = new ByteArrayOutputStream();
-                byte[] buf = new byte[8192];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    for (int i = 0; i < n; i++) {
-                        if (buf[i] == '\n') {
-                            lines.accept(cur.toString(StandardCharsets.UTF_8));
-                            cur.reset();
-                        } else {
-                            cur.write(buf[i]);
-                        }
-                    }
-                }
-                if (cur.size() > 0) {
-                    lines.accept(cur.toString(StandardCharsets.UTF_8));
-                }
-                return "";
-            }
-            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            ByteArrayOutputStream cur = new ByteArrayOutputStream();
             byte[] buf = new byte[8192];
             int n;
             while ((n = in.read(buf)) > 0) {
-                all.write(buf, 0, n);
-                if (all.size() > 2 * keepTail && keepTail < Integer.MAX_VALUE) {
-                    byte[] b = all.toByteArray();
-                    all.reset();
-                    all.write(b, b.length - keepTail, keepTail);
+                if (lines == null) {
+                    cur.write(buf, 0, n);
+                    if (keepTail < Integer.MAX_VALUE && cur.size() > 2 * keepTail) {
+                        byte[] b = cur.toByteArray();
+                        cur.reset();
+                        cur.write(b, b.length - keepTail, keepTail);
+                    }
+                    continue;
+                }
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == '\n') {
+                        emit(cur, lines, tail, keepTail);
+                    } else {
+                        cur.write(buf[i]);
+                    }
                 }
             }
-            String s = all.toString(StandardCharsets.UTF_8);
-            return s.length() > keepTail ? s.substring(s.length() - keepTail) : s;
+            if (lines == null) {
+                String s = cur.toString(StandardCharsets.UTF_8);
+                return s.length() > keepTail ? s.substring(s.length() - keepTail) : s;
+            }
+            if (cur.size() > 0) {
+                emit(cur, lines, tail, keepTail);
+            }
         } catch (IOException e) {
             // the channel was closed under us; the exit status check reports it
-            return "";
+        }
+        return keepTail == Integer.MAX_VALUE ? "" : tail.toString();
+    }
+
+    private static void emit(ByteArrayOutputStream cur, Consumer<String> lines, StringBuilder tail, int keepTail) {
+        String line = cur.toString(StandardCharsets.UTF_8);
+        cur.reset();
+        lines.accept(line);
+        tail.append(line).append('\n');
+        if (tail.length() > keepTail) {
+            tail.delete(0, tail.length() - keepTail);
+        }
+    }
+
+    /** Status and body of an HTTP exchange made through the connection. */
+    public record HttpReply(int status, String body) {}
+
+    /**
+     * Sends one HTTP request to {@code host:port} as seen from the remote machine (an SSH direct-tcpip channel), e.g. a
+     * router's admin API that listens only on the remote loopback.
+     */
+    public HttpReply http(String host, int port, String method, String path, byte[] jsonBody) {
+        try (net.schmizz.sshj.connection.channel.direct.DirectConnection dc = client.newDirectConnection(host, port)) {
+            var r = dev.byop.preview.ssh.internal.MiniHttp.exchange(dc.getInputStream(), dc.getOutputStream(), method, host + ":" + port, path,
+                    "application/json", jsonBody);
+            return new HttpReply(r.status(), r.body());
+        } catch (IOException e) {
+            throw new SshException(method + " http://" + host + ":" + port + path + " via " + this.host.label() + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -124,6 +124,11 @@ final class TestbedEnv {
      * seeded random bytes (written once, so rebuilds reuse the cached layer) and a small text layer {@code app}.
      */
     String buildImage(String tag, Path ctx, int fillerBytes, long seed, String app) {
+        return buildImage(tag, ctx, fillerBytes, seed, app, 8080);
+    }
+
+    /** As above, the image's httpd serving {@code /} on {@code port}. */
+    String buildImage(String tag, Path ctx, int fillerBytes, long seed, String app, int port) {
         try {
             Files.createDirectories(ctx);
             Path f = ctx.resolve("filler.bin");
@@ -134,7 +139,7 @@ final class TestbedEnv {
             }
             Files.writeString(ctx.resolve("app.txt"), app);
             Files.writeString(ctx.resolve("Dockerfile"), "FROM " + baseImage() + "\nCOPY filler.bin /filler.bin\nCOPY app.txt /app.txt\n"
-                    + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n");
+                    + "CMD [\"httpd\", \"-f\", \"-p\", \"" + port + "\", \"-h\", \"/\"]\n");
             docker("build", "-q", "-t", tag, ctx.toString());
             return tag;
         } catch (IOException e) {
