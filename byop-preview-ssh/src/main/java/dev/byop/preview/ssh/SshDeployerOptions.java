@@ -14,9 +14,10 @@ import java.util.Objects;
  * @param acquireWait how long to wait for a host slot
  * @param readyTimeout how long the URL may take to answer after {@code compose up}
  * @param remoteDocker the docker CLI invocation on hosts
+ * @param stopTimeout how long components get to stop on tear-down before they are killed
  */
 public record SshDeployerOptions(String baseDir, String domain, String scheme, Duration acquireWait, Duration readyTimeout,
-        List<String> remoteDocker) {
+        List<String> remoteDocker, Duration stopTimeout) {
 
     public SshDeployerOptions {
         Objects.requireNonNull(baseDir, "baseDir");
@@ -31,25 +32,31 @@ public record SshDeployerOptions(String baseDir, String domain, String scheme, D
             throw new IllegalArgumentException("url scheme '" + scheme + "' must be http or https");
         }
         remoteDocker = List.copyOf(remoteDocker);
+        Objects.requireNonNull(stopTimeout, "stopTimeout");
     }
 
-    /** {@code ~/byop/previews}, http, 2 minutes to get a host, 2 minutes to answer, {@code docker}. */
+    /** {@code ~/byop/previews}, http, 2 minutes to get a host, 2 minutes to answer, {@code docker}, 10 s to stop. */
     public static SshDeployerOptions of(String domain) {
-        return new SshDeployerOptions("byop/previews", domain, "http", Duration.ofMinutes(2), Duration.ofMinutes(2), List.of("docker"));
+        return new SshDeployerOptions("byop/previews", domain, "http", Duration.ofMinutes(2), Duration.ofMinutes(2), List.of("docker"), Duration.ofSeconds(10));
     }
 
     /** Copy with another base directory. */
     public SshDeployerOptions withBaseDir(String dir) {
-        return new SshDeployerOptions(dir, domain, scheme, acquireWait, readyTimeout, remoteDocker);
+        return new SshDeployerOptions(dir, domain, scheme, acquireWait, readyTimeout, remoteDocker, stopTimeout);
     }
 
     /** Copy with another wait for a host slot. */
     public SshDeployerOptions withAcquireWait(Duration d) {
-        return new SshDeployerOptions(baseDir, domain, scheme, d, readyTimeout, remoteDocker);
+        return new SshDeployerOptions(baseDir, domain, scheme, d, readyTimeout, remoteDocker, stopTimeout);
     }
 
     /** Copy with another readiness timeout. */
     public SshDeployerOptions withReadyTimeout(Duration d) {
-        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, d, remoteDocker);
+        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, d, remoteDocker, stopTimeout);
+    }
+
+    /** Copy with another stop timeout. */
+    public SshDeployerOptions withStopTimeout(Duration d) {
+        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, d);
     }
 }

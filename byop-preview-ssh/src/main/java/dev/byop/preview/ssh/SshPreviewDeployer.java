@@ -256,7 +256,8 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         SshConnection c = pool.get(SshHost.of(rh));
         String dir = dir(c, id);
         if (c.exec(List.of("test", "-f", dir + "/docker-compose.yml"), StdinSource.NONE, null, pool.options().commandTimeout()).ok()) {
-            ExecResult down = c.exec(composeArgs(c, id, "down", "--remove-orphans", "--volumes"), StdinSource.NONE, context.log()::line,
+            ExecResult down = c.exec(composeArgs(c, id, "down", "--remove-orphans", "--volumes", "--timeout",
+                    String.valueOf(Math.max(0, options.stopTimeout().toSeconds()))), StdinSource.NONE, context.log()::line,
                     context.log()::line, pool.options().transferTimeout());
             if (!down.ok()) {
                 throw new PreviewException("compose down of preview " + id + " on " + rh.id() + " exited " + down.exitCode() + ": " + down.stderrTail().strip());

@@ -133,7 +133,8 @@ class SshPreviewDeployerIT {
     static SshPreviewDeployer deployer(CloudProvider cloud, Duration wait) {
         return new SshPreviewDeployer(cloud, pool, new ImageShipper(pool, bed.localImages()),
                 new CaddyRemoteRouter("127.0.0.1", ADMIN_PORT, "byop", ROUTER_PORT),
-                SshDeployerOptions.of(DOMAIN).withAcquireWait(wait).withReadyTimeout(Duration.ofSeconds(30)));
+                SshDeployerOptions.of(DOMAIN).withAcquireWait(wait).withReadyTimeout(Duration.ofSeconds(30))
+                        .withStopTimeout(Duration.ofSeconds(1)));
     }
 
     static String get(String address, String hostname, String path) throws IOException {
