@@ -101,7 +101,10 @@ public record GitSource(String url, @Nullable String ref, @Nullable String commi
             "transport '" + scheme + "' is not allowed; use https, ssh, git or file");
       }
       String rest = url.substring(scheme.length() + 3);
-      if (!scheme.equals("file") && (rest.isEmpty() || rest.startsWith("/") || rest.startsWith("-"))) {
+      int slash = rest.indexOf('/');
+      int at = rest.lastIndexOf('@', slash < 0 ? rest.length() : slash);
+      String host = at >= 0 ? rest.substring(at + 1) : rest;
+      if (!scheme.equals("file") && (host.isEmpty() || host.startsWith("/") || host.startsWith("-"))) {
         throw new ValidationException("git.url", shown, "must name a host after '" + scheme + "://'");
       }
       if (scheme.equals("file") && !rest.startsWith("/")) {
