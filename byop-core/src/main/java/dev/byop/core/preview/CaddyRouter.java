@@ -125,6 +125,11 @@ public final class CaddyRouter implements PreviewRouter {
   }
 
   @Override
+  public RouteEndpoint endpoint(String hostname, String url) {
+    return new RouteEndpoint(url, settings.listener().resolve("/"), hostname);
+  }
+
+  @Override
   public void remove(String previewId, LogSink log) {
     HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/id/" + routeId(previewId))).DELETE());
     if (r.statusCode() == 200) {

@@ -44,6 +44,11 @@ public final class PlainRouter implements PreviewRouter {
   }
 
   @Override
+  public RouteEndpoint endpoint(String hostname, String url) {
+    return new RouteEndpoint(url, URI.create(url), null);
+  }
+
+  @Override
   public void remove(String previewId, LogSink log) { }
 
   @Override

@@ -145,6 +145,12 @@ public final class TraefikRouter implements PreviewRouter {
   }
 
   @Override
+  public RouteEndpoint endpoint(String hostname, String url) {
+    return new RouteEndpoint(url, URI.create("http://" + settings.bindAddress() + ":" + settings.hostPort() + "/"),
+        hostname);
+  }
+
+  @Override
   public void remove(String previewId, LogSink log) {
     // the route is the labels of the preview's containers: compose down removes it
   }
