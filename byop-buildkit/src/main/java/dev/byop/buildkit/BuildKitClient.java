@@ -11,6 +11,7 @@ import dev.byop.buildkit.internal.SecretsService;
 import dev.byop.buildkit.internal.Session;
 import dev.byop.buildkit.internal.SocketBridge;
 import dev.byop.buildkit.internal.UnixSocketStream;
+import dev.byop.buildkit.internal.QuietLocalChannel;
 import dev.byop.buildkit.internal.proto.CacheOptions;
 import dev.byop.buildkit.internal.proto.CacheOptionsEntry;
 import dev.byop.buildkit.internal.proto.ControlGrpc;
@@ -119,7 +120,7 @@ public final class BuildKitClient implements AutoCloseable {
         DockerClient d = DockerClient.connect(java.util.Objects.requireNonNull(endpoint.engine()));
         this.docker = d;
         this.bridge = new SocketBridge(group, () -> upgraded(d.upgrade("/grpc", "h2c", Map.of())));
-        cb = NettyChannelBuilder.forAddress(bridge.address()).channelType(LocalChannel.class).eventLoopGroup(group)
+        cb = NettyChannelBuilder.forAddress(bridge.address()).channelType(QuietLocalChannel.class).eventLoopGroup(group)
             .usePlaintext();
       }
       case UNIX -> {
@@ -132,7 +133,7 @@ public final class BuildKitClient implements AutoCloseable {
             throw new UncheckedIOException(e);
           }
         });
-        cb = NettyChannelBuilder.forAddress(bridge.address()).channelType(LocalChannel.class).eventLoopGroup(group)
+        cb = NettyChannelBuilder.forAddress(bridge.address()).channelType(QuietLocalChannel.class).eventLoopGroup(group)
             .usePlaintext();
       }
       default -> {

@@ -75,6 +75,8 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
     }
     LOG.debug("DiffCopy {} ({}) includes={} excludes={} follow={}", dirName, root, includes, excludes, follow);
     Sender sender = new Sender(out, new DirWalker(root, allIncludes, excludes));
+    // with the default 32 KiB threshold every 256 KiB chunk would wait for the transport to drain completely
+    out.setOnReadyThreshold(4 * CHUNK);
     out.setOnReadyHandler(sender::ready);
     out.setOnCancelHandler(sender::cancelled);
     executor.execute(sender);

@@ -60,7 +60,7 @@ public final class Session implements AutoCloseable {
       throws IOException {
     LocalAddress address = new LocalAddress("byop-bk-session-" + id);
     NettyServerBuilder sb = NettyServerBuilder.forAddress(address)
-        .channelType(LocalServerChannel.class)
+        .channelType(QuietLocalChannel.Server.class)
         .bossEventLoopGroup(group)
         .workerEventLoopGroup(group)
         .executor(executor)
@@ -97,7 +97,7 @@ public final class Session implements AutoCloseable {
     // as soon as the Session call starts. Bytes for the daemon wait in `pending` (touched only on the raw channel's
     // event loop) until the call exists; bytes from the daemon go to the already connected raw channel.
     List<byte[]> pending = new ArrayList<>();
-    this.raw = new Bootstrap().group(group).channel(LocalChannel.class)
+    this.raw = new Bootstrap().group(group).channel(QuietLocalChannel.class)
         .handler(new ChannelInboundHandlerAdapter() {
           @Override
           public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -167,7 +167,7 @@ public final class Session implements AutoCloseable {
   private static Channel pumpStream(EventLoopGroup group, LocalAddress address, ByteStream stream) {
     java.util.concurrent.ExecutorService writer =
         java.util.concurrent.Executors.newSingleThreadExecutor(r -> SocketBridge.daemon(r, "byop-bk-session-w"));
-    Channel ch = new Bootstrap().group(group).channel(LocalChannel.class)
+    Channel ch = new Bootstrap().group(group).channel(QuietLocalChannel.class)
         .handler(new ChannelInboundHandlerAdapter() {
           @Override
           public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -47,10 +47,10 @@ class FileSyncServiceTest {
     ExecutorService ex = Executors.newCachedThreadPool();
     LocalAddress addr = new LocalAddress("fs-test-" + System.nanoTime());
     AtomicLong sent = new AtomicLong();
-    Server server = NettyServerBuilder.forAddress(addr).channelType(LocalServerChannel.class).bossEventLoopGroup(group)
+    Server server = NettyServerBuilder.forAddress(addr).channelType(QuietLocalChannel.Server.class).bossEventLoopGroup(group)
         .workerEventLoopGroup(group).executor(ex).intercept(new SessionMetadata())
         .addService(new FileSyncService(Map.of("context", root), ex, sent)).build().start();
-    ManagedChannel ch = NettyChannelBuilder.forAddress(addr).channelType(LocalChannel.class).eventLoopGroup(group)
+    ManagedChannel ch = NettyChannelBuilder.forAddress(addr).channelType(QuietLocalChannel.class).eventLoopGroup(group)
         .usePlaintext().build();
     try {
       Metadata md = new Metadata();
@@ -122,10 +122,10 @@ class FileSyncServiceTest {
     DefaultEventLoopGroup group = new DefaultEventLoopGroup(1);
     ExecutorService ex = Executors.newCachedThreadPool();
     LocalAddress addr = new LocalAddress("fs-test-" + System.nanoTime());
-    Server server = NettyServerBuilder.forAddress(addr).channelType(LocalServerChannel.class).bossEventLoopGroup(group)
+    Server server = NettyServerBuilder.forAddress(addr).channelType(QuietLocalChannel.Server.class).bossEventLoopGroup(group)
         .workerEventLoopGroup(group).executor(ex).intercept(new SessionMetadata())
         .addService(new FileSyncService(Map.of(), ex, new AtomicLong())).build().start();
-    ManagedChannel ch = NettyChannelBuilder.forAddress(addr).channelType(LocalChannel.class).eventLoopGroup(group)
+    ManagedChannel ch = NettyChannelBuilder.forAddress(addr).channelType(QuietLocalChannel.class).eventLoopGroup(group)
         .usePlaintext().build();
     try {
       Metadata md = new Metadata();
