@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(FileSyncService.class);
   /** Go's sender uses 32 KiB; bigger chunks halve the per-message work and stay far below the 4 MiB limits. */
-  private static final int CHUNK = 256 * 1024;
+  private static final int CHUNK = 1024 * 1024;
   private final Map<String, Path> dirs;
   private final ExecutorService executor;
   private final AtomicLong bytesSent;

@@ -165,29 +165,31 @@ public final class Session implements AutoCloseable {
 
   /** Connects a client channel to our server and copies bytes between it and the daemon's raw stream. */
   private static Channel pumpStream(EventLoopGroup group, LocalAddress address, ByteStream stream) {
-    java.util.concurrent.ExecutorService writer =
-        java.util.concurrent.Executors.newSingleThreadExecutor(r -> SocketBridge.daemon(r, "byop-bk-session-w"));
     Channel ch = new Bootstrap().group(group).channel(QuietLocalChannel.class)
         .handler(new ChannelInboundHandlerAdapter() {
+          private final byte[] chunk = new byte[256 * 1024];
+
           @Override
           public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            // written on the event loop itself: a local socket write rarely blocks, and a thread hand-off per
+            // frame costs more than it saves (HTTP/2 flow control makes throughput latency-bound)
             ByteBuf buf = (ByteBuf) msg;
-            byte[] b = new byte[buf.readableBytes()];
-            buf.readBytes(b);
-            buf.release();
-            writer.execute(() -> {
-              try {
-                stream.output().write(b);
-              } catch (IOException e) {
-                ctx.close();
+            try {
+              while (buf.isReadable()) {
+                int n = Math.min(chunk.length, buf.readableBytes());
+                buf.readBytes(chunk, 0, n);
+                stream.output().write(chunk, 0, n);
               }
-            });
+            } catch (IOException e) {
+              ctx.close();
+            } finally {
+              buf.release();
+            }
           }
 
           @Override
           public void channelInactive(ChannelHandlerContext ctx) {
-            writer.execute(stream::close);
-            writer.shutdown();
+            stream.close();
           }
         })
         .connect(address).syncUninterruptibly().channel();
