@@ -28,6 +28,7 @@ import dev.byop.buildkit.internal.proto.StatusResponse;
 import dev.byop.buildkit.internal.proto.WorkerRecord;
 import dev.byop.core.BuildException;
 import dev.byop.core.CancelledException;
+import dev.byop.core.Credentials;
 import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.ImageBuilder.BuilderCapabilities;
 import dev.byop.core.spi.LogSink;
@@ -102,12 +103,12 @@ public final class BuildKitClient implements AutoCloseable {
   private final @Nullable SocketBridge bridge;
   private final ManagedChannel channel;
   private final ControlGrpc.ControlStub control;
-  private final Function<String, Optional<AuthService.Creds>> credentials;
-  private final ThreadLocal<Function<String, Optional<AuthService.Creds>>> callCredentials = new ThreadLocal<>();
+  private final Function<String, Optional<Credentials>> credentials;
+  private final ThreadLocal<Function<String, Optional<Credentials>>> callCredentials = new ThreadLocal<>();
   private volatile boolean closed;
   private final boolean dockerSessionEndpoint;
 
-  private BuildKitClient(BuildKitEndpoint endpoint, Function<String, Optional<AuthService.Creds>> credentials,
+  private BuildKitClient(BuildKitEndpoint endpoint, Function<String, Optional<Credentials>> credentials,
       boolean dockerSessionEndpoint) {
     this.endpoint = endpoint;
     this.dockerSessionEndpoint = dockerSessionEndpoint;
@@ -161,10 +162,10 @@ public final class BuildKitClient implements AutoCloseable {
 
   /**
    * Connects with a registry credential lookup: host as the daemon asks ({@code registry-1.docker.io} for Docker Hub)
-   * to a user name (empty for an identity token) and secret.
+   * to credentials (an empty user name for an identity token); empty means anonymous.
    */
   public static BuildKitClient connect(BuildKitEndpoint endpoint,
-      Function<String, Optional<AuthService.Creds>> credentials) {
+      Function<String, Optional<Credentials>> credentials) {
     return new BuildKitClient(endpoint, credentials, true);
   }
 
@@ -290,9 +291,30 @@ public final class BuildKitClient implements AutoCloseable {
       details.put("dockerVersion", dv.version());
       // the moby exporter of a classic-store engine ignores push=true (verified on 20.10)
       details.put("push", "via Docker Engine API after the build");
+      String embedded = embeddedBuildKit(dv.version());
+      if (version == null && embedded != null) {
+        version = embedded;
+        details.put("versionSource", "Docker " + dv.version() + " embeds BuildKit " + embedded);
+      }
     }
     String name = "buildkit (" + endpoint.kind().name().toLowerCase(java.util.Locale.ROOT) + ")";
     return new BuilderCapabilities(name, version, List.copyOf(platforms), canPush, Map.copyOf(details));
+  }
+
+  /** The BuildKit an engine release embeds (before v0.11 the daemon cannot say it itself). */
+  static @Nullable String embeddedBuildKit(String dockerVersion) {
+    String[] p = dockerVersion.split("\\.");
+    if (p.length < 2) {
+      return null;
+    }
+    return switch (p[0] + "." + p[1]) {
+      case "20.10" -> "v0.8.3";
+      case "23.0" -> "v0.10.6";
+      case "24.0" -> "v0.11.6";
+      case "25.0" -> "v0.12.5";
+      case "26.0", "26.1" -> "v0.13.1";
+      default -> null;
+    };
   }
 
   /**
@@ -396,9 +418,9 @@ public final class BuildKitClient implements AutoCloseable {
   }
 
   /** Runs {@code work} (builds on this thread) with a different registry credential lookup. */
-  public <T> T withCredentials(Function<String, Optional<AuthService.Creds>> lookup,
+  public <T> T withCredentials(Function<String, Optional<Credentials>> lookup,
       java.util.function.Supplier<T> work) {
-    Function<String, Optional<AuthService.Creds>> before = callCredentials.get();
+    Function<String, Optional<Credentials>> before = callCredentials.get();
     callCredentials.set(lookup);
     try {
       return work.get();

@@ -1,6 +1,5 @@
 package dev.byop.buildkit;
 
-import dev.byop.buildkit.internal.AuthService;
 import dev.byop.buildkit.internal.GitFetcher;
 import dev.byop.core.BuildException;
 import dev.byop.core.Component;
@@ -25,10 +24,10 @@ import org.jspecify.annotations.Nullable;
 public final class BuildKitImageBuilder implements ImageBuilder {
   private final BuildKitClient client;
   private final GitFetcher git;
-  private final Function<String, Optional<AuthService.Creds>> dockerConfig;
+  private final Function<String, Optional<Credentials>> dockerConfig;
 
   BuildKitImageBuilder(BuildKitClient client, GitFetcher git,
-      Function<String, Optional<AuthService.Creds>> dockerConfig) {
+      Function<String, Optional<Credentials>> dockerConfig) {
     this.client = client;
     this.git = git;
     this.dockerConfig = dockerConfig;
@@ -92,8 +91,7 @@ public final class BuildKitImageBuilder implements ImageBuilder {
       return work.get();
     }
     String host = registry.equals(ImageReference.DOCKER_HUB) ? "registry-1.docker.io" : registry;
-    AuthService.Creds creds = new AuthService.Creds(explicit.username(), explicit.secret().reveal());
-    return client.withCredentials(h -> h.equals(host) ? Optional.of(creds) : dockerConfig.apply(h), work);
+    return client.withCredentials(h -> h.equals(host) ? Optional.of(explicit) : dockerConfig.apply(h), work);
   }
 
   @Override

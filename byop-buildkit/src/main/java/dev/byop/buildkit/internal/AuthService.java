@@ -3,6 +3,7 @@ package dev.byop.buildkit.internal;
 import dev.byop.buildkit.internal.proto.AuthGrpc;
 import dev.byop.buildkit.internal.proto.CredentialsRequest;
 import dev.byop.buildkit.internal.proto.CredentialsResponse;
+import dev.byop.core.Credentials;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.function.Function;
@@ -12,30 +13,22 @@ import java.util.function.Function;
  * exporter). {@code FetchToken} and {@code GetTokenAuthority} stay UNIMPLEMENTED, so the daemon fetches tokens itself.
  */
 public final class AuthService extends AuthGrpc.AuthImplBase {
-  /** A user name (empty for an identity token) and secret. */
-  public record Creds(String username, String secret) {
-    @Override
-    public String toString() {
-      return "Creds[username=" + username + ", secret=***]";
-    }
-  }
+  private final Function<String, Optional<Credentials>> lookup;
 
-  private final Function<String, Optional<Creds>> lookup;
-
-  public AuthService(Function<String, Optional<Creds>> lookup) {
+  public AuthService(Function<String, Optional<Credentials>> lookup) {
     this.lookup = lookup;
   }
 
   @Override
   public void credentials(CredentialsRequest request, StreamObserver<CredentialsResponse> out) {
-    Optional<Creds> c;
+    Optional<Credentials> c;
     try {
       c = lookup.apply(request.getHost());
     } catch (RuntimeException e) {
       c = Optional.empty(); // anonymous rather than failing the build on a broken helper
     }
     CredentialsResponse.Builder b = CredentialsResponse.newBuilder();
-    c.ifPresent(x -> b.setUsername(x.username()).setSecret(x.secret()));
+    c.ifPresent(x -> b.setUsername(x.username()).setSecret(x.secret().reveal()));
     out.onNext(b.build());
     out.onCompleted();
   }

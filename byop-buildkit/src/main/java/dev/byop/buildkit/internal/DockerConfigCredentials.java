@@ -2,6 +2,8 @@ package dev.byop.buildkit.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.byop.core.Credentials;
+import dev.byop.core.Secret;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +42,7 @@ public final class DockerConfigCredentials {
   }
 
   /** Credentials for a registry host as the daemon names it ({@code registry-1.docker.io} for Docker Hub). */
-  public Optional<AuthService.Creds> lookup(String host) {
+  public Optional<Credentials> lookup(String host) {
     if (!Files.isRegularFile(configFile)) {
       return Optional.empty();
     }
@@ -58,7 +60,7 @@ public final class DockerConfigCredentials {
       helper = cfg.path("credsStore").asText("");
     }
     if (!helper.isEmpty()) {
-      Optional<AuthService.Creds> c = fromHelper(helper, key);
+      Optional<Credentials> c = fromHelper(helper, key);
       if (c.isPresent()) {
         return c;
       }
@@ -70,14 +72,14 @@ public final class DockerConfigCredentials {
       }
       JsonNode a = e.getValue();
       if (!a.path("identitytoken").asText("").isEmpty()) {
-        return Optional.of(new AuthService.Creds("", a.get("identitytoken").asText()));
+        return Optional.of(Credentials.identityToken(a.get("identitytoken").asText()));
       }
       String auth = a.path("auth").asText("");
       if (!auth.isEmpty()) {
         String up = new String(Base64.getDecoder().decode(auth), StandardCharsets.UTF_8);
         int colon = up.indexOf(':');
         if (colon > 0) {
-          return Optional.of(new AuthService.Creds(up.substring(0, colon), up.substring(colon + 1)));
+          return Optional.of(Credentials.basic(up.substring(0, colon), up.substring(colon + 1)));
         }
       }
     }
@@ -91,7 +93,7 @@ public final class DockerConfigCredentials {
     return s.equals("index.docker.io") ? "registry-1.docker.io" : s;
   }
 
-  private Optional<AuthService.Creds> fromHelper(String helper, String serverUrl) {
+  private Optional<Credentials> fromHelper(String helper, String serverUrl) {
     if (!HELPER.matcher(helper).matches()) {
       LOG.warn("ignoring Docker credential helper name '{}': must match {}", helper, HELPER);
       return Optional.empty();
@@ -113,7 +115,7 @@ public final class DockerConfigCredentials {
       if (secret.isEmpty()) {
         return Optional.empty();
       }
-      return Optional.of(new AuthService.Creds(user.equals("<token>") ? "" : user, secret));
+      return Optional.of(new Credentials(user.equals("<token>") ? "" : user, Secret.of(secret)));
     } catch (IOException e) {
       LOG.warn("Docker credential helper docker-credential-{} failed: {}", helper, e.getMessage());
       return Optional.empty();
