@@ -11,6 +11,7 @@ import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.Store;
 import dev.byop.store.jdbc.TestDatabases;
 import dev.byop.store.jdbc.internal.JdbiStore;
+import dev.byop.testing.Testbed;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Files;
@@ -162,12 +163,11 @@ public final class OrchestratorBench {
     });
     Path script = Files.createTempFile("byop-pgbench", ".sql");
     Files.writeString(script, "UPDATE " + table + " SET n = n + 1 WHERE id = 1;\n");
-    Map<String, String> env = testbedEnv();
-    String pgbench = env.getOrDefault("PGBENCH", "/usr/lib/postgresql/15/bin/pgbench");
-    ProcessBuilder pb = new ProcessBuilder(List.of(pgbench, "-n", "-f", script.toString(), "-T",
-        String.valueOf(seconds), "-c", String.valueOf(clients), "-j", String.valueOf(clients), "-h",
-        env.getOrDefault("PG_HOST", "127.0.0.1"), "-p", env.getOrDefault("PG_PORT", "5433"), "-U", db.user(),
-        env.getOrDefault("PG_DATABASE", "byop")));
+    Testbed bed = Testbed.get();
+    Testbed.Postgres pg = bed.postgres();
+    ProcessBuilder pb = new ProcessBuilder(List.of(bed.pgbench().toString(), "-n", "-f", script.toString(), "-T",
+        String.valueOf(seconds), "-c", String.valueOf(clients), "-j", String.valueOf(clients), "-h", pg.host(), "-p",
+        String.valueOf(pg.port()), "-U", pg.user(), pg.database()));
     pb.environment().put("PGPASSWORD", db.password().reveal());
     pb.redirectErrorStream(true);
     Process p = pb.start();
@@ -185,12 +185,5 @@ public final class OrchestratorBench {
     return Double.parseDouble(m.group(1));
   }
 
-  static Map<String, String> testbedEnv() throws Exception {
-    Map<String, String> out = new java.util.HashMap<>();
-    for (String line : Files.readAllLines(Path.of("/tmp/byop-testbed/env"))) {
-      int eq = line.indexOf('=');
-      if (eq > 0 && !line.startsWith("#")) out.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
-    }
-    return out;
-  }
+
 }
