@@ -54,15 +54,21 @@ public final class JdbiStore implements Store {
   private final Jdbi jdbi;
   private final Dialect dialect;
   private final AutoCloseable resources;
-  // H2 has no SKIP LOCKED we rely on; claims are conditional updates, and inside one JVM they also take this lock so
-  // that workers do not spin on each other's lost races.
-  private final ReentrantLock h2ClaimLock = new ReentrantLock();
+  // H2 has no SKIP LOCKED we rely on; claims are conditional updates, and inside one JVM they also take a lock shared
+  // by every store on the same database, so that workers do not wait on each other's row locks and lose races.
+  private static final Map<String, ReentrantLock> H2_CLAIM_LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
+  private final ReentrantLock h2ClaimLock;
   private volatile boolean closed;
 
-  public JdbiStore(Jdbi jdbi, Dialect dialect, AutoCloseable resources) {
+  /**
+   * @param database identifies the database (its URL without parameters), so that stores on one H2 database in this
+   *     JVM share their claim lock
+   */
+  public JdbiStore(Jdbi jdbi, Dialect dialect, String database, AutoCloseable resources) {
     this.jdbi = jdbi;
     this.dialect = dialect;
     this.resources = resources;
+    this.h2ClaimLock = H2_CLAIM_LOCKS.computeIfAbsent(database, k -> new ReentrantLock());
   }
 
   public Dialect dialect() {
@@ -263,8 +269,11 @@ public final class JdbiStore implements Store {
   }
 
   /** A job is claimable when it is the oldest PENDING job of its app and nothing of its app is running. */
-  private static final String CLAIMABLE = "j.status = 'PENDING' AND NOT EXISTS (SELECT 1 FROM byop_build_job o"
-      + " WHERE o.app_id = j.app_id AND (o.status IN " + RUNNING + " OR (o.status = 'PENDING' AND o.seq < j.seq)))";
+  // Two NOT EXISTS rather than one with OR: each is a range probe on the (app_id, status, seq) index.
+  private static final String CLAIMABLE = "j.status = 'PENDING'"
+      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job o WHERE o.app_id = j.app_id AND o.status = 'PENDING'"
+      + " AND o.seq < j.seq)"
+      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job r WHERE r.app_id = j.app_id AND r.status IN " + RUNNING + ")";
 
   @Override
   public Optional<BuildJob> claimBuildJob(String workerId, Instant now, Duration lease) {
