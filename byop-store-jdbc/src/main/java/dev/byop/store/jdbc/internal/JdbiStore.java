@@ -108,6 +108,16 @@ public final class JdbiStore implements Store {
     }
   }
 
+  /** A read of one statement needs no transaction of its own: autocommit saves the BEGIN and COMMIT round trips. */
+  private <T> T read(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
+    if (closed) throw new StoreException("store is closed");
+    try {
+      return jdbi.withHandle(work);
+    } catch (JdbiException e) {
+      throw new StoreException("database operation failed: " + rootMessage(e), e);
+    }
+  }
+
   private static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) t = t.getCause();
@@ -209,7 +219,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public Optional<AppState> appState(String appId) {
-    return tx(h -> h.createQuery("SELECT id, current_image, current_digest, current_preview_id, current_preview_url"
+    return read(h -> h.createQuery("SELECT id, current_image, current_digest, current_preview_id, current_preview_url"
         + " FROM byop_app WHERE id = :id").bind("id", appId)
         .map((rs, ctx) -> new AppState(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
             rs.getString(5)))
@@ -259,12 +269,12 @@ public final class JdbiStore implements Store {
 
   @Override
   public Optional<BuildJob> findBuildJob(String jobId) {
-    return tx(h -> loadJob(h, jobId));
+    return read(h -> loadJob(h, jobId));
   }
 
   @Override
   public List<BuildJob> listBuildJobs(String appId, int limit) {
-    return tx(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM byop_build_job WHERE app_id = :a ORDER BY seq DESC"
+    return read(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM byop_build_job WHERE app_id = :a ORDER BY seq DESC"
         + " LIMIT :n").bind("a", appId).bind("n", limit).map(JdbiStore::mapJob).list());
   }
 
@@ -316,7 +326,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public boolean renewBuildLease(String jobId, String workerId, Instant now, Duration lease) {
-    return tx(h -> h.createUpdate("UPDATE byop_build_job SET lease_expires_at = :until WHERE id = :id"
+    return read(h -> h.createUpdate("UPDATE byop_build_job SET lease_expires_at = :until WHERE id = :id"
         + " AND lease_owner = :w AND status IN " + RUNNING)
         .bind("until", ts(micros(now.plus(lease)))).bind("id", jobId).bind("w", workerId).execute() == 1);
   }
@@ -426,7 +436,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public List<LogLine> readLog(String ownerId, long afterSeq, int limit) {
-    return tx(h -> h.createQuery("SELECT seq, at, line FROM byop_log WHERE owner_id = :o AND seq > :after"
+    return read(h -> h.createQuery("SELECT seq, at, line FROM byop_log WHERE owner_id = :o AND seq > :after"
         + " ORDER BY seq LIMIT :n").bind("o", ownerId).bind("after", afterSeq).bind("n", limit)
         .map((rs, ctx) -> new LogLine(ownerId, rs.getLong(1), instant(rs, "at"), rs.getString(3))).list());
   }
@@ -466,18 +476,18 @@ public final class JdbiStore implements Store {
 
   @Override
   public Optional<Preview> findPreview(String previewId) {
-    return tx(h -> loadPreview(h, previewId));
+    return read(h -> loadPreview(h, previewId));
   }
 
   @Override
   public List<Preview> listPreviews(String appId) {
-    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE app_id = :a"
+    return read(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE app_id = :a"
         + " AND status <> 'STOPPED' ORDER BY created_at DESC, id").bind("a", appId).map(JdbiStore::mapPreview).list());
   }
 
   @Override
   public List<Preview> listActivePreviews() {
-    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
+    return read(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
         + " ORDER BY created_at, id").map(JdbiStore::mapPreview).list());
   }
 
@@ -507,7 +517,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public boolean renewPreviewLease(String previewId, String workerId, Instant now, Duration lease) {
-    return tx(h -> h.createUpdate("UPDATE byop_preview SET lease_expires_at = :until WHERE id = :id"
+    return read(h -> h.createUpdate("UPDATE byop_preview SET lease_expires_at = :until WHERE id = :id"
         + " AND lease_owner = :w AND status IN ('BUILDING', 'DEPLOYING')")
         .bind("until", ts(micros(now.plus(lease)))).bind("id", previewId).bind("w", workerId).execute() == 1);
   }
@@ -560,7 +570,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public List<Preview> listExpiredPreviews(Instant now) {
-    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
+    return read(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
         + " AND expires_at IS NOT NULL AND expires_at < :now ORDER BY expires_at").bind("now", ts(micros(now)))
         .map(JdbiStore::mapPreview).list());
   }
