@@ -311,12 +311,13 @@ public abstract class OrchestratorContract extends OrchestratorTestBase {
     holderBuilder.blockIn = FakeBuilder.Step.BUILD;
     holderBuilder.ignoreCancellation = true;
     var holder = orchestrator(holderBuilder, null, null);
+    BuildJob job = holder.requestBuild("blog", BuildConfig.defaults());
+    assertTrue(holderBuilder.entered.await(20, TimeUnit.SECONDS));
+    // the other instance starts once the holder has the job, so it cannot take the job itself
     Store otherStore = db.open(2);
     toClose.add(otherStore);
     FakeBuilder idle = new FakeBuilder();
     var other = orchestrator(otherStore, idle, null, null, 1, Duration.ofMillis(500), Duration.ofSeconds(20), 3, null);
-    BuildJob job = holder.requestBuild("blog", BuildConfig.defaults());
-    assertTrue(holderBuilder.entered.await(20, TimeUnit.SECONDS));
     long t0 = System.nanoTime();
     assertEquals(BuildStatus.CANCELLED, other.cancel(job.id()).status());
     assertTrue(holderBuilder.cancelSeen.await(5, TimeUnit.SECONDS), "the holder's builder was told");

@@ -304,8 +304,7 @@ public final class JdbiStore implements Store {
     try {
       for (int round = 0; round < 5; round++) {
         Optional<BuildJob> claimed = tx(h -> {
-          Optional<String> id = h.createQuery("SELECT j.id FROM byop_build_job j WHERE " + CLAIMABLE
-              + " ORDER BY j.seq LIMIT 1").mapTo(String.class).findOne();
+          Optional<String> id = h2Candidate(h);
           if (id.isEmpty()) return null;
           // The same predicate again inside the UPDATE: if another process claimed or cancelled meanwhile, the
           // count is 0 and nothing changes.
@@ -322,6 +321,23 @@ public final class JdbiStore implements Store {
     } finally {
       h2ClaimLock.unlock();
     }
+  }
+
+  /**
+   * H2 evaluates the claim predicate for every PENDING row before sorting, so the candidate is found in Java instead:
+   * walking PENDING jobs in request order, the first one whose app has nothing running is its app's oldest.
+   */
+  private static Optional<String> h2Candidate(Handle h) {
+    java.util.Set<String> busy = new java.util.HashSet<>(h.createQuery(
+        "SELECT DISTINCT app_id FROM byop_build_job WHERE status IN " + RUNNING).mapTo(String.class).list());
+    try (var rows = h.createQuery("SELECT id, app_id FROM byop_build_job WHERE status = 'PENDING' ORDER BY seq")
+        .setFetchSize(64).map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)}).iterator()) {
+      while (rows.hasNext()) {
+        String[] row = rows.next();
+        if (!busy.contains(row[1])) return Optional.of(row[0]);
+      }
+    }
+    return Optional.empty();
   }
 
   @Override

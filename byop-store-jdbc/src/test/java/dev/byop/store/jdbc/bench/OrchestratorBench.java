@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  * PostgreSQL as the reference limit, and the ratios.
  *
  * <p>Run: {@code ./mvnw -q -pl byop-store-jdbc -am test -Pbench -DskipTests} (optional {@code -Dbench.jobs=2000
- * -Dbench.seconds=10}).
+ * -Dbench.seconds=10 -Dbench.dbs=h2,postgresql}).
  */
 public final class OrchestratorBench {
   private OrchestratorBench() { }
@@ -47,7 +47,8 @@ public final class OrchestratorBench {
     int jobs = Integer.getInteger("bench.jobs", 2000);
     int seconds = Integer.getInteger("bench.seconds", 10);
     List<Result> results = new ArrayList<>();
-    for (String db : List.of("h2", "postgresql")) {
+    List<String> dbs = List.of(System.getProperty("bench.dbs", "h2,postgresql").split(","));
+    for (String db : dbs) {
       for (int workers : List.of(1, 4)) {
         run(db, workers, Math.min(200, jobs)); // warm-up: JIT, pools, plans
         Result r = run(db, workers, jobs);
@@ -56,6 +57,7 @@ public final class OrchestratorBench {
             r.db(), r.workers(), r.jobs(), r.jobsPerSecond(), r.claimP50Ms(), r.claimP99Ms());
       }
     }
+    if (!dbs.contains("postgresql")) return;
     Map<Integer, double[]> pgbench = Map.of(1, pgbench(1, seconds), 4, pgbench(4, seconds));
     System.out.println();
     System.out.println("reference: pgbench, single-row UPDATE script, -n -T " + seconds + " on the same PostgreSQL");
