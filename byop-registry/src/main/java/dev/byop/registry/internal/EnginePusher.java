@@ -1,0 +1,131 @@
+package dev.byop.registry.internal;
+
+import dev.byop.core.Credentials;
+import dev.byop.core.ImageReference;
+import dev.byop.core.RegistryException;
+import dev.byop.docker.DockerClient;
+import dev.byop.docker.DockerEndpoint;
+import dev.byop.docker.DockerException;
+import dev.byop.docker.ProgressMessage;
+import dev.byop.docker.PushResult;
+import dev.byop.docker.RegistryAuth;
+import dev.byop.registry.RetryPolicy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
+import dev.byop.core.spi.JobContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pushes through the Docker Engine that holds the image ({@code POST /images/{name}/push?tag=} with
+ * {@code X-Registry-Auth}); the progress stream goes to the job log, one line per layer state change; engine errors
+ * become {@link RegistryException}s with the status read from the engine's message. Connection failures and 5xx are
+ * retried under the same policy as registry calls.
+ */
+public final class EnginePusher implements ImagePusher {
+  private static final Logger LOG = LoggerFactory.getLogger(EnginePusher.class);
+  private final DockerClient docker;
+  private final boolean ownsDocker;
+  private final RetryPolicy retry;
+
+  public EnginePusher(DockerClient docker, boolean ownsDocker, RetryPolicy retry) {
+    this.docker = docker;
+    this.ownsDocker = ownsDocker;
+    this.retry = retry;
+  }
+
+  /** An engine client for {@code dockerHost} ({@code DOCKER_HOST} or the local socket when null). */
+  public static EnginePusher create(@Nullable String dockerHost, RetryPolicy retry) {
+    DockerClient d = dockerHost == null ? DockerClient.fromEnvironment()
+        : DockerClient.connect(DockerEndpoint.parse(dockerHost));
+    return new EnginePusher(d, true, retry);
+  }
+
+  @Override
+  public @Nullable String push(String localImage, ImageReference target, @Nullable Credentials credentials,
+      JobContext context) {
+    String registry = target.registry();
+    String name = target.name();
+    String tag = Objects.requireNonNull(target.tag(), "tag");
+    String secret = credentials == null ? null : credentials.secret().reveal();
+    try {
+      if (!localImage.equals(name + ":" + tag)) docker.tagImage(localImage, name, tag);
+    } catch (DockerException e) {
+      throw new RegistryException(registry, 0, List.of(), "cannot tag local image " + localImage + " as " + name + ":"
+          + tag + " for the push: " + redact(e.getMessage(), secret), e);
+    }
+    RegistryAuth auth = credentials == null ? RegistryAuth.anonymous()
+        : credentials.isIdentityToken() ? RegistryAuth.identityToken(credentials.secret().reveal(), registry)
+        : RegistryAuth.basic(credentials.username(), credentials.secret().reveal(), registry);
+    Instant start = Instant.now();
+    for (int attempt = 1; ; attempt++) {
+      context.cancellation().throwIfCancelled();
+      Map<String, String> lastStatus = new HashMap<>();
+      try {
+        PushResult r = docker.pushImage(name, tag, auth, p -> log(context, lastStatus, p, secret));
+        return r.digest().isEmpty() ? null : r.digest();
+      } catch (DockerException e) {
+        String engineMessage = redact(e.engineMessage().isEmpty() ? String.valueOf(e.getMessage()) : e.engineMessage(),
+            secret);
+        EngineErrors.Classified c = e.status() == 0 && e.engineMessage().isEmpty()
+            ? new EngineErrors.Classified(0, List.of(), false) : EngineErrors.classify(engineMessage);
+        boolean engineUnreachable = e.status() == 0 && e.engineMessage().isEmpty();
+        if (c.transientFailure() && mayRetry(attempt, start)) {
+          long ms = pause(attempt);
+          context.log().line("push: attempt " + attempt + " failed (" + engineMessage + "), retrying in " + ms + " ms");
+          continue;
+        }
+        String what = engineUnreachable ? "the Docker engine could not be reached: " + redact(e.getMessage(), secret)
+            : "push of " + name + ":" + tag + " failed"
+                + (c.status() > 0 ? " (HTTP " + c.status() + (c.status() == 401 ? " Unauthorized" : "") + ")" : "")
+                + ": " + engineMessage;
+        throw new RegistryException(registry, c.status(), c.codes(), "registry " + registry + ": " + what
+            + (attempt > 1 ? " after " + attempt + " attempts" : ""), e);
+      }
+    }
+  }
+
+  private boolean mayRetry(int attempt, Instant start) {
+    if (attempt >= retry.maxAttempts()) return false;
+    return Duration.between(start, Instant.now()).plus(retry.backoff(attempt)).compareTo(retry.maxElapsed()) <= 0;
+  }
+
+  private long pause(int attempt) {
+    long base = retry.backoff(attempt).toMillis();
+    long ms = base == 0 ? 0 : base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new dev.byop.core.CancelledException("interrupted while waiting to retry a push");
+    }
+    return ms;
+  }
+
+  /** One line per layer and state (not per progress tick), and every line without a layer id. */
+  private static void log(JobContext context, Map<String, String> last, ProgressMessage p, @Nullable String secret) {
+    String status = p.status().trim();
+    if (status.isEmpty()) return;
+    String id = p.id();
+    if (id != null && status.equals(last.put(id, status))) return;
+    String line = id == null ? status : id + ": " + status;
+    context.log().line("push: " + redact(line, secret));
+    LOG.trace("push progress {}", line);
+  }
+
+  private static String redact(@Nullable String text, @Nullable String secret) {
+    if (text == null) return "";
+    return secret == null || secret.length() < 3 ? text : text.replace(secret, "******");
+  }
+
+  @Override
+  public void close() {
+    if (ownsDocker) docker.close();
+  }
+}
