@@ -81,12 +81,12 @@ public final class EnginePusher implements ImagePusher {
           context.log().line("push: attempt " + attempt + " failed (" + engineMessage + "), retrying in " + ms + " ms");
           continue;
         }
+        String attempts = attempt > 1 ? " after " + attempt + " attempts" : "";
         String what = engineUnreachable ? "the Docker engine could not be reached: " + redact(e.getMessage(), secret)
-            : "push of " + name + ":" + tag + " failed"
+            : "push of " + name + ":" + tag + " failed" + attempts
                 + (c.status() > 0 ? " (HTTP " + c.status() + (c.status() == 401 ? " Unauthorized" : "") + ")" : "")
                 + ": " + engineMessage;
-        throw new RegistryException(registry, c.status(), c.codes(), "registry " + registry + ": " + what
-            + (attempt > 1 ? " after " + attempt + " attempts" : ""), e);
+        throw new RegistryException(registry, c.status(), c.codes(), "registry " + registry + ": " + what, e);
       }
     }
   }
