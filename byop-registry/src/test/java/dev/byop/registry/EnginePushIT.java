@@ -188,6 +188,78 @@ class EnginePushIT {
     }
   }
 
+  /** A registry that accepts connections and never answers. */
+  @Test
+  void cancellingTheJobStopsAPushToAHangingRegistry() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      List<java.net.Socket> held = Collections.synchronizedList(new ArrayList<>());
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) held.add(silent.accept());
+        } catch (IOException closed) {
+          // test over
+        }
+      }, "silent-registry");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      ImageReference target = ImageReference.parse("127.0.0.1:" + silent.getLocalPort() + "/registry/hang:" + RUN);
+      created.add(target.toString());
+      TestCancellation cancellation = new TestCancellation();
+      JobContext job = new JobContext("job-hang", l -> { }, cancellation);
+      var timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      long t0 = System.nanoTime();
+      try (DistributionRegistryClient c = client(RetryPolicy.defaults())) {
+        timer.schedule(() -> cancellation.cancel("cancelled by the test"), 700, TimeUnit.MILLISECONDS);
+        dev.byop.core.CancelledException e = assertThrows(dev.byop.core.CancelledException.class,
+            () -> c.push(new PushRequest(LOCAL, target, credentials), job));
+        assertTrue(e.getMessage().contains("cancelled by the test"), e.getMessage());
+      } finally {
+        timer.shutdownNow();
+        for (java.net.Socket s : held) s.close();
+      }
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(ms < 10_000, "took " + ms + " ms");
+      assertFalse(held.isEmpty(), "the engine never reached the hanging registry");
+    }
+  }
+
+  /** A cancellation the test fires by hand. */
+  private static final class TestCancellation implements dev.byop.core.spi.Cancellation {
+    private final List<Runnable> actions = new ArrayList<>();
+    private volatile String reason = "";
+    private volatile boolean cancelled;
+
+    synchronized void cancel(String why) {
+      reason = why;
+      cancelled = true;
+      actions.forEach(Runnable::run);
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return cancelled;
+    }
+
+    @Override
+    public synchronized AutoCloseable onCancel(Runnable action) {
+      if (cancelled) {
+        action.run();
+      } else {
+        actions.add(action);
+      }
+      return () -> {
+        synchronized (this) {
+          actions.remove(action);
+        }
+      };
+    }
+
+    @Override
+    public String reason() {
+      return reason;
+    }
+  }
+
   @Test
   void aDigestOtherThanTheEnginesFailsThePush() {
     ImageReference target = ImageReference.parse(registry + "/registry/mismatch:" + RUN);

@@ -1,15 +1,23 @@
 package dev.byop.registry.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.byop.core.CancelledException;
 import dev.byop.core.Credentials;
 import dev.byop.core.ImageReference;
 import dev.byop.core.RegistryException;
+import dev.byop.core.spi.JobContext;
 import dev.byop.docker.DockerClient;
 import dev.byop.docker.DockerEndpoint;
 import dev.byop.docker.DockerException;
+import dev.byop.docker.DockerResponse;
 import dev.byop.docker.ProgressMessage;
-import dev.byop.docker.PushResult;
 import dev.byop.docker.RegistryAuth;
 import dev.byop.registry.RetryPolicy;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -17,8 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
-import dev.byop.core.spi.JobContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EnginePusher implements ImagePusher {
   private static final Logger LOG = LoggerFactory.getLogger(EnginePusher.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final DockerClient docker;
   private final boolean ownsDocker;
   private final RetryPolicy retry;
@@ -68,8 +77,7 @@ public final class EnginePusher implements ImagePusher {
       context.cancellation().throwIfCancelled();
       Map<String, String> lastStatus = new HashMap<>();
       try {
-        PushResult r = docker.pushImage(name, tag, auth, p -> log(context, lastStatus, p, secret));
-        return r.digest().isEmpty() ? null : r.digest();
+        return pushOnce(name, tag, auth, context, p -> log(context, lastStatus, p, secret));
       } catch (DockerException e) {
         String engineMessage = redact(e.engineMessage().isEmpty() ? String.valueOf(e.getMessage()) : e.engineMessage(),
             secret);
@@ -91,6 +99,58 @@ public final class EnginePusher implements ImagePusher {
     }
   }
 
+  /**
+   * One {@code POST /images/{name}/push}, read here rather than through {@link DockerClient#pushImage} so that a
+   * cancelled job can close the connection (the engine then abandons the push) instead of waiting for a slow or
+   * hanging registry.
+   */
+  private @Nullable String pushOnce(String name, String tag, RegistryAuth auth, JobContext context,
+      Consumer<ProgressMessage> progress) {
+    String path = "/images/" + name.replace("[", "%5B").replace("]", "%5D") + "/push?tag="
+        + URLEncoder.encode(tag, StandardCharsets.UTF_8);
+    String what = "push of " + name + ":" + tag;
+    DockerResponse r = docker.execute("POST", path, Map.of("X-Registry-Auth", auth.toHeaderValue()), null);
+    String digest = null;
+    try (r; AutoCloseable cancel = context.cancellation().onCancel(r::close)) {
+      if (r.status() / 100 != 2) {
+        String body = new String(r.body().readNBytes(64 * 1024), StandardCharsets.UTF_8).trim();
+        String message = body;
+        try {
+          message = JSON.readTree(body).path("message").asText(body);
+        } catch (IOException notJson) {
+          // plain text
+        }
+        throw new DockerException(r.status(), message, what + " failed with HTTP " + r.status() + ": " + message);
+      }
+      try (MappingIterator<JsonNode> it = JSON.readerFor(JsonNode.class).readValues(r.body())) {
+        while (it.hasNextValue()) {
+          JsonNode j = it.nextValue();
+          if (j.hasNonNull("errorDetail") || j.hasNonNull("error")) {
+            String m = j.path("errorDetail").path("message").asText(j.path("error").asText("unknown error"));
+            throw new DockerException(200, m, what + " failed: " + m);
+          }
+          if (j.hasNonNull("aux")) {
+            if (j.get("aux").hasNonNull("Digest")) digest = j.get("aux").get("Digest").asText();
+            continue;
+          }
+          JsonNode d = j.path("progressDetail");
+          progress.accept(new ProgressMessage(j.hasNonNull("id") ? j.get("id").asText() : null,
+              j.path("status").asText(""), d.path("current").asLong(-1), d.path("total").asLong(-1)));
+        }
+      }
+    } catch (DockerException e) {
+      throw e;
+    } catch (Exception e) {
+      if (context.cancellation().isCancelled()) {
+        throw new CancelledException(context.cancellation().reason());
+      }
+      throw new DockerException(200, e.toString(), what + ": the engine's progress stream broke: " + e, e);
+    }
+    context.cancellation().throwIfCancelled();
+    if (digest == null) context.log().line("push: the engine reported no digest; the registry's answer is used");
+    return digest;
+  }
+
   private boolean mayRetry(int attempt, Instant start) {
     if (attempt >= retry.maxAttempts()) return false;
     return Duration.between(start, Instant.now()).plus(retry.backoff(attempt)).compareTo(retry.maxElapsed()) <= 0;
@@ -103,7 +163,7 @@ public final class EnginePusher implements ImagePusher {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new dev.byop.core.CancelledException("interrupted while waiting to retry a push");
+      throw new CancelledException("interrupted while waiting to retry a push");
     }
     return ms;
   }
