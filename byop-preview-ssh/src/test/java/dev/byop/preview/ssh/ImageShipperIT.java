@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
+import dev.byop.testing.RequiresTestbed;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Ships real images to the bed's vps1 over SSH and checks bytes, fallbacks and cut connections. */
+@RequiresTestbed
 class ImageShipperIT {
 
     static TestbedEnv bed;
