@@ -128,6 +128,11 @@ class ImageShipperIT {
 
     /** Local images whose first save stream once armed cuts the pooled SSH connection after 4 MB have been read. */
     static LocalImages cutting(LocalImages real, SshConnections pool, SshHost host, AtomicBoolean armed, AtomicBoolean cut) {
+        return cutting(real, pool, host, armed, cut, 4 * 1024 * 1024);
+    }
+
+    /** As above, cutting after {@code after} bytes. */
+    static LocalImages cutting(LocalImages real, SshConnections pool, SshHost host, AtomicBoolean armed, AtomicBoolean cut, long after) {
         return new LocalImages() {
             @Override
             public LocalImage inspect(String reference) throws IOException {
@@ -145,7 +150,7 @@ class ImageShipperIT {
                     @Override
                     public int read(byte[] b, int off, int len) throws IOException {
                         int n = super.read(b, off, len);
-                        if (n > 0 && read.addAndGet(n) > 4 * 1024 * 1024 && cut.compareAndSet(false, true)) {
+                        if (n > 0 && read.addAndGet(n) > after && cut.compareAndSet(false, true)) {
                             Thread killer = new Thread(() -> pool.get(host).disconnect());
                             killer.start();
                             try {

@@ -209,6 +209,32 @@ class SshPreviewDeployerIT {
     }
 
     @Test
+    void connectionCutWhileShippingFailsTheDeployCleanly() throws IOException {
+        removeRemote(1, WEB1, API);
+        StaticCloudProvider cloud = new StaticCloudProvider(List.of(new StaticCloudProvider.PoolHost(remote(1), 1)), Map.of());
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+        ImageShipper once = new ImageShipper(pool, ImageShipperIT.cutting(bed.localImages(), pool, bed.vps(1), armed, cut, 1024 * 1024),
+                List.of("docker"), 1);
+        once.learn(WEB1);
+        armed.set(true);
+        SshPreviewDeployer d = new SshPreviewDeployer(cloud, pool, once, new CaddyRemoteRouter("127.0.0.1", ADMIN_PORT, "byop", ROUTER_PORT),
+                SshDeployerOptions.of(DOMAIN).withReadyTimeout(Duration.ofSeconds(30)).withStopTimeout(Duration.ofSeconds(1)));
+        Preview p = new Preview("sshcut", "shop", PreviewStatus.DEPLOYING, "ssh", null, "sshcut.byop.local", null, null, null,
+                Map.of("web", WEB1), Instant.now(), Instant.now(), null, 0, null);
+        App webOnly = App.of("shop", Component.of("web", GitSource.of("https://example.invalid/shop.git"), 8080));
+        PreviewException e = assertThrows(PreviewException.class,
+                () -> d.deploy(new PreviewDeployer.DeployRequest(p, webOnly, Map.of("web", ImageReference.parse(WEB1))), JobContext.of("sshcut", l -> { })));
+        assertTrue(cut.get(), "the connection was cut during the transfer");
+        assertTrue(e.getMessage().contains("failed after 1 attempts"), e.getMessage());
+        SshConnection c = pool.get(bed.vps(1));
+        assertFalse(c.exec(List.of("docker", "image", "inspect", WEB1), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(), "no partial image");
+        assertEquals("", c.run(List.of("docker", "ps", "-a", "-q", "--filter", "label=dev.byop.preview=sshcut")).stdout().strip(), "nothing started");
+        d.tearDown(p, JobContext.of("sshcut", l -> { }));
+        assertTrue(cloud.hosts().get(0).previews().isEmpty(), "host released");
+    }
+
+    @Test
     void withOneSlotPerHostAThirdPreviewFailsClearlyAfterWaiting() {
         StaticCloudProvider cloud = new StaticCloudProvider(
                 List.of(new StaticCloudProvider.PoolHost(remote(1), 1), new StaticCloudProvider.PoolHost(remote(2), 1)), Map.of());
