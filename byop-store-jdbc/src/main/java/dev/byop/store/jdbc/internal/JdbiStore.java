@@ -1,0 +1,571 @@
+package dev.byop.store.jdbc.internal;
+
+import dev.byop.core.App;
+import dev.byop.core.BuildConfig;
+import dev.byop.core.BuildJob;
+import dev.byop.core.BuildStatus;
+import dev.byop.core.Component;
+import dev.byop.core.GitSource;
+import dev.byop.core.LogLine;
+import dev.byop.core.NotFoundException;
+import dev.byop.core.Preview;
+import dev.byop.core.PreviewStatus;
+import dev.byop.core.StoreException;
+import dev.byop.core.spi.Store;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
+import org.jdbi.v3.core.argument.Argument;
+import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.jspecify.annotations.Nullable;
+import java.sql.ResultSet;
+
+/**
+ * The {@link Store} on Jdbi: every method is one transaction; status changes are conditional updates on the expected
+ * status (and lease owner), so a lost race changes nothing and is reported.
+ */
+public final class JdbiStore implements Store {
+  private static final String RUNNING = "('FETCHING', 'BUILDING', 'PUSHING')";
+  private static final String JOB_COLUMNS = "id, app_id, component, config, status, pending_at, fetching_at,"
+      + " building_at, pushing_at, success_at, failed_at, cancelled_at, attempt, lease_owner, lease_expires_at,"
+      + " git_commit, image, digest, error";
+  private static final String PREVIEW_COLUMNS = "id, app_id, status, deployer, git_commit, hostname, host, address,"
+      + " url, images, created_at, updated_at, expires_at, attempt, error";
+
+  /** The SQL dialects this store speaks. */
+  public enum Dialect { H2, POSTGRESQL }
+
+  private final Jdbi jdbi;
+  private final Dialect dialect;
+  private final AutoCloseable resources;
+  // H2 has no SKIP LOCKED we rely on; claims are conditional updates, and inside one JVM they also take this lock so
+  // that workers do not spin on each other's lost races.
+  private final ReentrantLock h2ClaimLock = new ReentrantLock();
+  private volatile boolean closed;
+
+  public JdbiStore(Jdbi jdbi, Dialect dialect, AutoCloseable resources) {
+    this.jdbi = jdbi;
+    this.dialect = dialect;
+    this.resources = resources;
+  }
+
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  /** The Jdbi instance, for tests of the schema itself. */
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  static Argument ts(@Nullable Instant t) {
+    return (pos, stmt, ctx) -> {
+      if (t == null) stmt.setNull(pos, Types.TIMESTAMP_WITH_TIMEZONE);
+      else stmt.setObject(pos, OffsetDateTime.ofInstant(t, ZoneOffset.UTC));
+    };
+  }
+
+  /** Databases keep microseconds; truncating first means what we return equals what a later read returns. */
+  static Instant micros(Instant t) {
+    return t.truncatedTo(ChronoUnit.MICROS);
+  }
+
+  static @Nullable Instant instant(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+
+  private <T> T tx(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
+    if (closed) throw new StoreException("store is closed");
+    try {
+      return jdbi.inTransaction(work);
+    } catch (JdbiException e) {
+      throw new StoreException("database operation failed: " + rootMessage(e), e);
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+    String m = t.getMessage();
+    return m == null ? t.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+  }
+
+  static boolean isUniqueViolation(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException s && "23505".equals(s.getSQLState())) return true;
+    }
+    return false;
+  }
+
+  private static String statusColumn(BuildStatus s) {
+    return s.name().toLowerCase(Locale.ROOT) + "_at";
+  }
+
+  // ---------------------------------------------------------------- apps
+
+  @Override
+  public App saveApp(App app) {
+    return tx(h -> {
+      Instant now = micros(Instant.now());
+      int updated = h.createUpdate("UPDATE byop_app SET name = :name, updated_at = :now WHERE id = :id")
+          .bind("name", app.name()).bind("now", ts(now)).bind("id", app.id()).execute();
+      if (updated == 0) {
+        h.createUpdate("INSERT INTO byop_app (id, name, created_at, updated_at) VALUES (:id, :name, :now, :now)")
+            .bind("id", app.id()).bind("name", app.name()).bind("now", ts(now)).execute();
+      }
+      h.createUpdate("DELETE FROM byop_component WHERE app_id = :id").bind("id", app.id()).execute();
+      PreparedBatch b = h.prepareBatch("INSERT INTO byop_component (app_id, position, name, git_url, git_ref,"
+          + " git_commit, context_dir, dockerfile, build_args, port, env, health_path) VALUES (:app, :pos, :name,"
+          + " :url, :ref, :commit, :ctx, :dockerfile, :args, :port, :env, :health)");
+      int pos = 0;
+      for (Component c : app.components()) {
+        b.bind("app", app.id()).bind("pos", pos++).bind("name", c.name()).bind("url", c.source().url())
+            .bind("ref", c.source().ref()).bind("commit", c.source().commit()).bind("ctx", c.contextDir())
+            .bind("dockerfile", c.dockerfile()).bind("args", Codec.map(c.buildArgs())).bind("port", c.port())
+            .bind("env", Codec.map(c.env())).bind("health", c.healthPath()).add();
+      }
+      b.execute();
+      return app;
+    });
+  }
+
+  @Override
+  public Optional<App> findApp(String appId) {
+    return tx(h -> loadApp(h, appId));
+  }
+
+  private Optional<App> loadApp(Handle h, String appId) {
+    Optional<String> name = h.createQuery("SELECT name FROM byop_app WHERE id = :id").bind("id", appId)
+        .mapTo(String.class).findOne();
+    if (name.isEmpty()) return Optional.empty();
+    List<Component> components = h.createQuery("SELECT * FROM byop_component WHERE app_id = :id ORDER BY position")
+        .bind("id", appId)
+        .map((rs, ctx) -> new Component(rs.getString("name"),
+            new GitSource(rs.getString("git_url"), rs.getString("git_ref"), rs.getString("git_commit")),
+            rs.getString("context_dir"), rs.getString("dockerfile"), Codec.map(rs.getString("build_args")),
+            rs.getInt("port"), Codec.map(rs.getString("env")), rs.getString("health_path")))
+        .list();
+    return Optional.of(new App(appId, name.get(), components));
+  }
+
+  @Override
+  public List<App> listApps() {
+    return tx(h -> {
+      List<String> ids = h.createQuery("SELECT id FROM byop_app ORDER BY id").mapTo(String.class).list();
+      List<App> out = new ArrayList<>();
+      for (String id : ids) loadApp(h, id).ifPresent(out::add);
+      return out;
+    });
+  }
+
+  @Override
+  public void deleteApp(String appId) {
+    tx(h -> {
+      if (h.createQuery("SELECT id FROM byop_app WHERE id = :id FOR UPDATE").bind("id", appId).mapTo(String.class)
+          .findOne().isEmpty()) {
+        throw new NotFoundException("app", appId);
+      }
+      int running = h.createQuery("SELECT COUNT(*) FROM byop_build_job WHERE app_id = :id AND status IN " + RUNNING)
+          .bind("id", appId).mapTo(Integer.class).one();
+      int previews = h.createQuery("SELECT COUNT(*) FROM byop_preview WHERE app_id = :id AND status <> 'STOPPED'")
+          .bind("id", appId).mapTo(Integer.class).one();
+      if (running > 0 || previews > 0) {
+        throw new StoreException("app '" + appId + "' cannot be deleted: it has " + running + " running build job(s)"
+            + " and " + previews + " preview(s) that are not stopped");
+      }
+      h.createUpdate("DELETE FROM byop_log WHERE owner_id IN (SELECT id FROM byop_build_job WHERE app_id = :id)"
+          + " OR owner_id IN (SELECT id FROM byop_preview WHERE app_id = :id)").bind("id", appId).execute();
+      h.createUpdate("DELETE FROM byop_build_job WHERE app_id = :id").bind("id", appId).execute();
+      h.createUpdate("DELETE FROM byop_preview WHERE app_id = :id").bind("id", appId).execute();
+      h.createUpdate("DELETE FROM byop_app WHERE id = :id").bind("id", appId).execute();
+      return null;
+    });
+  }
+
+  @Override
+  public Optional<AppState> appState(String appId) {
+    return tx(h -> h.createQuery("SELECT id, current_image, current_digest, current_preview_id, current_preview_url"
+        + " FROM byop_app WHERE id = :id").bind("id", appId)
+        .map((rs, ctx) -> new AppState(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+            rs.getString(5)))
+        .findOne());
+  }
+
+  // ---------------------------------------------------------------- build jobs
+
+  @Override
+  public BuildJob createBuildJob(String appId, String component, BuildConfig config, Instant now) {
+    String json = Codec.buildConfig(config);
+    return tx(h -> {
+      // Locking the app row serialises job creation per app, so request order (seq) equals commit order and a
+      // claimer can never see a younger job of an app before an older one.
+      if (h.createQuery("SELECT id FROM byop_app WHERE id = :id FOR UPDATE").bind("id", appId).mapTo(String.class)
+          .findOne().isEmpty()) {
+        throw new NotFoundException("app", appId);
+      }
+      int comps = h.createQuery("SELECT COUNT(*) FROM byop_component WHERE app_id = :a AND name = :c")
+          .bind("a", appId).bind("c", component).mapTo(Integer.class).one();
+      if (comps == 0) throw new NotFoundException("component", appId + "/" + component);
+      String id = UUID.randomUUID().toString();
+      h.createUpdate("INSERT INTO byop_build_job (id, app_id, component, config, status, pending_at, attempt)"
+          + " VALUES (:id, :app, :comp, :config, 'PENDING', :now, 0)")
+          .bind("id", id).bind("app", appId).bind("comp", component).bind("config", json)
+          .bind("now", ts(micros(now))).execute();
+      return loadJob(h, id).orElseThrow();
+    });
+  }
+
+  private static BuildJob mapJob(ResultSet rs, StatementContext ctx) throws SQLException {
+    Map<BuildStatus, Instant> times = new EnumMap<>(BuildStatus.class);
+    for (BuildStatus s : BuildStatus.values()) {
+      Instant t = instant(rs, statusColumn(s));
+      if (t != null) times.put(s, t);
+    }
+    return new BuildJob(rs.getString("id"), rs.getString("app_id"), rs.getString("component"),
+        Codec.buildConfig(rs.getString("config")), BuildStatus.valueOf(rs.getString("status")), times,
+        rs.getInt("attempt"), rs.getString("lease_owner"), instant(rs, "lease_expires_at"), rs.getString("git_commit"),
+        rs.getString("image"), rs.getString("digest"), rs.getString("error"));
+  }
+
+  private Optional<BuildJob> loadJob(Handle h, String id) {
+    return h.createQuery("SELECT " + JOB_COLUMNS + " FROM byop_build_job WHERE id = :id").bind("id", id)
+        .map(JdbiStore::mapJob).findOne();
+  }
+
+  @Override
+  public Optional<BuildJob> findBuildJob(String jobId) {
+    return tx(h -> loadJob(h, jobId));
+  }
+
+  @Override
+  public List<BuildJob> listBuildJobs(String appId, int limit) {
+    return tx(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM byop_build_job WHERE app_id = :a ORDER BY seq DESC"
+        + " LIMIT :n").bind("a", appId).bind("n", limit).map(JdbiStore::mapJob).list());
+  }
+
+  /** A job is claimable when it is the oldest PENDING job of its app and nothing of its app is running. */
+  private static final String CLAIMABLE = "j.status = 'PENDING' AND NOT EXISTS (SELECT 1 FROM byop_build_job o"
+      + " WHERE o.app_id = j.app_id AND (o.status IN " + RUNNING + " OR (o.status = 'PENDING' AND o.seq < j.seq)))";
+
+  @Override
+  public Optional<BuildJob> claimBuildJob(String workerId, Instant now, Duration lease) {
+    Instant at = micros(now);
+    Instant until = micros(now.plus(lease));
+    if (dialect == Dialect.POSTGRESQL) {
+      return tx(h -> {
+        Optional<String> id = h.createQuery("SELECT j.id FROM byop_build_job j WHERE " + CLAIMABLE
+            + " ORDER BY j.seq LIMIT 1 FOR UPDATE SKIP LOCKED").mapTo(String.class).findOne();
+        if (id.isEmpty()) return Optional.<BuildJob>empty();
+        h.createUpdate("UPDATE byop_build_job SET status = 'FETCHING', fetching_at = :now, attempt = attempt + 1,"
+            + " lease_owner = :w, lease_expires_at = :until, error = NULL WHERE id = :id")
+            .bind("now", ts(at)).bind("w", workerId).bind("until", ts(until)).bind("id", id.get()).execute();
+        return loadJob(h, id.get());
+      });
+    }
+    h2ClaimLock.lock();
+    try {
+      for (int round = 0; round < 5; round++) {
+        Optional<BuildJob> claimed = tx(h -> {
+          Optional<String> id = h.createQuery("SELECT j.id FROM byop_build_job j WHERE " + CLAIMABLE
+              + " ORDER BY j.seq LIMIT 1").mapTo(String.class).findOne();
+          if (id.isEmpty()) return null;
+          // The same predicate again inside the UPDATE: if another process claimed or cancelled meanwhile, the
+          // count is 0 and nothing changes.
+          int n = h.createUpdate("UPDATE byop_build_job j SET status = 'FETCHING', fetching_at = :now,"
+              + " attempt = attempt + 1, lease_owner = :w, lease_expires_at = :until, error = NULL"
+              + " WHERE j.id = :id AND " + CLAIMABLE)
+              .bind("now", ts(at)).bind("w", workerId).bind("until", ts(until)).bind("id", id.get()).execute();
+          return n == 1 ? loadJob(h, id.get()) : Optional.<BuildJob>empty();
+        });
+        if (claimed == null) return Optional.empty();
+        if (claimed.isPresent()) return claimed;
+      }
+      return Optional.empty();
+    } finally {
+      h2ClaimLock.unlock();
+    }
+  }
+
+  @Override
+  public boolean renewBuildLease(String jobId, String workerId, Instant now, Duration lease) {
+    return tx(h -> h.createUpdate("UPDATE byop_build_job SET lease_expires_at = :until WHERE id = :id"
+        + " AND lease_owner = :w AND status IN " + RUNNING)
+        .bind("until", ts(micros(now.plus(lease)))).bind("id", jobId).bind("w", workerId).execute() == 1);
+  }
+
+  @Override
+  public BuildJob transitionBuildJob(BuildTransition c) {
+    c.from().checkMoveTo(c.to(), "build job " + c.jobId());
+    boolean leased = c.to().isRunning();
+    StringBuilder sql = new StringBuilder("UPDATE byop_build_job SET status = :to, ")
+        .append(statusColumn(c.to())).append(" = :now");
+    if (!leased) sql.append(", lease_owner = NULL, lease_expires_at = NULL");
+    if (c.commit() != null) sql.append(", git_commit = :commit");
+    if (c.image() != null) sql.append(", image = :image");
+    if (c.digest() != null) sql.append(", digest = :digest");
+    if (c.error() != null || c.to() == BuildStatus.PENDING) sql.append(", error = :error");
+    sql.append(" WHERE id = :id AND status = :from");
+    if (c.workerId() != null) sql.append(" AND lease_owner = :w");
+    return tx(h -> {
+      var u = h.createUpdate(sql.toString()).bind("to", c.to().name()).bind("now", ts(micros(c.now())))
+          .bind("id", c.jobId()).bind("from", c.from().name());
+      if (c.commit() != null) u.bind("commit", c.commit());
+      if (c.image() != null) u.bind("image", c.image());
+      if (c.digest() != null) u.bind("digest", c.digest());
+      if (c.error() != null || c.to() == BuildStatus.PENDING) u.bind("error", c.error());
+      if (c.workerId() != null) u.bind("w", c.workerId());
+      if (u.execute() != 1) {
+        BuildJob now = loadJob(h, c.jobId()).orElseThrow(() -> new NotFoundException("build job", c.jobId()));
+        if (now.status() != c.from()) {
+          throw new StoreException("build job " + c.jobId() + " is " + now.status() + ", not " + c.from()
+              + "; not moved to " + c.to());
+        }
+        throw new StoreException("build job " + c.jobId() + " is no longer held by worker " + c.workerId()
+            + "; not moved to " + c.to());
+      }
+      BuildJob job = loadJob(h, c.jobId()).orElseThrow();
+      if (c.to() == BuildStatus.SUCCESS) {
+        h.createUpdate("UPDATE byop_app SET current_image = :image, current_digest = :digest, updated_at = :now"
+            + " WHERE id = :app").bind("image", job.image()).bind("digest", job.digest())
+            .bind("now", ts(micros(c.now()))).bind("app", job.appId()).execute();
+      }
+      return job;
+    });
+  }
+
+  @Override
+  public List<BuildJob> recoverExpiredBuildJobs(Instant now, int maxAttempts) {
+    Instant at = micros(now);
+    return tx(h -> {
+      String lock = dialect == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
+      List<BuildJob> expired = h.createQuery("SELECT " + JOB_COLUMNS + " FROM byop_build_job WHERE status IN "
+          + RUNNING + " AND lease_expires_at < :now ORDER BY seq" + lock).bind("now", ts(at))
+          .map(JdbiStore::mapJob).list();
+      List<BuildJob> changed = new ArrayList<>();
+      for (BuildJob j : expired) {
+        boolean giveUp = j.attempt() >= maxAttempts;
+        String sql = giveUp
+            ? "UPDATE byop_build_job SET status = 'FAILED', failed_at = :now, lease_owner = NULL,"
+                + " lease_expires_at = NULL, error = :error WHERE id = :id AND status = :s AND lease_expires_at < :now"
+            : "UPDATE byop_build_job SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL"
+                + " WHERE id = :id AND status = :s AND lease_expires_at < :now";
+        var u = h.createUpdate(sql).bind("now", ts(at)).bind("id", j.id()).bind("s", j.status().name());
+        if (giveUp) {
+          u.bind("error", "lease expired " + j.attempt() + " time" + (j.attempt() == 1 ? "" : "s")
+              + " (worker " + j.leaseOwner() + " lost while " + j.status() + "); gave up after " + j.attempt()
+              + " attempt" + (j.attempt() == 1 ? "" : "s"));
+        }
+        if (u.execute() == 1) changed.add(loadJob(h, j.id()).orElseThrow());
+      }
+      List<String> orphans = h.createQuery("SELECT j.id FROM byop_build_job j WHERE j.status = 'PENDING' AND NOT EXISTS"
+          + " (SELECT 1 FROM byop_component c WHERE c.app_id = j.app_id AND c.name = j.component)")
+          .mapTo(String.class).list();
+      for (String id : orphans) {
+        int n = h.createUpdate("UPDATE byop_build_job SET status = 'FAILED', failed_at = :now, error = :error"
+            + " WHERE id = :id AND status = 'PENDING'").bind("now", ts(at)).bind("id", id)
+            .bind("error", "the app no longer has this component; the job can never run").execute();
+        if (n == 1) changed.add(loadJob(h, id).orElseThrow());
+      }
+      return changed;
+    });
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  @Override
+  public long appendLog(String ownerId, List<String> lines, Instant time) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return tx(h -> {
+          long last = h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM byop_log WHERE owner_id = :o")
+              .bind("o", ownerId).mapTo(Long.class).one();
+          if (lines.isEmpty()) return last;
+          PreparedBatch b = h.prepareBatch("INSERT INTO byop_log (owner_id, seq, at, line) VALUES (:o, :s, :t, :l)");
+          long seq = last;
+          Argument at = ts(micros(time));
+          for (String line : lines) {
+            b.bind("o", ownerId).bind("s", ++seq).bind("t", at).bind("l", line).add();
+          }
+          b.execute();
+          return seq;
+        });
+      } catch (StoreException e) {
+        // Two writers of one owner raced for the same numbers; the primary key refused the second, so retry.
+        if (attempt >= 20 || !isUniqueViolation(e)) throw e;
+      }
+    }
+  }
+
+  @Override
+  public List<LogLine> readLog(String ownerId, long afterSeq, int limit) {
+    return tx(h -> h.createQuery("SELECT seq, at, line FROM byop_log WHERE owner_id = :o AND seq > :after"
+        + " ORDER BY seq LIMIT :n").bind("o", ownerId).bind("after", afterSeq).bind("n", limit)
+        .map((rs, ctx) -> new LogLine(ownerId, rs.getLong(1), instant(rs, "at"), rs.getString(3))).list());
+  }
+
+  // ---------------------------------------------------------------- previews
+
+  private static Preview mapPreview(ResultSet rs, StatementContext ctx) throws SQLException {
+    return new Preview(rs.getString("id"), rs.getString("app_id"), PreviewStatus.valueOf(rs.getString("status")),
+        rs.getString("deployer"), rs.getString("git_commit"), rs.getString("hostname"), rs.getString("host"),
+        rs.getString("address"), rs.getString("url"), Codec.map(rs.getString("images")), instant(rs, "created_at"),
+        instant(rs, "updated_at"), instant(rs, "expires_at"), rs.getInt("attempt"), rs.getString("error"));
+  }
+
+  private Optional<Preview> loadPreview(Handle h, String id) {
+    return h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE id = :id").bind("id", id)
+        .map(JdbiStore::mapPreview).findOne();
+  }
+
+  @Override
+  public Preview createPreview(String appId, String deployer, @Nullable String commit, String hostname, Instant now,
+      @Nullable Instant expiresAt) {
+    return tx(h -> {
+      if (h.createQuery("SELECT id FROM byop_app WHERE id = :id").bind("id", appId).mapTo(String.class).findOne()
+          .isEmpty()) {
+        throw new NotFoundException("app", appId);
+      }
+      String id = UUID.randomUUID().toString();
+      h.createUpdate("INSERT INTO byop_preview (id, app_id, status, deployer, git_commit, hostname, images,"
+          + " created_at, updated_at, expires_at, attempt) VALUES (:id, :app, 'BUILDING', :deployer, :commit,"
+          + " :hostname, '{}', :now, :now, :expires, 0)")
+          .bind("id", id).bind("app", appId).bind("deployer", deployer).bind("commit", commit)
+          .bind("hostname", hostname).bind("now", ts(micros(now)))
+          .bind("expires", ts(expiresAt == null ? null : micros(expiresAt))).execute();
+      return loadPreview(h, id).orElseThrow();
+    });
+  }
+
+  @Override
+  public Optional<Preview> findPreview(String previewId) {
+    return tx(h -> loadPreview(h, previewId));
+  }
+
+  @Override
+  public List<Preview> listPreviews(String appId) {
+    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE app_id = :a"
+        + " AND status <> 'STOPPED' ORDER BY created_at DESC, id").bind("a", appId).map(JdbiStore::mapPreview).list());
+  }
+
+  @Override
+  public List<Preview> listActivePreviews() {
+    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
+        + " ORDER BY created_at, id").map(JdbiStore::mapPreview).list());
+  }
+
+  private static final String PREVIEW_CLAIMABLE = "p.status IN ('BUILDING', 'DEPLOYING')"
+      + " AND (p.lease_owner IS NULL OR p.lease_expires_at < :now)";
+
+  @Override
+  public Optional<Preview> claimPreview(String workerId, Instant now, Duration lease) {
+    Instant at = micros(now);
+    Instant until = micros(now.plus(lease));
+    String lock = dialect == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
+    for (int round = 0; round < 5; round++) {
+      Optional<Preview> claimed = tx(h -> {
+        Optional<String> id = h.createQuery("SELECT p.id FROM byop_preview p WHERE " + PREVIEW_CLAIMABLE
+            + " ORDER BY p.updated_at, p.id LIMIT 1" + lock).bind("now", ts(at)).mapTo(String.class).findOne();
+        if (id.isEmpty()) return null;
+        int n = h.createUpdate("UPDATE byop_preview p SET lease_owner = :w, lease_expires_at = :until,"
+            + " attempt = attempt + 1 WHERE p.id = :id AND " + PREVIEW_CLAIMABLE)
+            .bind("w", workerId).bind("until", ts(until)).bind("id", id.get()).bind("now", ts(at)).execute();
+        return n == 1 ? loadPreview(h, id.get()) : Optional.<Preview>empty();
+      });
+      if (claimed == null) return Optional.empty();
+      if (claimed.isPresent()) return claimed;
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public boolean renewPreviewLease(String previewId, String workerId, Instant now, Duration lease) {
+    return tx(h -> h.createUpdate("UPDATE byop_preview SET lease_expires_at = :until WHERE id = :id"
+        + " AND lease_owner = :w AND status IN ('BUILDING', 'DEPLOYING')")
+        .bind("until", ts(micros(now.plus(lease)))).bind("id", previewId).bind("w", workerId).execute() == 1);
+  }
+
+  @Override
+  public Preview transitionPreview(PreviewTransition c) {
+    if (c.from() != c.to()) c.from().checkMoveTo(c.to(), "preview " + c.previewId());
+    boolean release = c.to() == PreviewStatus.RUNNING || c.to() == PreviewStatus.FAILED
+        || c.to() == PreviewStatus.STOPPED;
+    boolean redeploy = c.to() == PreviewStatus.BUILDING && c.from() != PreviewStatus.BUILDING;
+    StringBuilder sql = new StringBuilder("UPDATE byop_preview SET status = :to, updated_at = :now, error = :error");
+    if (release || redeploy) sql.append(", lease_owner = NULL, lease_expires_at = NULL");
+    if (redeploy) sql.append(", attempt = 0");
+    if (c.host() != null) sql.append(", host = :host");
+    if (c.address() != null) sql.append(", address = :address");
+    if (c.url() != null) sql.append(", url = :url");
+    if (c.images() != null) sql.append(", images = :images");
+    if (c.commit() != null) sql.append(", git_commit = :commit");
+    sql.append(" WHERE id = :id AND status = :from");
+    if (c.workerId() != null) sql.append(" AND lease_owner = :w");
+    return tx(h -> {
+      var u = h.createUpdate(sql.toString()).bind("to", c.to().name()).bind("now", ts(micros(c.now())))
+          .bind("error", c.error()).bind("id", c.previewId()).bind("from", c.from().name());
+      if (c.host() != null) u.bind("host", c.host());
+      if (c.address() != null) u.bind("address", c.address());
+      if (c.url() != null) u.bind("url", c.url());
+      if (c.images() != null) u.bind("images", Codec.map(c.images()));
+      if (c.commit() != null) u.bind("commit", c.commit());
+      if (c.workerId() != null) u.bind("w", c.workerId());
+      if (u.execute() != 1) {
+        Preview now = loadPreview(h, c.previewId()).orElseThrow(() -> new NotFoundException("preview", c.previewId()));
+        if (now.status() != c.from()) {
+          throw new StoreException("preview " + c.previewId() + " is " + now.status() + ", not " + c.from()
+              + "; not moved to " + c.to());
+        }
+        throw new StoreException("preview " + c.previewId() + " is no longer held by worker " + c.workerId()
+            + "; not moved to " + c.to());
+      }
+      Preview p = loadPreview(h, c.previewId()).orElseThrow();
+      if (c.to() == PreviewStatus.RUNNING) {
+        h.createUpdate("UPDATE byop_app SET current_preview_id = :pid, current_preview_url = :url, updated_at = :now"
+            + " WHERE id = :app").bind("pid", p.id()).bind("url", p.url()).bind("now", ts(micros(c.now())))
+            .bind("app", p.appId()).execute();
+      } else if (c.to() == PreviewStatus.STOPPED || c.to() == PreviewStatus.FAILED) {
+        h.createUpdate("UPDATE byop_app SET current_preview_id = NULL, current_preview_url = NULL, updated_at = :now"
+            + " WHERE id = :app AND current_preview_id = :pid").bind("pid", p.id()).bind("now", ts(micros(c.now())))
+            .bind("app", p.appId()).execute();
+      }
+      return p;
+    });
+  }
+
+  @Override
+  public List<Preview> listExpiredPreviews(Instant now) {
+    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
+        + " AND expires_at IS NOT NULL AND expires_at < :now ORDER BY expires_at").bind("now", ts(micros(now)))
+        .map(JdbiStore::mapPreview).list());
+  }
+
+  @Override
+  public void close() {
+    if (closed) return;
+    closed = true;
+    try {
+      resources.close();
+    } catch (Exception e) {
+      throw new StoreException("closing the store failed", e);
+    }
+  }
+}

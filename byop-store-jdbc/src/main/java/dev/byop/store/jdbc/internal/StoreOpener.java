@@ -1,0 +1,92 @@
+package dev.byop.store.jdbc.internal;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.byop.core.Secret;
+import dev.byop.core.StoreException;
+import dev.byop.core.ValidationException;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.jdbi.v3.core.Jdbi;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Opens a data source for a JDBC URL, applies the migrations, and wraps it in a {@link JdbiStore}. */
+public final class StoreOpener {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreOpener.class);
+  private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  /** Where the versioned SQL migrations live on the class path. */
+  public static final String MIGRATIONS = "classpath:dev/byop/store/jdbc/migration";
+  /** The table Flyway records applied migrations in. */
+  public static final String HISTORY_TABLE = "byop_schema_history";
+
+  private StoreOpener() { }
+
+  /**
+   * @param url a {@code jdbc:h2:} or {@code jdbc:postgresql:} URL
+   * @param user the database user, or null
+   * @param password its password, or null
+   * @param schema a PostgreSQL schema to use (created when missing), or null for the user's default
+   * @param poolSize the most connections held at once
+   */
+  public static JdbiStore open(String url, @Nullable String user, @Nullable Secret password, @Nullable String schema,
+      int poolSize) {
+    if (schema != null && !SCHEMA.matcher(schema).matches()) {
+      throw new ValidationException("store.schema", schema, "must be a lower-case SQL identifier [a-z_][a-z0-9_]*");
+    }
+    if (poolSize < 1) throw new ValidationException("store.poolSize", String.valueOf(poolSize), "must be at least 1");
+    final DataSource ds;
+    final AutoCloseable closer;
+    final JdbiStore.Dialect dialect;
+    if (url.startsWith("jdbc:h2:")) {
+      dialect = JdbiStore.Dialect.H2;
+      JdbcConnectionPool pool = JdbcConnectionPool.create(url, user == null ? "" : user,
+          password == null ? "" : password.reveal());
+      pool.setMaxConnections(poolSize);
+      ds = pool;
+      closer = pool::dispose;
+    } else if (url.startsWith("jdbc:postgresql:")) {
+      dialect = JdbiStore.Dialect.POSTGRESQL;
+      HikariConfig hc = new HikariConfig();
+      hc.setJdbcUrl(url);
+      if (user != null) hc.setUsername(user);
+      if (password != null) hc.setPassword(password.reveal());
+      hc.setMaximumPoolSize(poolSize);
+      hc.setMinimumIdle(Math.min(2, poolSize));
+      hc.setPoolName("byop-store");
+      if (schema != null) hc.setSchema(schema);
+      // Flyway creates the schema; the pool must not try to validate connections against it before that.
+      hc.setInitializationFailTimeout(-1);
+      HikariDataSource hds = new HikariDataSource(hc);
+      ds = hds;
+      closer = hds;
+    } else {
+      throw new ValidationException("store.url", redact(url), "must start with jdbc:h2: or jdbc:postgresql:");
+    }
+    try {
+      var fw = Flyway.configure().dataSource(ds).locations(MIGRATIONS).table(HISTORY_TABLE)
+          .failOnMissingLocations(true);
+      if (schema != null) fw = fw.schemas(schema).defaultSchema(schema).createSchemas(true);
+      MigrateResult r = fw.load().migrate();
+      LOG.info("store {} at schema version {} ({} migration(s) applied now)", redact(url),
+          r.targetSchemaVersion != null ? r.targetSchemaVersion : r.initialSchemaVersion, r.migrationsExecuted);
+    } catch (RuntimeException e) {
+      try {
+        closer.close();
+      } catch (Exception suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw new StoreException("cannot open store " + redact(url) + ": " + e.getMessage(), e);
+    }
+    return new JdbiStore(Jdbi.create(ds), dialect, closer);
+  }
+
+  /** URLs may carry {@code password=…} parameters; never show them. */
+  public static String redact(String url) {
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1******");
+  }
+}
