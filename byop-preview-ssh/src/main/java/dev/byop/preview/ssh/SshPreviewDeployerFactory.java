@@ -8,7 +8,8 @@ import dev.byop.core.spi.CloudProviderFactory;
 import dev.byop.core.spi.PreviewDeployer;
 import dev.byop.core.spi.PreviewDeployerFactory;
 import dev.byop.core.spi.ProviderContext;
-import java.nio.file.Path;
+import dev.byop.docker.DockerClient;
+import dev.byop.docker.DockerEndpoint;
 import java.time.Duration;
 import java.util.List;
 
@@ -21,7 +22,7 @@ import java.util.List;
  *   domain: preview.example.com
  *   baseDir: byop/previews          # under the SSH user's home
  *   router: {adminPort: 2019, server: byop, httpPort: 80}
- *   docker: {cli: /usr/bin/docker, host: unix:///var/run/docker.sock}
+ *   docker: {host: unix:///var/run/docker.sock}   # the local engine images are shipped from
  * cloud:
  *   provider: static
  *   hosts: [...]
@@ -45,11 +46,11 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
     @Override
     public PreviewDeployer create(ProviderContext context) {
         Settings s = context.settings();
-        s.allowOnly("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout", "stopTimeout", "router", "docker", "ssh");
+        s.allowOnly("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout", "stopTimeout", "instance", "router", "docker", "ssh");
         Settings router = s.section("router");
         router.allowOnly("adminAddress", "adminPort", "server", "httpPort");
         Settings docker = s.section("docker");
-        docker.allowOnly("cli", "host", "remote");
+        docker.allowOnly("host", "remote");
         Settings ssh = s.section("ssh");
         ssh.allowOnly("connectTimeout", "commandTimeout", "transferTimeout", "keepAlive", "attempts");
         SshDeployerOptions options;
@@ -59,7 +60,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
             List<String> remoteDocker = docker.strings("remote").isEmpty() ? List.of("docker") : docker.strings("remote");
             options = new SshDeployerOptions(s.string("baseDir", "byop/previews"), s.requireString("domain"), s.string("scheme", "http"),
                     s.duration("acquireWait", Duration.ofMinutes(2)), s.duration("readyTimeout", Duration.ofMinutes(2)), remoteDocker,
-                    s.duration("stopTimeout", Duration.ofSeconds(10)));
+                    s.duration("stopTimeout", Duration.ofSeconds(10)), s.string("instance", "byop"));
             SshOptions d = SshOptions.defaults();
             sshOptions = new SshOptions(ssh.duration("connectTimeout", d.connectTimeout()), ssh.duration("commandTimeout", d.commandTimeout()),
                     ssh.duration("transferTimeout", d.transferTimeout()), ssh.duration("keepAlive", d.keepAlive()));
@@ -74,14 +75,15 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
                 .register(new StaticCloudProviderFactory()).register(new OvhCloudProviderFactory())
                 .discover(loader).create(context.config());
         SshConnections pool = new SshConnections(sshOptions);
-        LocalImages local = new DockerCliLocalImages(Path.of(docker.string("cli", "/usr/bin/docker")), docker.string("host").orElse(null));
+        DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
+        LocalImages local = new EngineLocalImages(engine);
         ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3));
         SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options);
-        return new Owning(deployer, pool, cloud);
+        return new Owning(deployer, pool, cloud, engine);
     }
 
     /** The deployer plus what the factory made for it, closed together. */
-    private record Owning(SshPreviewDeployer d, SshConnections pool, CloudProvider cloud) implements PreviewDeployer {
+    private record Owning(SshPreviewDeployer d, SshConnections pool, CloudProvider cloud, DockerClient engine) implements PreviewDeployer {
         @Override
         public Deployment deploy(DeployRequest request, dev.byop.core.spi.JobContext context) {
             return d.deploy(request, context);
@@ -107,6 +109,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
             d.close();
             pool.close();
             cloud.close();
+            engine.close();
         }
     }
 }

@@ -88,7 +88,8 @@ class ImageShipperIT {
         }
         removeRemote(V2);
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
-            ShipResult r = new ImageShipper(pool, bed.localImages()).ship(bed.vps(1), V2);
+            // and through the CLI source, which must behave the same
+            ShipResult r = new ImageShipper(pool, bed.cliLocalImages()).ship(bed.vps(1), V2);
             assertTrue(r.bytesSent() < 64 * 1024, r.toString());
         }
     }

@@ -63,7 +63,13 @@ final class TestbedEnv {
         return testbed.baseImage();
     }
 
+    /** The local engine through the Engine API (the default). */
     LocalImages localImages() {
+        return new EngineLocalImages(dev.byop.docker.DockerClient.connect(dev.byop.docker.DockerEndpoint.parse(localDockerHost())));
+    }
+
+    /** The local engine through the docker CLI (the fallback source). */
+    LocalImages cliLocalImages() {
         return new DockerCliLocalImages(Path.of(dockerCli()), localDockerHost());
     }
 
