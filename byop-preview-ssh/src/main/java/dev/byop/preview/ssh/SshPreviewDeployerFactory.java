@@ -77,7 +77,8 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         SshConnections pool = new SshConnections(sshOptions);
         DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
         LocalImages local = new EngineLocalImages(engine);
-        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3));
+        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3),
+                context.dataDir().resolve("ssh").resolve("layer-names"));
         SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options);
         return new Owning(deployer, pool, cloud, engine);
     }
