@@ -1,6 +1,7 @@
 package dev.byop.core;
 
 import dev.byop.core.ProviderException.Rejection;
+import dev.byop.core.internal.DefaultBuildOrchestrator;
 import dev.byop.core.internal.DefaultPreviewManager;
 import dev.byop.core.internal.Listeners;
 import dev.byop.core.spi.CloudProvider;
@@ -14,6 +15,7 @@ import dev.byop.core.spi.RegistryClient;
 import dev.byop.core.spi.RegistryClientFactory;
 import dev.byop.core.spi.Store;
 import dev.byop.core.spi.StoreFactory;
+import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -81,6 +83,7 @@ public final class Byop implements AutoCloseable {
   private final Store store;
   private @Nullable DefaultPreviewManager previews;
   private boolean closed;
+  private @Nullable BuildOrchestrator orchestrator;
 
   private Byop(Builder b) {
     this.config = b.config;
@@ -120,6 +123,22 @@ public final class Byop implements AutoCloseable {
   /** The preview deployer; throws {@link ProviderException} listing the candidates when none fits. */
   public PreviewDeployer previewDeployer() {
     return open(Kind.PREVIEW, () -> selector(Kind.PREVIEW, PreviewDeployer.class).create(config));
+  }
+
+  /**
+   * The build orchestrator, made on first use from the store, {@link #imageBuilder()}, {@link #registryClient()} and
+   * the {@code orchestrator} section; its workers start at once and stop when this instance is closed.
+   */
+  public synchronized BuildOrchestrator orchestrator() {
+    if (closed) throw new ByopException("byop is closed");
+    if (orchestrator == null) {
+      ImageBuilder builder = imageBuilder();
+      RegistryClient registry = registryClient().orElse(null);
+      orchestrator = new DefaultBuildOrchestrator(store, builder, registry, DefaultBuildOrchestrator.Options.from(config),
+          events(), Clock.systemUTC());
+      closeables.push(orchestrator);
+    }
+    return orchestrator;
   }
 
   /**

@@ -112,6 +112,11 @@ class TestbedIT {
       run(List.of(bed.dockerCli().toString(), "rmi", onlyLocal), Map.of("DOCKER_HOST", bed.dockerHost()));
     }
 
+    // a host name of its own, like a separate machine
+    Result hostname = run(vps.sshCommand("hostname"), Map.of());
+    assertEquals(0, hostname.exit(), hostname.output());
+    assertNotEquals(java.net.InetAddress.getLocalHost().getHostName(), hostname.output().strip());
+
     // the per-host user keeps per-host paths such as ~/byop apart
     Result home = run(vps.sshCommand("printenv", "HOME"), Map.of());
     assertEquals(0, home.exit(), home.output());
