@@ -14,7 +14,6 @@ import dev.byop.core.preview.ComposeFile;
 import dev.byop.core.preview.ComposeNetwork;
 import dev.byop.core.preview.ComposeService;
 import dev.byop.core.preview.HealthCheck;
-import dev.byop.core.preview.HttpProbe;
 import dev.byop.core.preview.PlainRouter;
 import dev.byop.core.preview.PreviewRouter;
 import dev.byop.core.preview.RestartPolicy;
@@ -209,7 +208,7 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
         }
       }
       boolean allUp = states.size() >= app.components().size() && states.stream().allMatch(ContainerState::ready);
-      if (allUp && HttpProbe.answers(endpoint.probe(), endpoint.hostHeader(), Duration.ofSeconds(2))) return;
+      if (allUp && endpoint.answers(Duration.ofSeconds(2))) return;
       last = states.isEmpty() ? "no containers" : states.stream().map(s -> s.component() + " " + s.describe())
           .reduce((a, b) -> a + ", " + b).orElse("") + (allUp ? "; URL does not answer yet" : "");
       if (System.nanoTime() > deadline) {
@@ -393,8 +392,7 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     for (ContainerState s : states(preview.id(), runner)) components.put(s.component(), s.describe());
     boolean answers = false;
     if (preview.url() != null && preview.hostname() != null) {
-      RouteEndpoint ep = router.endpoint(preview.hostname(), preview.url());
-      answers = HttpProbe.answers(ep.probe(), ep.hostHeader(), Duration.ofSeconds(2));
+      answers = router.endpoint(preview.id(), preview.hostname(), preview.url()).answers(Duration.ofSeconds(2));
     }
     return new Health(answers, components);
   }

@@ -23,18 +23,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A small in-test image builder until the BuildKit builder is on main: {@code git clone} + {@code git checkout} and
  * {@code /usr/bin/docker build}, both as argument lists; images stay in the local engine.
  */
-final class CliImageBuilder implements ImageBuilder {
-  final AtomicInteger builds = new AtomicInteger();
+public final class CliImageBuilder implements ImageBuilder {
+  public final AtomicInteger builds = new AtomicInteger();
   private final Testbed bed;
   private final Path work;
 
-  CliImageBuilder(Testbed bed, Path work) {
+  public CliImageBuilder(Testbed bed, Path work) {
     this.bed = bed;
     this.work = work;
   }
 
   /** A factory handing out this builder. */
-  ImageBuilderFactory factory() {
+  public ImageBuilderFactory factory() {
     CliImageBuilder self = this;
     return new ImageBuilderFactory() {
       @Override

@@ -10,18 +10,18 @@ import java.util.List;
 import java.util.Map;
 
 /** A local git repository holding the test app (web/ and api/ as a monorepo), committed with argument lists. */
-final class GitRepo {
+public final class GitRepo {
   final Path dir;
   private final ProcessRunner git;
 
-  GitRepo(Path dir) {
+  public GitRepo(Path dir) {
     this.dir = dir;
     this.git = new ProcessRunner(Map.of("GIT_AUTHOR_NAME", "t", "GIT_AUTHOR_EMAIL", "t@example.invalid",
         "GIT_COMMITTER_NAME", "t", "GIT_COMMITTER_EMAIL", "t@example.invalid"), dir, Cancellation.none());
     git("init", "-q", "-b", "main");
   }
 
-  List<String> git(String... args) {
+  public List<String> git(String... args) {
     List<String> argv = new ArrayList<>(List.of("git"));
     argv.addAll(List.of(args));
     var r = git.run(argv, LogSink.discard(), Duration.ofSeconds(30));
@@ -30,7 +30,7 @@ final class GitRepo {
   }
 
   /** Writes web and api with {@code marker} and commits; returns the commit id. */
-  String commitApp(String base, String marker) throws Exception {
+  public String commitApp(String base, String marker) throws Exception {
     TestApps.writeWeb(dir.resolve("web"), base, marker);
     TestApps.writeApi(dir.resolve("api"), base, marker);
     git("add", "-A");
@@ -38,7 +38,7 @@ final class GitRepo {
     return git("rev-parse", "HEAD").get(0).trim();
   }
 
-  String url() {
+  public String url() {
     return "file://" + dir.toAbsolutePath();
   }
 }
