@@ -191,24 +191,55 @@ class PreviewManagerIT {
   @Test
   void expiredPreviewsAreReapedAndTheLimitPerAppHolds(@TempDir Path data) throws Exception {
     CliImageBuilder builder = new CliImageBuilder(bed, data);
-    Map<String, Object> extra = Map.of("ttl", "12s", "reapInterval", "300ms", "maxPerApp", "1");
-    try (Byop byop = byop(config(data, extra, Map.of()), builder, new LocalPreviewDeployerFactory())) {
+    Map<String, Object> extra = Map.of("ttl", "1h", "reapInterval", "300ms", "maxPerApp", "1");
+    ByopConfig config = ByopConfig.of(config(data, extra, Map.of()));
+    // a clock the test moves forward, so expiry never races with how long the deployment takes
+    MovableClock clock = new MovableClock();
+    try (Byop byop = byop(config(data, extra, Map.of()), builder, new LocalPreviewDeployerFactory());
+        DefaultPreviewManager previews = new DefaultPreviewManager(byop.store(), byop::imageBuilder,
+            byop::previewDeployer, "local", byop.events(), DefaultPreviewManager.Options.from(config), clock)) {
       byop.store().saveApp(app("brief"));
-      Preview p = byop.previews().createPreview("brief", v1);
-      Preview running = byop.previews().await(p.id(), Duration.ofMinutes(3));
-      assertEquals(PreviewStatus.RUNNING, running.status(), String.valueOf(running.error()));
-      var limit = assertThrows(PreviewException.class, () -> byop.previews().createPreview("brief"));
+      Preview p = previews.createPreview("brief", v1);
+      assertTrue(Duration.between(clock.instant(), p.expiresAt()).toMinutes() >= 59, String.valueOf(p.expiresAt()));
+      var limit = assertThrows(PreviewException.class, () -> previews.createPreview("brief"));
       assertTrue(limit.getMessage().contains("the limit is 1"), limit.getMessage());
-      assertNotNull(p.expiresAt());
+      Preview running = previews.await(p.id(), Duration.ofMinutes(3));
+      assertEquals(PreviewStatus.RUNNING, running.status(), String.valueOf(running.error()));
+      assertEquals(2, containers(p.id()).size());
 
+      clock.advance(Duration.ofHours(2));
       waitFor("the reaper stops the expired preview", Duration.ofSeconds(60),
-          () -> byop.previews().preview(p.id()).status() == PreviewStatus.STOPPED);
+          () -> previews.preview(p.id()).status() == PreviewStatus.STOPPED);
       // STOPPED is recorded first (so workers stop), then the reaper tears down
       waitFor("the expired preview's containers are removed", Duration.ofSeconds(60),
           () -> containers(p.id()).isEmpty());
       waitFor("its network is removed", Duration.ofSeconds(30), () -> TestApps.docker(bed, "network", "ls", "-q",
           "--filter", "label=dev.byop.preview=" + p.id()).isEmpty());
       assertEquals(2, builder.builds.get(), "built once");
+    }
+  }
+
+  /** The system clock plus an offset the test moves. */
+  static final class MovableClock extends java.time.Clock {
+    private volatile Duration offset = Duration.ZERO;
+
+    void advance(Duration d) {
+      offset = offset.plus(d);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return java.time.Instant.now().plus(offset);
     }
   }
 
