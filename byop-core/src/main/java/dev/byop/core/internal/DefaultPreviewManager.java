@@ -268,8 +268,26 @@ public final class DefaultPreviewManager implements PreviewManager {
 
   /** Removes byop-labelled resources and routes of previews the store does not know (or knows as STOPPED). */
   public List<String> sweep() {
-    Set<String> known = new HashSet<>();
-    for (Preview p : store.listActivePreviews()) known.add(p.id());
+    Set<String> snapshot = new HashSet<>();
+    for (Preview p : store.listActivePreviews()) snapshot.add(p.id());
+    // a preview created after the snapshot may already have containers: ask the store again before calling it orphaned
+    Set<String> known = new java.util.AbstractSet<>() {
+      @Override
+      public boolean contains(Object o) {
+        return o instanceof String id && (snapshot.contains(id)
+            || store.findPreview(id).map(p -> p.status() != PreviewStatus.STOPPED).orElse(false));
+      }
+
+      @Override
+      public java.util.Iterator<String> iterator() {
+        return snapshot.iterator();
+      }
+
+      @Override
+      public int size() {
+        return snapshot.size();
+      }
+    };
     return deployer.get().sweep(known, JobContext.of("sweep", line -> LOG.info("sweep: {}", line)));
   }
 
