@@ -1,6 +1,8 @@
 package dev.byop.core;
 
 import dev.byop.core.ProviderException.Rejection;
+import dev.byop.core.internal.DefaultBuildOrchestrator;
+import dev.byop.core.internal.DefaultPreviewManager;
 import dev.byop.core.internal.Listeners;
 import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.CloudProviderFactory;
@@ -13,6 +15,7 @@ import dev.byop.core.spi.RegistryClient;
 import dev.byop.core.spi.RegistryClientFactory;
 import dev.byop.core.spi.Store;
 import dev.byop.core.spi.StoreFactory;
+import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -78,7 +81,9 @@ public final class Byop implements AutoCloseable {
   private final Map<Kind, Object> opened = new LinkedHashMap<>();
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
   private final Store store;
+  private @Nullable DefaultPreviewManager previews;
   private boolean closed;
+  private @Nullable BuildOrchestrator orchestrator;
 
   private Byop(Builder b) {
     this.config = b.config;
@@ -118,6 +123,37 @@ public final class Byop implements AutoCloseable {
   /** The preview deployer; throws {@link ProviderException} listing the candidates when none fits. */
   public PreviewDeployer previewDeployer() {
     return open(Kind.PREVIEW, () -> selector(Kind.PREVIEW, PreviewDeployer.class).create(config));
+  }
+
+  /**
+   * The build orchestrator, made on first use from the store, {@link #imageBuilder()}, {@link #registryClient()} and
+   * the {@code orchestrator} section; its workers start at once and stop when this instance is closed.
+   */
+  public synchronized BuildOrchestrator orchestrator() {
+    if (closed) throw new ByopException("byop is closed");
+    if (orchestrator == null) {
+      ImageBuilder builder = imageBuilder();
+      RegistryClient registry = registryClient().orElse(null);
+      orchestrator = new DefaultBuildOrchestrator(store, builder, registry, DefaultBuildOrchestrator.Options.from(config),
+          events(), Clock.systemUTC());
+      closeables.push(orchestrator);
+    }
+    return orchestrator;
+  }
+
+  /**
+   * The preview manager, created on first use with the {@code preview} and {@code orchestrator} configuration; its
+   * workers start then and stop at {@link #close()}, before the providers they use are closed.
+   */
+  public synchronized PreviewManager previews() {
+    if (closed) throw new ByopException("byop is closed");
+    if (previews == null) {
+      String deployerId = config.providerId(Kind.PREVIEW.section()).orElseGet(() ->
+          selector(Kind.PREVIEW, PreviewDeployer.class).trySelect(config).map(s -> s.factory().id()).orElse("none"));
+      previews = new DefaultPreviewManager(store, this::imageBuilder, this::previewDeployer, deployerId, listeners,
+          DefaultPreviewManager.Options.from(config), java.time.Clock.systemUTC());
+    }
+    return previews;
   }
 
   /** Listeners get every status change and log line of builds and previews. */
@@ -199,6 +235,8 @@ public final class Byop implements AutoCloseable {
       closed = true;
       toClose = new ArrayList<>(closeables);
       closeables.clear();
+      // the preview workers use the builder and deployer: they stop first, whenever those were opened
+      if (previews != null) toClose.add(0, previews);
     }
     RuntimeException first = null;
     for (AutoCloseable c : toClose) {

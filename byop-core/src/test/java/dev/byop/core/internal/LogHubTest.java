@@ -1,0 +1,106 @@
+package dev.byop.core.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.byop.core.ByopListener;
+import dev.byop.core.LogLine;
+import dev.byop.core.Secret;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+
+class LogHubTest {
+  private final InMemoryLogStore store = new InMemoryLogStore();
+  private final Set<String> finished = ConcurrentHashMap.newKeySet();
+  private final ConcurrentLinkedQueue<LogLine> emitted = new ConcurrentLinkedQueue<>();
+  private final ByopListener listener = new ByopListener() {
+    @Override
+    public void logLine(LogLine line) {
+      emitted.add(line);
+    }
+  };
+
+  private static void waitFor(String what, java.util.function.BooleanSupplier c) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!c.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
+      Thread.sleep(2);
+    }
+  }
+
+  @Test
+  void followersJoiningWhileLinesAreWrittenGetEachLineOnceInOrder() throws Exception {
+    try (LogHub hub = new LogHub(store, listener, finished::contains, Clock.systemUTC(), Duration.ofMillis(5),
+        Duration.ofMillis(10))) {
+      LogHub.Writer w = hub.writer("job", new Redactor().add(Secret.of("s3cret")));
+      int total = 5000;
+      List<List<LogLine>> seen = new ArrayList<>();
+      Thread writer = new Thread(() -> {
+        for (int i = 1; i <= total; i++) {
+          w.line("line " + i + (i % 1000 == 0 ? " s3cret" : ""));
+          if (i % 97 == 0) w.flush();
+        }
+        w.close();
+        finished.add("job");
+        hub.finished("job");
+      });
+      writer.start();
+      for (int f = 0; f < 8; f++) {
+        List<LogLine> got = java.util.Collections.synchronizedList(new ArrayList<>());
+        seen.add(got);
+        hub.follow("job", f * 10L, got::add);
+        Thread.sleep(1);
+      }
+      writer.join();
+      for (int f = 0; f < seen.size(); f++) {
+        List<LogLine> got = seen.get(f);
+        long from = f * 10L;
+        waitFor("follower " + f, () -> got.size() >= total - from);
+        assertEquals(LongStream.rangeClosed(from + 1, total).boxed().collect(Collectors.toList()),
+            got.stream().map(LogLine::seq).collect(Collectors.toList()), "follower " + f);
+      }
+      List<LogLine> stored = store.readLog("job", 0, total + 10);
+      assertEquals(total, stored.size());
+      assertEquals("line 1000 ******", stored.get(999).text());
+      assertTrue(stored.stream().noneMatch(l -> l.text().contains("s3cret")));
+      assertEquals(total, emitted.size());
+    }
+  }
+
+  @Test
+  void followerOfAFinishedOwnerGetsStoredLinesAndEnds() throws Exception {
+    store.appendLog("done", List.of("a", "b", "c"), java.time.Instant.now());
+    finished.add("done");
+    try (LogHub hub = new LogHub(store, listener, finished::contains, Clock.systemUTC(), Duration.ofMillis(5),
+        Duration.ofMillis(10))) {
+      List<LogLine> got = new ArrayList<>();
+      hub.follow("done", 1, got::add);
+      assertEquals(List.of("b", "c"), got.stream().map(LogLine::text).collect(Collectors.toList()));
+      store.appendLog("done", List.of("late"), java.time.Instant.now());
+      Thread.sleep(50);
+      assertEquals(2, got.size(), "the follow ended with the owner");
+    }
+  }
+
+  @Test
+  void linesWrittenElsewhereReachFollowersByPolling() throws Exception {
+    try (LogHub hub = new LogHub(store, listener, finished::contains, Clock.systemUTC(), Duration.ofMillis(5),
+        Duration.ofMillis(10))) {
+      List<LogLine> got = java.util.Collections.synchronizedList(new ArrayList<>());
+      hub.follow("remote", 0, got::add);
+      store.appendLog("remote", List.of("x", "y"), java.time.Instant.now());
+      waitFor("polled lines", () -> got.size() == 2);
+      finished.add("remote");
+      store.appendLog("remote", List.of("z"), java.time.Instant.now());
+      waitFor("last line", () -> got.size() == 3);
+    }
+  }
+}

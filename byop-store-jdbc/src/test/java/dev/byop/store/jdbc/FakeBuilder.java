@@ -1,0 +1,100 @@
+package dev.byop.store.jdbc;
+
+import dev.byop.core.CancelledException;
+import dev.byop.core.ImageReference;
+import dev.byop.core.spi.ImageBuilder;
+import dev.byop.core.spi.JobContext;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** An in-test builder: records calls, writes log lines, and can block in a step (honouring cancellation or not). */
+public class FakeBuilder implements ImageBuilder {
+  public static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+
+  /** Where a test can make the builder wait. */
+  public enum Step { NONE, FETCH, BUILD }
+
+  public volatile boolean canPush;
+  public volatile Step blockIn = Step.NONE;
+  public volatile boolean ignoreCancellation;
+  public volatile int extraLines;
+  public volatile String secretToLog;
+  public final CountDownLatch entered = new CountDownLatch(1);
+  public final CountDownLatch release = new CountDownLatch(1);
+  public final CountDownLatch cancelSeen = new CountDownLatch(1);
+  public final Map<String, AtomicInteger> builds = new ConcurrentHashMap<>();
+  public final Queue<String> buildOrder = new ConcurrentLinkedQueue<>();
+  public final Map<String, AtomicInteger> runningPerApp = new ConcurrentHashMap<>();
+  public final AtomicInteger overlaps = new AtomicInteger();
+
+  @Override
+  public BuilderCapabilities capabilities() {
+    return new BuilderCapabilities("fake", "1", List.of("linux/amd64"), canPush, Map.of());
+  }
+
+  @Override
+  public SourceCheckout fetchSource(FetchRequest request, JobContext context) {
+    context.log().line("fetch " + request.component().name());
+    if (blockIn == Step.FETCH) block(context);
+    return new SourceCheckout(Path.of("/nonexistent"), Path.of("/nonexistent"), COMMIT);
+  }
+
+  @Override
+  public BuildResult build(BuildRequest request, JobContext context) {
+    AtomicInteger running = runningPerApp.computeIfAbsent(request.appId(), k -> new AtomicInteger());
+    if (running.incrementAndGet() > 1) overlaps.incrementAndGet();
+    try {
+      builds.computeIfAbsent(context.ownerId(), k -> new AtomicInteger()).incrementAndGet();
+      buildOrder.add(request.appId() + " " + context.ownerId());
+      context.log().line("build " + request.image());
+      if (secretToLog != null) context.log().line("using secret " + secretToLog + " here");
+      for (int i = 0; i < extraLines; i++) context.log().line("line " + i);
+      request.secrets().forEach((id, s) -> context.log().line("secret " + id + "=" + s.reveal()));
+      if (request.registryCredentials() != null) {
+        context.log().line("login " + request.registryCredentials().secret().reveal());
+      }
+      if (blockIn == Step.BUILD) block(context);
+      Optional<String> digest = request.push() ? Optional.of("sha256:" + "b".repeat(64)) : Optional.empty();
+      return new BuildResult(request.image(), "sha256:" + "a".repeat(64), digest);
+    } finally {
+      running.decrementAndGet();
+    }
+  }
+
+  /** Waits for the test's release, or the job's cancellation unless told to ignore it. */
+  protected void block(JobContext context) {
+    try (AutoCloseable h = context.cancellation().onCancel(cancelSeen::countDown)) {
+      entered.countDown();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        if (release.await(10, TimeUnit.MILLISECONDS)) return;
+        if (!ignoreCancellation && context.cancellation().isCancelled()) {
+          throw new CancelledException(context.cancellation().reason());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancelledException("interrupted");
+    } catch (CancelledException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The image a build of this component would get pushed as. */
+  public static String imageFor(String registry, String app, String component) {
+    return ImageReference.parse(registry + "/" + app + "/" + component + ":" + COMMIT.substring(0, 12)).toString();
+  }
+
+  @Override
+  public void close() { }
+}

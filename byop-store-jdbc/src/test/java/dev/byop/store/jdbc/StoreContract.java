@@ -1,0 +1,200 @@
+package dev.byop.store.jdbc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.byop.core.App;
+import dev.byop.core.BuildConfig;
+import dev.byop.core.BuildJob;
+import dev.byop.core.BuildStatus;
+import dev.byop.core.Component;
+import dev.byop.core.GitSource;
+import dev.byop.core.IllegalTransitionException;
+import dev.byop.core.LogLine;
+import dev.byop.core.NotFoundException;
+import dev.byop.core.Preview;
+import dev.byop.core.PreviewStatus;
+import dev.byop.core.SecretRef;
+import dev.byop.core.StoreException;
+import dev.byop.core.ValidationException;
+import dev.byop.core.spi.BuildJobStore.BuildTransition;
+import dev.byop.core.spi.PreviewStore.PreviewTransition;
+import dev.byop.store.jdbc.internal.JdbiStore;
+import dev.byop.store.jdbc.internal.StoreOpener;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.Handle;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The store itself: schema history, constraints, apps, claims, logs, previews; on H2 and PostgreSQL. */
+public abstract class StoreContract extends DbTestBase {
+  @BeforeEach
+  void apps() {
+    store.saveApp(app("shop", "web", "api"));
+  }
+
+  private void sql(String statement) {
+    ((JdbiStore) store).jdbi().useHandle(h -> h.execute(statement));
+  }
+
+  private void refused(String why, String statement) {
+    Exception e = assertThrows(Exception.class, () -> sql(statement), why);
+    assertTrue(e.getMessage() != null, why);
+  }
+
+  @Test
+  void migrationsAreRecordedAndReopeningAppliesNothing() {
+    List<Map<String, Object>> rows = ((JdbiStore) store).jdbi().withHandle((Handle h) -> h.createQuery(
+        "SELECT \"version\", \"success\" FROM \"" + StoreOpener.HISTORY_TABLE + "\" WHERE \"version\" IS NOT NULL")
+        .mapToMap().list());
+    assertEquals(1, rows.size(), rows::toString);
+    assertEquals("1", String.valueOf(rows.get(0).get("version")));
+    assertEquals(true, rows.get(0).get("success"));
+    try (var again = db.open(2)) {
+      assertTrue(again.findApp("shop").isPresent());
+    }
+  }
+
+  @Test
+  void constraintsRefuseImpossibleRows() {
+    String cols = "INSERT INTO byop_build_job (id, app_id, component, config, status, pending_at, attempt";
+    String ts = "TIMESTAMP WITH TIME ZONE '2026-01-01 00:00:00+00'";
+    refused("unknown status", cols + ") VALUES ('j1', 'shop', 'web', '{}', 'DONE', " + ts + ", 0)");
+    refused("unknown app", cols + ") VALUES ('j2', 'nope', 'web', '{}', 'PENDING', " + ts + ", 0)");
+    refused("running without lease", cols + ", fetching_at) VALUES ('j3', 'shop', 'web', '{}', 'FETCHING', " + ts
+        + ", 1, " + ts + ")");
+    refused("pending with lease", cols + ", lease_owner, lease_expires_at) VALUES ('j4', 'shop', 'web', '{}',"
+        + " 'PENDING', " + ts + ", 0, 'w', " + ts + ")");
+    refused("success without image", cols + ", success_at) VALUES ('j5', 'shop', 'web', '{}', 'SUCCESS', " + ts
+        + ", 1, " + ts + ")");
+    refused("failed without reason", cols + ", failed_at) VALUES ('j6', 'shop', 'web', '{}', 'FAILED', " + ts
+        + ", 1, " + ts + ")");
+    refused("negative attempt", cols + ") VALUES ('j7', 'shop', 'web', '{}', 'PENDING', " + ts + ", -1)");
+    refused("no pending time", "INSERT INTO byop_build_job (id, app_id, component, config, status, attempt)"
+        + " VALUES ('j8', 'shop', 'web', '{}', 'PENDING', 0)");
+    sql("INSERT INTO byop_log (owner_id, seq, at, line) VALUES ('o', 1, " + ts + ", 'a')");
+    refused("duplicate log seq", "INSERT INTO byop_log (owner_id, seq, at, line) VALUES ('o', 1, " + ts + ", 'b')");
+    refused("log seq 0", "INSERT INTO byop_log (owner_id, seq, at, line) VALUES ('o', 0, " + ts + ", 'b')");
+    refused("running preview without url", "INSERT INTO byop_preview (id, app_id, status, deployer, images,"
+        + " created_at, updated_at) VALUES ('p1', 'shop', 'RUNNING', 'local', '{}', " + ts + ", " + ts + ")");
+    refused("stopped preview with lease", "INSERT INTO byop_preview (id, app_id, status, deployer, images,"
+        + " created_at, updated_at, lease_owner, lease_expires_at) VALUES ('p2', 'shop', 'STOPPED', 'local', '{}', "
+        + ts + ", " + ts + ", 'w', " + ts + ")");
+    refused("component port", "INSERT INTO byop_component (app_id, position, name, git_url, context_dir, dockerfile,"
+        + " build_args, port, env) VALUES ('shop', 5, 'x', 'u', '.', 'D', '{}', 70000, '{}')");
+  }
+
+  @Test
+  void appsRoundTripWithComponentsAndState() {
+    Component web = new Component("web", new GitSource("https://git.example/shop.git", "main", null), "services/web",
+        "Dockerfile.prod", Map.of("A", "1"), 3000, Map.of("GREETING", "hello $USER \"quoted\""), "/health");
+    App app = new App("shop", "The Shop", List.of(web, Component.of("api", GitSource.of("git@host:shop.git"), 0)));
+    store.saveApp(app);
+    assertEquals(app, store.findApp("shop").orElseThrow());
+    assertEquals(List.of(app), store.listApps());
+    assertNull(store.appState("shop").orElseThrow().currentImage());
+    assertThrows(NotFoundException.class, () -> store.deleteApp("nope"));
+  }
+
+  @Test
+  void buildConfigRoundTripsAndValueSecretsAreRefused() {
+    BuildConfig c = BuildConfig.builder().component("api").commit("main").dockerfile("x/Dockerfile")
+        .buildArg("K", "v").target("prod").label("l", "v").platforms(List.of("linux/amd64")).noCache(true)
+        .secret("npm", SecretRef.env("NPM_TOKEN")).secret("key", SecretRef.file(Path.of("/run/key"))).tag("v1")
+        .build();
+    BuildJob job = store.createBuildJob("shop", "api", c, Instant.now());
+    assertEquals(c, store.findBuildJob(job.id()).orElseThrow().config());
+    assertThrows(ValidationException.class, () -> store.createBuildJob("shop", "api",
+        BuildConfig.builder().secret("s", SecretRef.value("inline")).build(), Instant.now()));
+    assertThrows(NotFoundException.class, () -> store.createBuildJob("shop", "nope", c, Instant.now()));
+  }
+
+  @Test
+  void claimTakesOldestPendingPerAppAndRunningAppsWait() {
+    store.saveApp(app("blog", "web"));
+    Instant t = Instant.now();
+    BuildJob s1 = store.createBuildJob("shop", "web", BuildConfig.defaults(), t);
+    BuildJob s2 = store.createBuildJob("shop", "web", BuildConfig.defaults(), t);
+    BuildJob b1 = store.createBuildJob("blog", "web", BuildConfig.defaults(), t);
+    Duration lease = Duration.ofSeconds(30);
+    assertEquals(s1.id(), store.claimBuildJob("w1", t, lease).orElseThrow().id());
+    assertEquals(b1.id(), store.claimBuildJob("w2", t, lease).orElseThrow().id(), "shop is busy, blog is next");
+    assertTrue(store.claimBuildJob("w3", t, lease).isEmpty(), "s2 waits for s1");
+    BuildJob building = store.transitionBuildJob(BuildTransition.of(s1.id(), "w1", BuildStatus.FETCHING,
+        BuildStatus.BUILDING, t).withResult("abc1234", null, null));
+    assertEquals("abc1234", building.commit());
+    assertTrue(store.renewBuildLease(s1.id(), "w1", t.plusSeconds(1), lease));
+    assertFalse(store.renewBuildLease(s1.id(), "w9", t.plusSeconds(1), lease));
+    store.transitionBuildJob(BuildTransition.of(s1.id(), "w1", BuildStatus.BUILDING, BuildStatus.SUCCESS, t)
+        .withResult(null, "byop/shop-web:abc", "sha256:x"));
+    assertEquals("byop/shop-web:abc", store.appState("shop").orElseThrow().currentImage());
+    BuildJob next = store.claimBuildJob("w3", t, lease).orElseThrow();
+    assertEquals(s2.id(), next.id());
+    assertEquals(1, next.attempt());
+    assertEquals("w3", next.leaseOwner());
+    assertThrows(StoreException.class, () -> store.deleteApp("shop"), "a running job blocks deletion");
+    assertEquals(List.of(s2.id(), s1.id()), store.listBuildJobs("shop", 10).stream().map(BuildJob::id).toList());
+  }
+
+  @Test
+  void logsAreNumberedPerOwnerInOrder() {
+    Instant t = Instant.now();
+    assertEquals(0, store.appendLog("a", List.of(), t));
+    assertEquals(2, store.appendLog("a", List.of("one", "two"), t));
+    assertEquals(1, store.appendLog("b", List.of("other"), t));
+    assertEquals(3, store.appendLog("a", List.of("three"), t));
+    List<LogLine> lines = store.readLog("a", 1, 10);
+    assertEquals(List.of(2L, 3L), lines.stream().map(LogLine::seq).toList());
+    assertEquals(List.of("two", "three"), lines.stream().map(LogLine::text).toList());
+    assertEquals(1, store.readLog("a", 0, 1).size());
+  }
+
+  @Test
+  void previewLifecycleKeepsAppStateInStep() {
+    Instant t = Instant.now();
+    Preview p = store.createPreview("shop", "local", "abc1234", "shop-p1.byop.local", t, t.plusSeconds(3600));
+    assertEquals(PreviewStatus.BUILDING, p.status());
+    assertEquals(List.of(p.id()), store.listActivePreviews().stream().map(Preview::id).toList());
+    Preview claimed = store.claimPreview("w1", t, Duration.ofSeconds(30)).orElseThrow();
+    assertEquals(1, claimed.attempt());
+    assertTrue(store.claimPreview("w2", t, Duration.ofSeconds(30)).isEmpty(), "held by a live worker");
+    assertTrue(store.renewPreviewLease(p.id(), "w1", t, Duration.ofSeconds(30)));
+    store.transitionPreview(PreviewTransition.of(p.id(), "w1", PreviewStatus.BUILDING, PreviewStatus.DEPLOYING, t));
+    assertThrows(IllegalTransitionException.class, () -> store.transitionPreview(
+        PreviewTransition.of(p.id(), "w1", PreviewStatus.DEPLOYING, PreviewStatus.BUILDING, t)));
+    assertThrows(StoreException.class, () -> store.transitionPreview(
+        PreviewTransition.of(p.id(), "w2", PreviewStatus.DEPLOYING, PreviewStatus.RUNNING, t)));
+    Preview running = store.transitionPreview(new PreviewTransition(p.id(), "w1", PreviewStatus.DEPLOYING,
+        PreviewStatus.RUNNING, t, "byop.local", "127.0.0.1", "http://shop-p1.byop.local:8088",
+        Map.of("web", "byop/shop-web:abc"), null));
+    assertEquals(Map.of("web", "byop/shop-web:abc"), running.images());
+    assertFalse(store.renewPreviewLease(p.id(), "w1", t, Duration.ofSeconds(30)), "RUNNING releases the lease");
+    var state = store.appState("shop").orElseThrow();
+    assertEquals(p.id(), state.previewId());
+    assertEquals("http://shop-p1.byop.local:8088", state.previewUrl());
+    assertEquals(List.of(p.id()), store.listExpiredPreviews(t.plusSeconds(7200)).stream().map(Preview::id).toList());
+    store.transitionPreview(PreviewTransition.of(p.id(), null, PreviewStatus.RUNNING, PreviewStatus.STOPPED, t));
+    assertNull(store.appState("shop").orElseThrow().previewId());
+    assertTrue(store.listPreviews("shop").isEmpty());
+    store.deleteApp("shop");
+    assertTrue(store.findApp("shop").isEmpty());
+    assertTrue(store.findPreview(p.id()).isEmpty());
+  }
+
+  @Test
+  void expiredPreviewLeaseCanBeClaimedAgain() {
+    Instant t = Instant.now();
+    Preview p = store.createPreview("shop", "local", null, "shop-p2.byop.local", t, null);
+    store.claimPreview("dead", t, Duration.ofMillis(100)).orElseThrow();
+    Preview again = store.claimPreview("w2", t.plusSeconds(1), Duration.ofSeconds(30)).orElseThrow();
+    assertEquals(p.id(), again.id());
+    assertEquals(2, again.attempt());
+  }
+}
