@@ -190,7 +190,10 @@ public final class Main {
   private void printProviders(Byop byop) {
     progress.step("Providers (found through ServiceLoader)");
     for (Byop.ProviderChoice c : byop.describeProviders()) {
-      String chosen = c.id() == null ? "none" : c.id() + " (" + c.implementation() + ")";
+      String chosen = c.id() != null ? c.id() + " (" + c.implementation() + ")"
+          : c.kind() == Byop.Kind.REGISTRY ? "none (images stay in the local engine; set registry.address to push)"
+          : c.kind() == Byop.Kind.CLOUD ? "none (only remote previews need one)"
+          : "none";
       progress.info(String.format("%-9s %s", c.kind().section() + ":", chosen));
       for (var r : c.passedOver()) progress.info("          passed over " + r.id() + ": " + r.reason());
     }
