@@ -29,6 +29,7 @@ import dev.byop.buildkit.internal.proto.WorkerRecord;
 import dev.byop.core.BuildException;
 import dev.byop.core.CancelledException;
 import dev.byop.core.Credentials;
+import dev.byop.core.auth.CredentialResolver;
 import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.ImageBuilder.BuilderCapabilities;
 import dev.byop.core.spi.LogSink;
@@ -155,9 +156,12 @@ public final class BuildKitClient implements AutoCloseable {
     this.control = ControlGrpc.newStub(channel);
   }
 
-  /** Connects lazily (the first call opens the transport); registry credentials come from the Docker config. */
+  /**
+   * Connects lazily (the first call opens the transport); registry credentials come from the Docker config
+   * ({@link CredentialResolver#defaults()}).
+   */
   public static BuildKitClient connect(BuildKitEndpoint endpoint) {
-    return connect(endpoint, dev.byop.buildkit.internal.DockerConfigCredentials.fromEnvironment()::lookup);
+    return connect(endpoint, CredentialResolver.defaults()::resolve);
   }
 
   /**
@@ -171,8 +175,7 @@ public final class BuildKitClient implements AutoCloseable {
 
   /** For tests: on a Docker endpoint, carry the session in Control/Session (the standalone path) instead. */
   static BuildKitClient connectWithControlSession(BuildKitEndpoint endpoint) {
-    return new BuildKitClient(endpoint, dev.byop.buildkit.internal.DockerConfigCredentials.fromEnvironment()::lookup,
-        false);
+    return new BuildKitClient(endpoint, CredentialResolver.defaults()::resolve, false);
   }
 
   private static ChannelCredentials channelCredentials(BuildKitEndpoint.@Nullable Tls tls) {

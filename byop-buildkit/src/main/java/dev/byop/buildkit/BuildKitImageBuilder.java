@@ -6,6 +6,7 @@ import dev.byop.core.Component;
 import dev.byop.core.Credentials;
 import dev.byop.core.ImageReference;
 import dev.byop.core.Secret;
+import dev.byop.core.auth.CredentialResolver;
 import dev.byop.core.spi.ImageBuilder;
 import dev.byop.core.spi.JobContext;
 import java.nio.charset.StandardCharsets;
@@ -90,8 +91,8 @@ public final class BuildKitImageBuilder implements ImageBuilder {
     if (explicit == null) {
       return work.get();
     }
-    String host = registry.equals(ImageReference.DOCKER_HUB) ? "registry-1.docker.io" : registry;
-    return client.withCredentials(h -> h.equals(host) ? Optional.of(explicit) : dockerConfig.apply(h), work);
+    String host = CredentialResolver.normalize(registry);
+    return client.withCredentials(h -> CredentialResolver.normalize(h).equals(host) ? Optional.of(explicit) : dockerConfig.apply(h), work);
   }
 
   @Override

@@ -1,8 +1,8 @@
 package dev.byop.buildkit;
 
-import dev.byop.buildkit.internal.DockerConfigCredentials;
 import dev.byop.buildkit.internal.GitFetcher;
 import dev.byop.core.Settings;
+import dev.byop.core.auth.CredentialResolver;
 import dev.byop.core.spi.Applicability;
 import dev.byop.core.spi.ImageBuilder;
 import dev.byop.core.spi.ImageBuilderFactory;
@@ -62,9 +62,11 @@ public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
     Path root = context.dataDir().resolve("buildkit");
     GitFetcher git = new GitFetcher(root.resolve("git-cache"), root.resolve("jobs"), context.config().gitPolicy(),
         path(g, "sshKey"), path(g, "knownHosts"), g.string("binary", "git"));
-    DockerConfigCredentials dc = s.string("dockerConfig").map(p -> new DockerConfigCredentials(Path.of(p)))
-        .orElseGet(DockerConfigCredentials::fromEnvironment);
-    return new BuildKitImageBuilder(BuildKitClient.connect(ep, dc::lookup), git, dc::lookup);
+    // the registry section's explicit credentials first, then the Docker config (helpers included)
+    CredentialResolver.Builder rb = CredentialResolver.builder().settings(context.config().section("registry"));
+    s.string("dockerConfig").ifPresent(p -> rb.dockerConfig(Path.of(p)));
+    CredentialResolver resolver = rb.build();
+    return new BuildKitImageBuilder(BuildKitClient.connect(ep, resolver::resolve), git, resolver::resolve);
   }
 
   private static @Nullable Path path(Settings s, String key) {

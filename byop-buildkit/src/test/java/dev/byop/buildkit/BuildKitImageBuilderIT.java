@@ -57,7 +57,9 @@ class BuildKitImageBuilderIT {
     ByopConfig config = ByopConfig.of(Map.of(
         "dataDir", tmp.resolve("data").toString(),
         "git", Map.of("allowFile", true),
-        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + TestbedEnv.get("DOCKER_HOST"))));
+        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + TestbedEnv.get("DOCKER_HOST"),
+            // no Docker config may supply the test registry's password: only the request's credentials count
+            "dockerConfig", tmp.resolve("no-docker-config.json").toString())));
     ProviderSelector<ImageBuilder> selector = new ProviderSelector<>("builder", ImageBuilderFactory.class)
         .discover(getClass().getClassLoader());
     assertInstanceOf(BuildKitImageBuilderFactory.class, selector.select(config).factory());
@@ -106,6 +108,29 @@ class BuildKitImageBuilderIT {
       assertTrue(ctx.getMessage().contains("services/none"), ctx.getMessage());
       assertThrows(ValidationException.class, () -> GitSource.of("--upload-pack=touch /tmp/pwned"));
       builder.cleanup(co2);
+
+      // explicit registry credentials of the build request reach the daemon through the session (private base)
+      String registry = TestbedEnv.get("REGISTRY");
+      String privateBase = registry + "/buildkit/spi-base";
+      docker.tagImage(base, privateBase, "1");
+      docker.pushImage(privateBase, "1", dev.byop.docker.RegistryAuth.basic(TestbedEnv.get("REGISTRY_USER"),
+          TestbedEnv.get("REGISTRY_PASSWORD"), registry), p -> { });
+      docker.removeImage(privateBase + ":1", false);
+      Files.writeString(repo.resolve("services/web/Dockerfile"), "FROM " + privateBase + ":1\nRUN echo private-base\n");
+      Cli.ok(repo, "git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-am", "three");
+      ImageBuilder.SourceCheckout co3 = builder.fetchSource(
+          new ImageBuilder.FetchRequest("shop", web, "main", null), JobContext.of("job-4", log::add));
+      ImageReference privateImage = ImageReference.parse(registry + "/buildkit/spi-web:1");
+      try {
+        builder.build(new ImageBuilder.BuildRequest("shop", web, co3, BuildConfig.defaults(), privateImage, Map.of(),
+            false, dev.byop.core.Credentials.basic(TestbedEnv.get("REGISTRY_USER"), TestbedEnv.get("REGISTRY_PASSWORD"))),
+            JobContext.of("job-4", log::add));
+        assertTrue(docker.inspectImage(privateImage.toString()).isPresent());
+      } finally {
+        docker.removeImage(privateImage.toString(), true);
+        docker.removeImage(privateBase + ":1", true);
+        builder.cleanup(co3);
+      }
     } finally {
       docker.removeImage(image.familiar(), true);
     }

@@ -13,6 +13,7 @@ import java.util.function.Function;
  * exporter). {@code FetchToken} and {@code GetTokenAuthority} stay UNIMPLEMENTED, so the daemon fetches tokens itself.
  */
 public final class AuthService extends AuthGrpc.AuthImplBase {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AuthService.class);
   private final Function<String, Optional<Credentials>> lookup;
 
   public AuthService(Function<String, Optional<Credentials>> lookup) {
@@ -25,7 +26,9 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
     try {
       c = lookup.apply(request.getHost());
     } catch (RuntimeException e) {
-      c = Optional.empty(); // anonymous rather than failing the build on a broken helper
+      // anonymous rather than failing the build here; the daemon then reports the registry's 401
+      LOG.warn("no registry credentials for {}: {}", request.getHost(), e.getMessage());
+      c = Optional.empty();
     }
     CredentialsResponse.Builder b = CredentialsResponse.newBuilder();
     c.ifPresent(x -> b.setUsername(x.username()).setSecret(x.secret().reveal()));
