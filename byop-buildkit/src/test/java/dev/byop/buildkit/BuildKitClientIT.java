@@ -142,6 +142,43 @@ class BuildKitClientIT {
   }
 
   @Test
+  void gitUrlContextIsFetchedByTheDaemon(@TempDir Path dir) throws Exception {
+    Path repo = Files.createDirectories(dir.resolve("served/app.git"));
+    Files.writeString(repo.resolve("from-git.txt"), "fetched by the daemon\n");
+    Cli.ok(repo, "git", "init", "-q", "-b", "main");
+    Cli.ok(repo, "git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "add", "-A");
+    Cli.ok(repo, "git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "one");
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    Process daemon = new ProcessBuilder(List.of("git", "daemon", "--reuseaddr", "--export-all",
+        "--base-path=" + dir.resolve("served"), "--listen=127.0.0.1", "--port=" + port))
+        .redirectErrorStream(true).redirectOutput(dir.resolve("git-daemon.log").toFile()).start();
+    try {
+      waitFor("git daemon", Duration.ofSeconds(10), () -> {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+          return true;
+        } catch (java.io.IOException e) {
+          return false;
+        }
+      });
+      Path dfDir = Files.createDirectories(dir.resolve("df"));
+      Files.writeString(dfDir.resolve("Dockerfile"), "FROM " + base + "\nCOPY from-git.txt /from-git.txt\n");
+      String img = image("git-context");
+      DockerfileBuild b = new DockerfileBuild(null, "git://127.0.0.1:" + port + "/app.git#main",
+          dfDir.resolve("Dockerfile"), null, Map.of(), Map.of(), List.of(), false, List.of(), List.of(), List.of(img),
+          false, Map.of(), "byop-it:git");
+      SolveResult r = bk.build(b, l -> { }, Cancellation.none());
+      assertEquals(Files.size(dfDir.resolve("Dockerfile")), r.contextBytesSent(), "only the Dockerfile is uploaded");
+      assertEquals("fetched by the daemon\n", Cli.docker("run", "--rm", img, "cat", "/from-git.txt"));
+    } finally {
+      daemon.destroy();
+      daemon.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void sessionInsideControlSessionWorksToo(@TempDir Path dir) throws Exception {
     // the transport a standalone buildkitd gets, exercised through Docker's /grpc
     Files.writeString(dir.resolve("Dockerfile"), "FROM " + base + "\nCOPY f.txt /f.txt\n");
