@@ -148,12 +148,17 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
       ready();
     }
 
+    private long waitNanos;
+    private final long startNanos = System.nanoTime();
+
     private void send(Packet p) throws InterruptedException {
+      long t0 = System.nanoTime();
       synchronized (readyLock) {
         while (!out.isReady() && !cancelled) {
           readyLock.wait(100);
         }
       }
+      waitNanos += System.nanoTime() - t0;
       if (cancelled) {
         throw new InterruptedException("DiffCopy cancelled by the daemon");
       }
@@ -196,6 +201,8 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
               send(Packet.newBuilder().setType(Packet.PacketType.PACKET_DATA).setId(p.getId()).build());
             }
             case PACKET_FIN -> {
+              LOG.debug("DiffCopy done in {} ms, {} ms of it waiting for flow control",
+                  (System.nanoTime() - startNanos) / 1_000_000, waitNanos / 1_000_000);
               if (!cancelled) {
                 send(Packet.newBuilder().setType(Packet.PacketType.PACKET_FIN).build());
                 out.onCompleted();
