@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
 /**
  * byop's BuildKit client against {@code DOCKER_BUILDKIT=1 /usr/bin/docker build} on the same daemon, side by side:
  * cold (fresh context dir, no cache), warm (same dir, nothing changed) and one changed file in a ~100 MB context,
- * with the context bytes the session sent ("byop bytes sent": file data our DiffCopy sent; "docker bytes": what the
- * daemon reports as transferred for the CLI, metadata included). Run with:
+ * with the context bytes the session sent ("byop file data": file content our DiffCopy sent; "daemon B": what the
+ * daemon reports as "transferring context" for each tool, metadata included). Run with:
  * {@code ./mvnw -B -q -pl byop-buildkit -am verify -DskipTests -Pbench} (optional {@code -Dbench.runs=5}).
  */
 public final class BuildBench {
@@ -68,26 +68,28 @@ public final class BuildBench {
     }
     System.out.printf(Locale.ROOT, "%nBuildBench: %d runs, medians, context ~100 MB (1 x 95 MiB + 300 small files)%n",
         runs);
-    System.out.printf(Locale.ROOT, "%-18s %10s %10s %8s %12s %12s %16s %16s%n", "scenario", "byop s", "docker s",
-        "ratio", "byop upl s", "docker upl s", "byop bytes sent", "docker bytes");
+    System.out.printf(Locale.ROOT, "%-18s %9s %9s %7s %11s %11s %15s %15s %15s%n", "scenario", "byop s", "docker s",
+        "ratio", "byop upl s", "docker upl s", "byop file data", "byop daemon B", "docker daemon B");
     for (String sc : List.of("cold", "warm", "one-file-changed")) {
       double b = median(secs.get(sc + "/byop"));
       double d = median(secs.get(sc + "/docker"));
-      System.out.printf(Locale.ROOT, "%-18s %10.3f %10.3f %8.2f %12.1f %12.1f %16d %16d%n", sc, b, d, b / d,
+      System.out.printf(Locale.ROOT, "%-18s %9.3f %9.3f %7.2f %11.1f %11.1f %15d %15d %15d%n", sc, b, d, b / d,
           median(secs.get(sc + "/byop/upload")), median(secs.get(sc + "/docker/upload")),
-          medianL(bytes.get(sc + "/byop")), medianL(bytes.get(sc + "/docker")));
+          medianL(bytes.get(sc + "/byop")), medianL(bytes.get(sc + "/byop/daemon")),
+          medianL(bytes.get(sc + "/docker/daemon")));
     }
   }
 
-  private record Run(double seconds, long bytes, double uploadSeconds) {}
+  private record Run(double seconds, long bytes, double uploadSeconds, long daemonBytes) {}
 
   private static void record(String sc, String tool, Run r, Map<String, List<Double>> secs,
       Map<String, List<Long>> bytes) {
     secs.computeIfAbsent(sc + "/" + tool, k -> new ArrayList<>()).add(r.seconds());
     bytes.computeIfAbsent(sc + "/" + tool, k -> new ArrayList<>()).add(r.bytes());
+    bytes.computeIfAbsent(sc + "/" + tool + "/daemon", k -> new ArrayList<>()).add(r.daemonBytes());
     secs.computeIfAbsent(sc + "/" + tool + "/upload", k -> new ArrayList<>()).add(r.uploadSeconds());
-    System.out.printf(Locale.ROOT, "%-18s %-7s %8.3f s %12d bytes  (daemon: context upload %.1f s)%n", sc, tool,
-        r.seconds(), r.bytes(), r.uploadSeconds());
+    System.out.printf(Locale.ROOT, "%-18s %-7s %8.3f s  file data sent %10d  (daemon: context %d bytes in %.1f s)%n",
+        sc, tool, r.seconds(), r.bytes(), r.daemonBytes(), r.uploadSeconds());
   }
 
   private static Run build(String tool, BuildKitClient bk, String cli, String dockerHost, Path ctx, String image,
@@ -98,7 +100,7 @@ public final class BuildBench {
       SolveResult r = bk.build(DockerfileBuild.local(ctx, image).withSharedKey(key).withNoCache(noCache), log::add,
           Cancellation.none());
       double s = (System.nanoTime() - t0) / 1e9;
-      return new Run(s, r.contextBytesSent(), uploadSeconds(log));
+      return new Run(s, r.contextBytesSent(), uploadSeconds(log), transferred(log));
     }
     List<String> cmd = new ArrayList<>(List.of(cli, "build", "--progress=plain", "-t", image));
     if (noCache) {
@@ -115,7 +117,7 @@ public final class BuildBench {
     }
     double s = (System.nanoTime() - t0) / 1e9;
     Collections.addAll(log, out.split("\n"));
-    return new Run(s, transferred(log), uploadSeconds(log));
+    return new Run(s, -1, uploadSeconds(log), transferred(log));
   }
 
   /** The daemon's reported duration of the context transfer (its "transferring context: N Xs done" line). */
