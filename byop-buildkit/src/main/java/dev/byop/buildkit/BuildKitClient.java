@@ -343,7 +343,9 @@ public final class BuildKitClient implements AutoCloseable {
       throw new BuildException("Dockerfile " + b.dockerfile() + " does not exist");
     }
     dirs.put("dockerfile", b.dockerfile().toAbsolutePath().getParent());
+    long t0 = System.nanoTime();
     checkReachable();
+    long tReach = System.nanoTime();
 
     AtomicLong bytes = new AtomicLong();
     Set<String> secretTexts = new HashSet<>();
@@ -368,6 +370,7 @@ public final class BuildKitClient implements AutoCloseable {
     Context.CancellableContext callContext = Context.current().withCancellation();
     try (session; AutoCloseable onCancel = cancellation.onCancel(
         () -> callContext.cancel(new CancelledException(cancellation.reason())))) {
+      long tSession = System.nanoTime();
       SolveRequest req = solveRequest(b, filename, ref, session.id());
       CompletableFuture<SolveResponse> solved = new CompletableFuture<>();
       CountDownLatch statusDone = new CountDownLatch(1);
@@ -406,10 +409,14 @@ public final class BuildKitClient implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new CancelledException("interrupted");
       }
+      long tSolved = System.nanoTime();
       awaitQuietly(statusDone);
       synchronized (printer) {
         printer.finish();
       }
+      LOG.debug("build {}: reachable {} ms, session {} ms, solve {} ms, status end {} ms", ref,
+          (tReach - t0) / 1_000_000, (tSession - tReach) / 1_000_000, (tSolved - tSession) / 1_000_000,
+          (System.nanoTime() - tSolved) / 1_000_000);
       return new SolveResult(Map.copyOf(resp.getExporterResponseMap()), bytes.get());
     } catch (BuildException | CancelledException e) {
       throw e;
