@@ -2,6 +2,7 @@ package dev.byop.core;
 
 import dev.byop.core.ProviderException.Rejection;
 import dev.byop.core.internal.DefaultBuildOrchestrator;
+import dev.byop.core.internal.DefaultPreviewManager;
 import dev.byop.core.internal.Listeners;
 import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.CloudProviderFactory;
@@ -80,6 +81,7 @@ public final class Byop implements AutoCloseable {
   private final Map<Kind, Object> opened = new LinkedHashMap<>();
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
   private final Store store;
+  private @Nullable DefaultPreviewManager previews;
   private boolean closed;
   private @Nullable BuildOrchestrator orchestrator;
 
@@ -137,6 +139,21 @@ public final class Byop implements AutoCloseable {
       closeables.push(orchestrator);
     }
     return orchestrator;
+  }
+
+  /**
+   * The preview manager, created on first use with the {@code preview} and {@code orchestrator} configuration; its
+   * workers start then and stop at {@link #close()}, before the providers they use are closed.
+   */
+  public synchronized PreviewManager previews() {
+    if (closed) throw new ByopException("byop is closed");
+    if (previews == null) {
+      String deployerId = config.providerId(Kind.PREVIEW.section()).orElseGet(() ->
+          selector(Kind.PREVIEW, PreviewDeployer.class).trySelect(config).map(s -> s.factory().id()).orElse("none"));
+      previews = new DefaultPreviewManager(store, this::imageBuilder, this::previewDeployer, deployerId, listeners,
+          DefaultPreviewManager.Options.from(config), java.time.Clock.systemUTC());
+    }
+    return previews;
   }
 
   /** Listeners get every status change and log line of builds and previews. */
@@ -218,6 +235,8 @@ public final class Byop implements AutoCloseable {
       closed = true;
       toClose = new ArrayList<>(closeables);
       closeables.clear();
+      // the preview workers use the builder and deployer: they stop first, whenever those were opened
+      if (previews != null) toClose.add(0, previews);
     }
     RuntimeException first = null;
     for (AutoCloseable c : toClose) {

@@ -26,6 +26,14 @@ public interface ImageBuilder extends AutoCloseable {
   /** Builds the image from a checkout; pushes it too when {@link BuildRequest#push()} and the builder can. */
   BuildResult build(BuildRequest request, JobContext context);
 
+  /**
+   * Whether {@code image} already exists where this builder puts images (so a preview of a commit that was built
+   * before reuses it); builders that cannot tell answer false and the image is built again.
+   */
+  default boolean hasImage(ImageReference image) {
+    return false;
+  }
+
   /** Removes a job's checkout directory (its cache stays). */
   default void cleanup(SourceCheckout checkout) { }
 

@@ -52,13 +52,38 @@ public interface PreviewStore {
    * @param url the URL, or null to keep
    * @param images the images per component, or null to keep
    * @param error the failure reason, or null
+   * @param commit the commit to build from now on (a redeploy), or null to keep
    */
   record PreviewTransition(String previewId, @Nullable String workerId, PreviewStatus from, PreviewStatus to,
       Instant now, @Nullable String host, @Nullable String address, @Nullable String url,
-      @Nullable Map<String, String> images, @Nullable String error) {
+      @Nullable Map<String, String> images, @Nullable String error, @Nullable String commit) {
+    /** Without a commit change (the form before {@code commit} was added). */
+    public PreviewTransition(String previewId, @Nullable String workerId, PreviewStatus from, PreviewStatus to,
+        Instant now, @Nullable String host, @Nullable String address, @Nullable String url,
+        @Nullable Map<String, String> images, @Nullable String error) {
+      this(previewId, workerId, from, to, now, host, address, url, images, error, null);
+    }
+
     public static PreviewTransition of(String previewId, @Nullable String workerId, PreviewStatus from,
         PreviewStatus to, Instant now) {
-      return new PreviewTransition(previewId, workerId, from, to, now, null, null, null, null, null);
+      return new PreviewTransition(previewId, workerId, from, to, now, null, null, null, null, null, null);
+    }
+
+    public PreviewTransition withError(@Nullable String why) {
+      return new PreviewTransition(previewId, workerId, from, to, now, host, address, url, images, why, commit);
+    }
+
+    public PreviewTransition withImages(Map<String, String> newImages) {
+      return new PreviewTransition(previewId, workerId, from, to, now, host, address, url, newImages, error, commit);
+    }
+
+    public PreviewTransition withLocation(String newHost, String newAddress, String newUrl) {
+      return new PreviewTransition(previewId, workerId, from, to, now, newHost, newAddress, newUrl, images, error,
+          commit);
+    }
+
+    public PreviewTransition withCommit(@Nullable String newCommit) {
+      return new PreviewTransition(previewId, workerId, from, to, now, host, address, url, images, error, newCommit);
     }
   }
 }

@@ -551,6 +551,7 @@ public final class JdbiStore implements Store {
     if (c.address() != null) sql.append(", address = :address");
     if (c.url() != null) sql.append(", url = :url");
     if (c.images() != null) sql.append(", images = :images");
+    if (c.commit() != null) sql.append(", git_commit = :commit");
     sql.append(" WHERE id = :id AND status = :from");
     if (c.workerId() != null) sql.append(" AND lease_owner = :w");
     return tx(h -> {
@@ -560,6 +561,7 @@ public final class JdbiStore implements Store {
       if (c.address() != null) u.bind("address", c.address());
       if (c.url() != null) u.bind("url", c.url());
       if (c.images() != null) u.bind("images", Codec.map(c.images()));
+      if (c.commit() != null) u.bind("commit", c.commit());
       if (c.workerId() != null) u.bind("w", c.workerId());
       if (u.execute() != 1) {
         Preview now = loadPreview(h, c.previewId()).orElseThrow(() -> new NotFoundException("preview", c.previewId()));

@@ -1,0 +1,83 @@
+package dev.byop.buildkit;
+
+import dev.byop.buildkit.internal.DockerConfigCredentials;
+import dev.byop.buildkit.internal.GitFetcher;
+import dev.byop.core.Settings;
+import dev.byop.core.spi.Applicability;
+import dev.byop.core.spi.ImageBuilder;
+import dev.byop.core.spi.ImageBuilderFactory;
+import dev.byop.core.spi.ProviderContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Makes the BuildKit {@link ImageBuilder} (id {@code buildkit}). Configuration section {@code builder}:
+ *
+ * <pre>{@code
+ * builder:
+ *   provider: buildkit
+ *   endpoint: docker              # or docker+unix:///path, unix:///run/buildkit/buildkitd.sock, tcp://host:1234
+ *   tls: { ca: ca.pem, cert: cert.pem, key: key.pem, serverName: buildkitd }   # tcp:// only
+ *   git: { sshKey: /keys/id_ed25519, knownHosts: /keys/known_hosts, binary: git }
+ *   dockerConfig: ~/.docker/config.json   # registry credentials for base images and pushes
+ * }</pre>
+ */
+public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
+  @Override
+  public String id() {
+    return "buildkit";
+  }
+
+  @Override
+  public int priority() {
+    return 100;
+  }
+
+  @Override
+  public Applicability applicability(ProviderContext context) {
+    BuildKitEndpoint ep;
+    try {
+      ep = endpoint(context.settings());
+    } catch (RuntimeException e) {
+      return Applicability.no(e.getMessage());
+    }
+    if (ep.kind() == BuildKitEndpoint.Kind.DOCKER && ep.engine() != null && !ep.engine().isTcp()
+        && !Files.exists(ep.engine().socketPath())) {
+      return Applicability.no("Docker socket " + ep.engine().socketPath() + " does not exist");
+    }
+    if (ep.kind() == BuildKitEndpoint.Kind.UNIX && ep.uri() != null && !Files.exists(Path.of(ep.uri().getPath()))) {
+      return Applicability.no("buildkitd socket " + ep.uri().getPath() + " does not exist");
+    }
+    return Applicability.yes();
+  }
+
+  @Override
+  public ImageBuilder create(ProviderContext context) {
+    Settings s = context.settings();
+    s.allowOnly("provider", "endpoint", "tls", "git", "dockerConfig");
+    BuildKitEndpoint ep = endpoint(s);
+    Settings g = s.section("git");
+    g.allowOnly("sshKey", "knownHosts", "binary");
+    Path root = context.dataDir().resolve("buildkit");
+    GitFetcher git = new GitFetcher(root.resolve("git-cache"), root.resolve("jobs"), context.config().gitPolicy(),
+        path(g, "sshKey"), path(g, "knownHosts"), g.string("binary", "git"));
+    DockerConfigCredentials dc = s.string("dockerConfig").map(p -> new DockerConfigCredentials(Path.of(p)))
+        .orElseGet(DockerConfigCredentials::fromEnvironment);
+    return new BuildKitImageBuilder(BuildKitClient.connect(ep, dc::lookup), git, dc::lookup);
+  }
+
+  private static @Nullable Path path(Settings s, String key) {
+    return s.string(key).map(Path::of).orElse(null);
+  }
+
+  static BuildKitEndpoint endpoint(Settings s) {
+    BuildKitEndpoint.Tls tls = null;
+    if (s.has("tls")) {
+      Settings t = s.section("tls");
+      t.allowOnly("ca", "cert", "key", "serverName");
+      tls = new BuildKitEndpoint.Tls(path(t, "ca"), path(t, "cert"), path(t, "key"), t.string("serverName").orElse(null));
+    }
+    return BuildKitEndpoint.parse(s.string("endpoint", "docker"), tls);
+  }
+}

@@ -1,0 +1,461 @@
+package dev.byop.core.internal;
+
+import dev.byop.core.App;
+import dev.byop.core.BuildConfig;
+import dev.byop.core.ByopConfig;
+import dev.byop.core.ByopListener;
+import dev.byop.core.CancelledException;
+import dev.byop.core.Component;
+import dev.byop.core.ImageReference;
+import dev.byop.core.LogLine;
+import dev.byop.core.NotFoundException;
+import dev.byop.core.Preview;
+import dev.byop.core.PreviewException;
+import dev.byop.core.PreviewManager;
+import dev.byop.core.PreviewStatus;
+import dev.byop.core.Settings;
+import dev.byop.core.StoreException;
+import dev.byop.core.ValidationException;
+import dev.byop.core.preview.PreviewHostnames;
+import dev.byop.core.spi.ImageBuilder;
+import dev.byop.core.spi.ImageBuilder.BuildRequest;
+import dev.byop.core.spi.ImageBuilder.FetchRequest;
+import dev.byop.core.spi.ImageBuilder.SourceCheckout;
+import dev.byop.core.spi.JobContext;
+import dev.byop.core.spi.LogSink;
+import dev.byop.core.spi.PreviewDeployer;
+import dev.byop.core.spi.PreviewDeployer.DeployRequest;
+import dev.byop.core.spi.PreviewDeployer.Deployment;
+import dev.byop.core.spi.PreviewStore.PreviewTransition;
+import dev.byop.core.spi.Store;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link PreviewManager}: {@link #createPreview} stores a BUILDING preview and returns; leased workers build every
+ * component through the {@link ImageBuilder} (reusing an image already built for the same commit), move the preview
+ * to DEPLOYING with its images, deploy through the {@link PreviewDeployer} and record RUNNING (host, address, URL) or
+ * FAILED. A worker that dies leaves a lease that expires; the preview is then claimed again and deployed again (compose
+ * up is idempotent), up to {@code maxAttempts}, so nothing stays BUILDING or DEPLOYING. A reaper tears down expired
+ * previews and sweeps byop-labelled resources that the store does not know.
+ *
+ * <p>Configuration, section {@code preview} (besides the deployer's own keys): {@code domain} (default
+ * {@code byop.local}), {@code ttl} (default 24h; {@code 0} for never), {@code maxPerApp} (default 5),
+ * {@code imageRepository} (default {@code byop}), {@code reapInterval} (default 1m), {@code sweepInterval} (default
+ * 10m, {@code 0} for never). Worker count, lease and attempts come from {@code orchestrator}.
+ */
+public final class DefaultPreviewManager implements PreviewManager {
+  private static final Logger LOG = LoggerFactory.getLogger(DefaultPreviewManager.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+  /**
+   * Manager options.
+   *
+   * @param domain preview host names are one label under it
+   * @param ttl how long a preview lives, or null for ever
+   * @param maxPerApp how many previews that are not STOPPED one app may have
+   * @param imageRepository images are named {@code <imageRepository>/<app>/<component>:<commit>}
+   * @param reapInterval how often expired previews are torn down
+   * @param sweepInterval how often orphaned resources are swept, or null for never
+   * @param workers previews deployed at once
+   * @param lease lease length
+   * @param maxAttempts claims of one deployment before it is FAILED
+   * @param pollInterval how often idle workers look for work
+   * @param gitPolicy which git transports component sources may use
+   */
+  public record Options(String domain, @Nullable Duration ttl, int maxPerApp, String imageRepository,
+      Duration reapInterval, @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts,
+      Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy) {
+    public Options {
+      PreviewHostnames.checkDomain(domain);
+      if (maxPerApp < 1) throw new ValidationException("preview.maxPerApp", maxPerApp, "must be at least 1");
+      ImageReference.parse(imageRepository + "/x/y:z");
+    }
+
+    /** Reads the {@code preview} and {@code orchestrator} sections. */
+    public static Options from(ByopConfig config) {
+      Settings s = config.section("preview");
+      ByopConfig.Orchestrator o = config.orchestrator();
+      Duration ttl = s.duration("ttl", Duration.ofHours(24));
+      Duration sweep = s.duration("sweepInterval", Duration.ofMinutes(10));
+      return new Options(s.string("domain", PreviewHostnames.DEFAULT_DOMAIN), ttl.isZero() ? null : ttl,
+          s.integer("maxPerApp", 5), s.string("imageRepository", "byop"), s.duration("reapInterval", Duration.ofMinutes(1)),
+          sweep.isZero() ? null : sweep, o.workers(), o.lease(), o.maxAttempts(), o.pollInterval(),
+          config.gitPolicy());
+    }
+  }
+
+  private final Store store;
+  private final Supplier<ImageBuilder> builder;
+  private final Supplier<PreviewDeployer> deployer;
+  private final String deployerId;
+  private final ByopListener events;
+  private final Options options;
+  private final Clock clock;
+  private final LogHub logs;
+  private final LeasedWorkerPool<Preview> pool;
+  private final Map<String, LeasedWorkerPool.Lease> working = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService reaper;
+  private volatile boolean closed;
+
+  /**
+   * @param builder opened on first build (a host that only reads previews needs no builder)
+   * @param deployer opened on first deployment
+   * @param deployerId the id recorded on new previews ({@code local}, {@code ssh})
+   */
+  public DefaultPreviewManager(Store store, Supplier<ImageBuilder> builder, Supplier<PreviewDeployer> deployer,
+      String deployerId, ByopListener events, Options options, Clock clock) {
+    this.store = store;
+    this.builder = builder;
+    this.deployer = deployer;
+    this.deployerId = deployerId;
+    this.events = events;
+    this.options = options;
+    this.clock = clock;
+    this.logs = new LogHub(store, events, id -> store.findPreview(id).map(p -> !p.status().isInProgress()).orElse(true),
+        clock, Duration.ofMillis(200), Duration.ofMillis(500));
+    this.pool = new LeasedWorkerPool<>("byop-preview", "previews-" + UUID.randomUUID().toString().substring(0, 8),
+        options.workers(), options.lease(), options.pollInterval(), options.lease(), clock, new Handler());
+    pool.start();
+    // its own timer, not the pool's: closing must let a tear-down in progress finish instead of interrupting it
+    this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "byop-preview-reaper");
+      t.setDaemon(true);
+      return t;
+    });
+    ScheduledExecutorService timer = reaper;
+    long reap = options.reapInterval().toMillis();
+    timer.scheduleWithFixedDelay(this::reapQuietly, reap, reap, TimeUnit.MILLISECONDS);
+    if (options.sweepInterval() != null) {
+      long sweep = options.sweepInterval().toMillis();
+      timer.scheduleWithFixedDelay(this::sweepQuietly, sweep, sweep, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  @Override
+  public synchronized Preview createPreview(String appId, @Nullable String commit) {
+    checkOpen();
+    App app = store.findApp(appId).orElseThrow(() -> new NotFoundException("app", appId));
+    if (commit != null) BuildConfig.builder().commit(commit).build();
+    app.components().forEach(c -> options.gitPolicy().check(c.source()));
+    List<Preview> active = store.listPreviews(app.id());
+    if (active.size() >= options.maxPerApp()) {
+      throw new PreviewException("app " + app.id() + " already has " + active.size()
+          + " previews that are not stopped; the limit is " + options.maxPerApp() + " (preview.maxPerApp)");
+    }
+    Instant now = clock.instant();
+    Preview p = store.createPreview(app.id(), deployerId, commit, uniqueHostname(app.id()), now,
+        options.ttl() == null ? null : now.plus(options.ttl()));
+    LOG.info("preview {} of app {} requested", p.id(), app.id());
+    pool.wakeUp();
+    return p;
+  }
+
+  private String uniqueHostname(String appId) {
+    Set<String> taken = new HashSet<>();
+    for (Preview p : store.listActivePreviews()) {
+      if (p.hostname() != null) taken.add(p.hostname());
+    }
+    while (true) {
+      StringBuilder token = new StringBuilder();
+      for (int i = 0; i < 8; i++) token.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+      String h = PreviewHostnames.hostname(appId, token.toString(), options.domain());
+      if (!taken.contains(h)) return h;
+    }
+  }
+
+  @Override
+  public Preview preview(String previewId) {
+    return store.findPreview(previewId).orElseThrow(() -> new NotFoundException("preview", previewId));
+  }
+
+  @Override
+  public Optional<Preview> currentPreview(String appId) {
+    return store.appState(appId).map(s -> s.previewId()).flatMap(store::findPreview);
+  }
+
+  @Override
+  public Preview redeploy(String previewId, @Nullable String commit) {
+    checkOpen();
+    if (commit != null) BuildConfig.builder().commit(commit).build();
+    Preview p = preview(previewId);
+    if (p.status() != PreviewStatus.RUNNING && p.status() != PreviewStatus.FAILED) {
+      throw new PreviewException("preview " + previewId + " is " + p.status()
+          + "; only RUNNING or FAILED previews can be redeployed");
+    }
+    Preview next = transition(p, PreviewTransition.of(previewId, null, p.status(), PreviewStatus.BUILDING,
+        clock.instant()).withCommit(commit));
+    pool.wakeUp();
+    return next;
+  }
+
+  @Override
+  public Preview deletePreview(String previewId) {
+    Preview p = preview(previewId);
+    if (p.status() == PreviewStatus.STOPPED) return p;
+    Preview stopped = transition(p, PreviewTransition.of(previewId, null, p.status(), PreviewStatus.STOPPED,
+        clock.instant()));
+    // a worker of this process stops at once; one of another process stops when its lease renewal fails
+    LeasedWorkerPool.Lease running = working.get(previewId);
+    if (running != null) {
+      running.cancellation().cancel("preview deleted");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (working.containsKey(previewId) && System.nanoTime() < deadline) sleep(50);
+    }
+    try (LogHub.Writer w = logs.writer(previewId, new Redactor())) {
+      w.line("tearing down preview " + previewId);
+      deployer.get().tearDown(stopped, JobContext.of(previewId, w));
+      w.line("preview " + previewId + " stopped");
+    } finally {
+      logs.finished(previewId);
+    }
+    return stopped;
+  }
+
+  @Override
+  public List<LogLine> logs(String previewId, long afterSeq, int limit) {
+    return store.readLog(previewId, afterSeq, limit);
+  }
+
+  @Override
+  public AutoCloseable followLogs(String previewId, long afterSeq, Consumer<LogLine> consumer) {
+    preview(previewId);
+    return logs.follow(previewId, afterSeq, consumer);
+  }
+
+  @Override
+  public Preview await(String previewId, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Preview p = preview(previewId);
+      if (!p.status().isInProgress() || System.nanoTime() >= deadline) return p;
+      sleep(100);
+    }
+  }
+
+  /** Tears down every preview whose expiry has passed; returns their ids. */
+  public List<String> reapExpired() {
+    List<String> reaped = new java.util.ArrayList<>();
+    for (Preview p : store.listExpiredPreviews(clock.instant())) {
+      LOG.info("preview {} expired at {}; tearing it down", p.id(), p.expiresAt());
+      try {
+        deletePreview(p.id());
+        reaped.add(p.id());
+      } catch (StoreException e) {
+        LOG.debug("preview {} changed while reaping; next round", p.id(), e);
+      }
+    }
+    return reaped;
+  }
+
+  /** Removes byop-labelled resources and routes of previews the store does not know (or knows as STOPPED). */
+  public List<String> sweep() {
+    Set<String> snapshot = new HashSet<>();
+    for (Preview p : store.listActivePreviews()) snapshot.add(p.id());
+    // a preview created after the snapshot may already have containers: ask the store again before calling it orphaned
+    Set<String> known = new java.util.AbstractSet<>() {
+      @Override
+      public boolean contains(Object o) {
+        return o instanceof String id && (snapshot.contains(id)
+            || store.findPreview(id).map(p -> p.status() != PreviewStatus.STOPPED).orElse(false));
+      }
+
+      @Override
+      public java.util.Iterator<String> iterator() {
+        return snapshot.iterator();
+      }
+
+      @Override
+      public int size() {
+        return snapshot.size();
+      }
+    };
+    return deployer.get().sweep(known, JobContext.of("sweep", line -> LOG.info("sweep: {}", line)));
+  }
+
+  private void reapQuietly() {
+    try {
+      reapExpired();
+    } catch (RuntimeException e) {
+      LOG.warn("reaping expired previews failed; will retry", e);
+    }
+  }
+
+  private void sweepQuietly() {
+    try {
+      sweep();
+    } catch (RuntimeException e) {
+      LOG.warn("sweeping orphaned preview resources failed; will retry", e);
+    }
+  }
+
+  private Preview transition(Preview before, PreviewTransition change) {
+    Preview after = store.transitionPreview(change);
+    if (before.status() != after.status()) events.previewStatusChanged(after, before.status());
+    return after;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancelledException("interrupted");
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) throw new PreviewException("the preview manager is closed");
+  }
+
+  /** Stops the workers; previews in progress keep their status and lease and are taken up again after a restart. */
+  @Override
+  public void close() {
+    if (closed) return;
+    closed = true;
+    reaper.shutdown();
+    try {
+      if (!reaper.awaitTermination(60, TimeUnit.SECONDS)) reaper.shutdownNow();
+    } catch (InterruptedException e) {
+      reaper.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    pool.close();
+    logs.close();
+  }
+
+  private final class Handler implements LeasedWorkerPool.Handler<Preview> {
+    @Override
+    public Optional<Preview> claim(String workerId, Instant now, Duration lease) {
+      return store.claimPreview(workerId, now, lease);
+    }
+
+    @Override
+    public boolean renew(Preview item, String workerId, Instant now, Duration lease) {
+      return store.renewPreviewLease(item.id(), workerId, now, lease);
+    }
+
+    @Override
+    public void process(Preview claimed, LeasedWorkerPool.Lease lease) {
+      working.put(claimed.id(), lease);
+      LogHub.Writer log = logs.writer(claimed.id(), new Redactor());
+      Preview p = claimed;
+      try {
+        if (p.attempt() > options.maxAttempts()) {
+          log.line("preview " + p.id() + " was claimed " + (p.attempt() - 1) + " times without finishing; giving up");
+          fail(p, lease, "gave up after " + options.maxAttempts() + " attempts (the worker stopped each time)");
+          return;
+        }
+        if (p.attempt() > 1) log.line("attempt " + p.attempt() + " (an earlier worker stopped in " + p.status() + ")");
+        App app = store.findApp(p.appId()).orElseThrow(() -> new NotFoundException("app", claimed.appId()));
+        JobContext ctx = new JobContext(p.id(), log, lease.cancellation());
+        if (p.status() == PreviewStatus.BUILDING) {
+          Map<String, String> images = build(p, app, ctx);
+          log.flush();
+          p = transition(p, PreviewTransition.of(p.id(), lease.workerId(), PreviewStatus.BUILDING,
+              PreviewStatus.DEPLOYING, clock.instant()).withImages(images));
+        }
+        Map<String, ImageReference> images = new LinkedHashMap<>();
+        for (Component c : app.components()) {
+          String ref = p.images().get(c.name());
+          if (ref == null) throw new PreviewException("preview " + p.id() + " has no image for component " + c.name());
+          images.put(c.name(), ImageReference.parse(ref));
+        }
+        log.line("deploying preview " + p.id() + " at " + p.hostname() + " with " + deployerId);
+        Deployment d = deployer.get().deploy(new DeployRequest(p, app, images), ctx);
+        log.flush();
+        transition(p, PreviewTransition.of(p.id(), lease.workerId(), PreviewStatus.DEPLOYING, PreviewStatus.RUNNING,
+            clock.instant()).withLocation(d.host(), d.address(), d.url()));
+        LOG.info("preview {} is RUNNING at {}", p.id(), d.url());
+      } catch (RuntimeException e) {
+        if (lease.abandoned() || lease.lost()) {
+          LOG.info("preview {}: worker stopped ({}); the preview is left for the next claim or was ended elsewhere",
+              p.id(), lease.cancellation().reason());
+          return;
+        }
+        String why = e instanceof CancelledException ? "cancelled: " + e.getMessage() : String.valueOf(e.getMessage());
+        log.line("preview " + p.id() + " failed: " + why);
+        LOG.warn("preview {} failed", p.id(), e);
+        fail(p, lease, why);
+      } finally {
+        working.remove(claimed.id());
+        try {
+          log.close();
+        } catch (RuntimeException e) {
+          LOG.warn("storing the log of preview {} failed", claimed.id(), e);
+        }
+        logs.finished(claimed.id());
+      }
+    }
+
+    private void fail(Preview p, LeasedWorkerPool.Lease lease, String why) {
+      try {
+        Preview now = store.findPreview(p.id()).orElse(p);
+        if (!now.status().isInProgress()) return;
+        transition(now, PreviewTransition.of(p.id(), lease.workerId(), now.status(), PreviewStatus.FAILED,
+            clock.instant()).withError(why.length() > 2000 ? why.substring(0, 2000) + "…" : why));
+      } catch (StoreException e) {
+        LOG.info("preview {} changed while failing it: {}", p.id(), e.getMessage());
+      }
+    }
+
+    private Map<String, String> build(Preview p, App app, JobContext ctx) {
+      ImageBuilder b = builder.get();
+      Map<String, String> images = new LinkedHashMap<>();
+      for (Component c : app.components()) {
+        ctx.cancellation().throwIfCancelled();
+        options.gitPolicy().check(c.source());
+        String wanted = p.commit() != null ? p.commit() : c.source().revision();
+        if (wanted.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {
+          ImageReference known = image(app, c, wanted);
+          if (b.hasImage(known)) {
+            ctx.log().line("component " + c.name() + ": reusing image " + known.familiar() + " built for commit "
+                + wanted);
+            images.put(c.name(), known.familiar());
+            continue;
+          }
+        }
+        ctx.log().line("component " + c.name() + ": fetching " + c.source().redactedUrl() + " at " + wanted);
+        SourceCheckout checkout = b.fetchSource(new FetchRequest(app.id(), c, p.commit(), null), ctx);
+        try {
+          ImageReference image = image(app, c, checkout.commit());
+          if (b.hasImage(image)) {
+            ctx.log().line("component " + c.name() + ": reusing image " + image.familiar() + " built for commit "
+                + checkout.commit());
+          } else {
+            ctx.log().line("component " + c.name() + ": building " + image.familiar());
+            BuildConfig config = BuildConfig.builder().label("dev.byop.app", app.id())
+                .label("dev.byop.component", c.name()).label("dev.byop.commit", checkout.commit()).build();
+            b.build(new BuildRequest(app.id(), c, checkout, config, image, Map.of(), false, null), ctx);
+          }
+          images.put(c.name(), image.familiar());
+        } finally {
+          b.cleanup(checkout);
+        }
+      }
+      return images;
+    }
+
+    private ImageReference image(App app, Component c, String commit) {
+      return ImageReference.parse(options.imageRepository() + "/" + app.id() + "/" + c.name() + ":" + commit);
+    }
+  }
+}

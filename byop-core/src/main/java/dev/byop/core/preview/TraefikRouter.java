@@ -1,0 +1,173 @@
+package dev.byop.core.preview;
+
+import dev.byop.core.PreviewException;
+import dev.byop.core.ValidationException;
+import dev.byop.core.internal.Checks;
+import dev.byop.core.spi.LogSink;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Routes with Traefik (the seed's choice): router and service labels on the entry service, which also joins a shared
+ * network where a byop-managed Traefik container (docker provider, {@code exposedByDefault=false}) finds it. Routes
+ * live in the labels, so removing the containers removes the route.
+ */
+public final class TraefikRouter implements PreviewRouter {
+  private static final Pattern ROUTER_NAME = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+  private static final String SHARED_KEY = "byop-router";
+
+  private final Settings settings;
+  private final CommandRunner runner;
+
+  /**
+   * @param image the Traefik image (must be present on the engine or pullable)
+   * @param network the shared network between Traefik and every preview's entry service
+   * @param containerName the Traefik container's name
+   * @param entrypoint the Traefik entry point name the routers use
+   * @param bindAddress the host address Traefik's entry point is published on
+   * @param hostPort the host port of the entry point
+   * @param instance the byop instance label value (Traefik only watches containers of this instance)
+   * @param docker the docker CLI command, e.g. {@code [docker]}
+   */
+  public record Settings(String image, String network, String containerName, String entrypoint, String bindAddress,
+      int hostPort, String instance, List<String> docker) {
+    public Settings {
+      Checks.notBlank("traefik.image", image);
+      ComposeFile.checkName("traefik.network", network);
+      ComposeFile.checkName("traefik.containerName", containerName);
+      if (!ROUTER_NAME.matcher(entrypoint).matches()) {
+        throw new ValidationException("traefik.entrypoint", Checks.printable(entrypoint), "must match [A-Za-z0-9_-]+");
+      }
+      new PortMapping(bindAddress, hostPort, 80, "tcp");
+      Checks.notBlank("traefik.instance", instance);
+      docker = List.copyOf(docker);
+    }
+
+    /** Traefik v2.11 on 127.0.0.1:80, network and container {@code byop-traefik}, entry point {@code web}. */
+    public static Settings defaults(String instance) {
+      return new Settings("traefik:v2.11", "byop-traefik", "byop-traefik", "web", "127.0.0.1", 80, instance,
+          List.of("docker"));
+    }
+  }
+
+  public TraefikRouter(Settings settings, CommandRunner runner) {
+    this.settings = settings;
+    this.runner = runner;
+  }
+
+  @Override
+  public String id() {
+    return "traefik";
+  }
+
+  /** The Traefik router and service name of a preview. */
+  public static String routerName(String previewId) {
+    String name = "byop-" + previewId;
+    if (!ROUTER_NAME.matcher(name).matches()) {
+      throw new ValidationException("preview id", Checks.printable(previewId),
+          "must be letters, digits, '-' and '_' to name a Traefik router");
+    }
+    return name;
+  }
+
+  /** The labels that route {@code route} through Traefik. */
+  public Map<String, String> labels(Route route) {
+    String name = routerName(route.previewId());
+    Map<String, String> l = new LinkedHashMap<>();
+    l.put("traefik.enable", "true");
+    l.put("traefik.docker.network", settings.network());
+    l.put("traefik.http.routers." + name + ".rule", "Host(`" + route.hostname() + "`)");
+    l.put("traefik.http.routers." + name + ".entrypoints", settings.entrypoint());
+    l.put("traefik.http.routers." + name + ".service", name);
+    l.put("traefik.http.services." + name + ".loadbalancer.server.port", Integer.toString(route.containerPort()));
+    return l;
+  }
+
+  @Override
+  public ComposeFile prepare(ComposeFile file, Route route) {
+    ComposeService entry = file.services().get(route.service());
+    if (entry == null) throw new ValidationException("route.service", route.service(), "is not a service of the file");
+    return file.withNetwork(SHARED_KEY, ComposeNetwork.external(settings.network()))
+        .withService(route.service(), entry.plusLabels(labels(route)).plusNetwork(SHARED_KEY));
+  }
+
+  @Override
+  public void ensureReady(LogSink log) {
+    List<String> d = settings.docker();
+    Duration t = Duration.ofSeconds(60);
+    if (!runner.run(cmd(d, "image", "inspect", "--format", "{{.Id}}", settings.image()), LogSink.discard(), t).ok()) {
+      throw new PreviewException("the Traefik image '" + settings.image() + "' is not available to the Docker engine: "
+          + "load or pull it (docker pull " + settings.image() + "), or choose preview.router: caddy or plain");
+    }
+    if (!runner.run(cmd(d, "network", "inspect", settings.network()), LogSink.discard(), t).ok()) {
+      CommandRunner.Result r = runner.run(cmd(d, "network", "create", "--label", ByopLabels.MANAGED + "=true",
+          "--label", ByopLabels.ROUTER + "=traefik", "--label", ByopLabels.INSTANCE + "=" + settings.instance(),
+          settings.network()), log, t);
+      if (!r.ok()) throw new PreviewException("cannot create network " + settings.network() + ": " + r.tail(5));
+    }
+    CommandRunner.Result running = runner.run(cmd(d, "container", "inspect", "--format", "{{.State.Running}}",
+        settings.containerName()), LogSink.discard(), t);
+    if (running.ok() && running.output().contains("true")) return;
+    if (running.ok()) runner.run(cmd(d, "rm", "-f", settings.containerName()), log, t);
+    log.line("starting Traefik " + settings.image() + " on " + settings.bindAddress() + ":" + settings.hostPort());
+    CommandRunner.Result r = runner.run(runCommand(), log, t);
+    if (!r.ok()) throw new PreviewException("cannot start Traefik container: " + r.tail(10));
+  }
+
+  /** The {@code docker run} argument list of the managed Traefik container. */
+  public List<String> runCommand() {
+    String instanceConstraint = "Label(`" + ByopLabels.INSTANCE + "`,`" + settings.instance() + "`)";
+    return cmd(settings.docker(), "run", "-d", "--name", settings.containerName(), "--restart", "unless-stopped",
+        "--network", settings.network(),
+        "-p", settings.bindAddress() + ":" + settings.hostPort() + ":80",
+        "-v", "/var/run/docker.sock:/var/run/docker.sock:ro",
+        "--label", ByopLabels.MANAGED + "=true", "--label", ByopLabels.ROUTER + "=traefik",
+        "--label", ByopLabels.INSTANCE + "=" + settings.instance(),
+        settings.image(),
+        "--providers.docker=true", "--providers.docker.exposedbydefault=false",
+        "--providers.docker.network=" + settings.network(),
+        "--providers.docker.constraints=" + instanceConstraint,
+        "--entrypoints." + settings.entrypoint() + ".address=:80");
+  }
+
+  @Override
+  public RouteEndpoint activate(Route route, @Nullable Integer publishedPort, LogSink log) {
+    String authority = route.hostname() + (settings.hostPort() == 80 ? "" : ":" + settings.hostPort());
+    return new RouteEndpoint("http://" + authority + "/",
+        URI.create("http://" + settings.bindAddress() + ":" + settings.hostPort() + "/"), route.hostname());
+  }
+
+  @Override
+  public RouteEndpoint endpoint(String previewId, String hostname, String url) {
+    return new RouteEndpoint(url, URI.create("http://" + settings.bindAddress() + ":" + settings.hostPort() + "/"),
+        hostname);
+  }
+
+  @Override
+  public void remove(String previewId, LogSink log) {
+    // the route is the labels of the preview's containers: compose down removes it
+  }
+
+  @Override
+  public Set<String> routedPreviewIds() {
+    return Set.of();
+  }
+
+  @Override
+  public boolean needsPublishedPort() {
+    return false;
+  }
+
+  private static List<String> cmd(List<String> prefix, String... args) {
+    List<String> l = new ArrayList<>(prefix);
+    l.addAll(List.of(args));
+    return l;
+  }
+}

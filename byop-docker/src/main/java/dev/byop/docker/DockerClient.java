@@ -1,0 +1,513 @@
+package dev.byop.docker;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLEncoder;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.byop.docker.internal.BufferedIn;
+import dev.byop.docker.internal.ChannelStreams;
+import dev.byop.docker.internal.ChunkedOutputStream;
+import dev.byop.docker.internal.Http1;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small Docker Engine API client over the Unix socket (or plain TCP).
+ *
+ * <p>Why hand-written: {@code java.net.http.HttpClient} cannot connect to a Unix domain socket, and docker-java
+ * brings its own Jersey/Jackson/Apache HttpClient versions that would fight the host application's. What byop needs
+ * is small: JSON requests, streamed bodies in both directions, JSON-lines progress, and the raw HTTP/1.1 upgrade
+ * that BuildKit's {@code /grpc} endpoint uses. Every call opens its own connection (a local socket connect costs
+ * microseconds), so the client is thread-safe and holds no pooled state.
+ *
+ * <pre>{@code
+ * try (DockerClient docker = DockerClient.fromEnvironment()) {
+ *   docker.ping();
+ *   docker.tagImage("byop-test/busybox:1", "127.0.0.1:5000/demo/app", "v1");
+ *   PushResult r = docker.pushImage("127.0.0.1:5000/demo/app", "v1",
+ *       RegistryAuth.basic("user", "secret", "127.0.0.1:5000"), p -> {});
+ * }
+ * }</pre>
+ */
+public final class DockerClient implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DockerClient.class);
+  /** The newest API version this client was written against; older engines get their own version. */
+  public static final String MAX_API_VERSION = "1.47";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern IMAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,510}");
+  private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+
+  private final DockerEndpoint endpoint;
+  private final @Nullable String fixedApiVersion;
+  private volatile @Nullable String apiVersion;
+
+  private DockerClient(DockerEndpoint endpoint, @Nullable String fixedApiVersion) {
+    this.endpoint = endpoint;
+    this.fixedApiVersion = fixedApiVersion;
+  }
+
+  /** A client for {@code DOCKER_HOST} (default {@code unix:///var/run/docker.sock}), honouring
+   * {@code DOCKER_API_VERSION}. */
+  public static DockerClient fromEnvironment() {
+    String v = System.getenv("DOCKER_API_VERSION");
+    return new DockerClient(DockerEndpoint.fromEnvironment(), v == null || v.isBlank() ? null : v.trim());
+  }
+
+  /** A client for an endpoint; the API version is negotiated on first use. */
+  public static DockerClient connect(DockerEndpoint endpoint) {
+    return new DockerClient(endpoint, null);
+  }
+
+  public DockerEndpoint endpoint() {
+    return endpoint;
+  }
+
+  // ---------------------------------------------------------------- engine
+
+  /** {@code GET /_ping}; throws {@link DockerException} when the engine does not answer OK. */
+  public void ping() {
+    try (DockerResponse r = execute("GET", "/_ping", Map.of(), null, false)) {
+      String body = r.bodyAsString().trim();
+      if (r.status() != 200 || !"OK".equals(body)) {
+        throw new DockerException(r.status(), body, "Docker engine at " + endpoint + " answered ping with HTTP "
+            + r.status() + " '" + body + "'");
+      }
+    }
+  }
+
+  /** {@code GET /version}. */
+  public DockerVersion version() {
+    JsonNode v = requestJson("GET", "/version", null, false);
+    return new DockerVersion(v.path("Version").asText(""), v.path("ApiVersion").asText(""),
+        v.path("MinAPIVersion").asText(""), v.path("Os").asText(""), v.path("Arch").asText(""));
+  }
+
+  /** The API version used in request paths: the engine's own, capped at {@link #MAX_API_VERSION}. */
+  public String apiVersion() {
+    String v = fixedApiVersion != null ? fixedApiVersion : apiVersion;
+    if (v == null) {
+      String server = version().apiVersion();
+      v = server.isEmpty() ? "1.41" : compareVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
+      apiVersion = v;
+      LOG.debug("Docker engine at {} speaks API {}, using {}", endpoint, server, v);
+    }
+    return v;
+  }
+
+  static int compareVersions(String a, String b) {
+    String[] pa = a.split("\\.");
+    String[] pb = b.split("\\.");
+    for (int i = 0; i < Math.max(pa.length, pb.length); i++) {
+      int x = i < pa.length ? parseIntOr0(pa[i]) : 0;
+      int y = i < pb.length ? parseIntOr0(pb[i]) : 0;
+      if (x != y) {
+        return Integer.compare(x, y);
+      }
+    }
+    return 0;
+  }
+
+  private static int parseIntOr0(String s) {
+    try {
+      return Integer.parseInt(s);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  // ---------------------------------------------------------------- images
+
+  /** {@code GET /images/{name}/json}; empty when the engine has no such image. */
+  public Optional<ImageInfo> inspectImage(String name) {
+    checkImageName(name);
+    JsonNode j;
+    try {
+      j = requestJson("GET", "/images/" + encodePath(name) + "/json", null, true);
+    } catch (DockerException e) {
+      if (e.isNotFound()) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+    Map<String, String> labels = new LinkedHashMap<>();
+    j.path("Config").path("Labels").fields().forEachRemaining(en -> labels.put(en.getKey(), en.getValue().asText()));
+    return Optional.of(new ImageInfo(j.path("Id").asText(), strings(j.path("RepoTags")),
+        strings(j.path("RepoDigests")), j.path("Size").asLong(), strings(j.path("RootFS").path("Layers")),
+        Map.copyOf(labels), j.path("Architecture").asText(""), j.path("Os").asText(""), j.toString()));
+  }
+
+  /**
+   * {@code GET /images/{name}/get}: the image as a {@code docker save} tar stream. The caller must close it
+   * (that closes the connection).
+   */
+  public InputStream saveImage(String name) {
+    checkImageName(name);
+    return openStream("GET", "/images/" + encodePath(name) + "/get");
+  }
+
+  /** {@code GET /images/get?names=…}: several images in one {@code docker save} tar stream. */
+  public InputStream saveImages(List<String> names) {
+    if (names.isEmpty()) {
+      throw new IllegalArgumentException("saveImages needs at least one image name");
+    }
+    StringBuilder q = new StringBuilder("/images/get?");
+    for (String n : names) {
+      checkImageName(n);
+      if (q.charAt(q.length() - 1) != '?') {
+        q.append('&');
+      }
+      q.append("names=").append(URLEncoder.encode(n, StandardCharsets.UTF_8));
+    }
+    return openStream("GET", q.toString());
+  }
+
+  private InputStream openStream(String method, String path) {
+    DockerResponse r = execute(method, path, Map.of(), null, true);
+    if (r.status() / 100 != 2) {
+      throw errorFrom(method, path, r);
+    }
+    return new FilterInputStream(r.body()) {
+      @Override
+      public void close() {
+        r.close();
+      }
+    };
+  }
+
+  /**
+   * {@code POST /images/load}: streams a {@code docker save} tar to the engine.
+   *
+   * @return the image names (or ids) the engine reports loaded
+   */
+  public List<String> loadImage(InputStream tar, Consumer<ProgressMessage> progress) {
+    List<String> loaded = new ArrayList<>();
+    try (DockerResponse r = execute("POST", "/images/load?quiet=1",
+        Map.of("Content-Type", "application/x-tar"), tar, true)) {
+      if (r.status() / 100 != 2) {
+        throw errorFrom("POST", "/images/load", r);
+      }
+      readProgress(r, "POST /images/load", m -> {
+        String s = m.status().trim();
+        if (s.startsWith("Loaded image: ")) {
+          loaded.add(s.substring("Loaded image: ".length()).trim());
+        } else if (s.startsWith("Loaded image ID: ")) {
+          loaded.add(s.substring("Loaded image ID: ".length()).trim());
+        }
+        progress.accept(m);
+      }, aux -> {});
+    }
+    return loaded;
+  }
+
+  /**
+   * {@code POST /images/{name}/push?tag=…} with {@code X-Registry-Auth}; errors inside the progress stream
+   * become a {@link DockerException}.
+   */
+  public PushResult pushImage(String name, String tag, RegistryAuth auth, Consumer<ProgressMessage> progress) {
+    checkImageName(name);
+    checkTag(tag);
+    String path = "/images/" + encodePath(name) + "/push?tag=" + URLEncoder.encode(tag, StandardCharsets.UTF_8);
+    PushResult[] result = new PushResult[1];
+    try (DockerResponse r = execute("POST", path, Map.of("X-Registry-Auth", auth.toHeaderValue()), null, true)) {
+      if (r.status() / 100 != 2) {
+        throw errorFrom("POST", "/images/" + name + "/push", r);
+      }
+      readProgress(r, "push of " + name + ":" + tag, progress, aux -> {
+        if (aux.has("Digest")) {
+          result[0] = new PushResult(aux.path("Tag").asText(tag), aux.path("Digest").asText(), aux.path("Size").asLong());
+        }
+      });
+    }
+    if (result[0] == null) {
+      throw new DockerException(200, "", "push of " + name + ":" + tag + " ended without a digest from the engine");
+    }
+    return result[0];
+  }
+
+  /** {@code POST /images/{source}/tag?repo=…&tag=…}. */
+  public void tagImage(String source, String repo, String tag) {
+    checkImageName(source);
+    checkImageName(repo);
+    checkTag(tag);
+    String path = "/images/" + encodePath(source) + "/tag?repo=" + URLEncoder.encode(repo, StandardCharsets.UTF_8)
+        + "&tag=" + URLEncoder.encode(tag, StandardCharsets.UTF_8);
+    request("POST", path);
+  }
+
+  /** {@code DELETE /images/{name}}; returns false when there was no such image. */
+  public boolean removeImage(String name, boolean force) {
+    checkImageName(name);
+    try {
+      request("DELETE", "/images/" + encodePath(name) + "?force=" + force);
+      return true;
+    } catch (DockerException e) {
+      if (e.isNotFound()) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- generic
+
+  /**
+   * Sends a request with an optional JSON body to a versioned path (e.g. {@code /containers/json?all=1}) and
+   * returns the parsed JSON answer ({@code null}-node for an empty body); non-2xx statuses throw.
+   */
+  public JsonNode requestJson(String method, String pathAndQuery, @Nullable Object jsonBody) {
+    return requestJson(method, pathAndQuery, jsonBody, true);
+  }
+
+  private JsonNode requestJson(String method, String pathAndQuery, @Nullable Object jsonBody, boolean versioned) {
+    byte[] body = null;
+    Map<String, String> headers = Map.of();
+    if (jsonBody != null) {
+      try {
+        body = JSON.writeValueAsBytes(jsonBody);
+      } catch (JsonProcessingException e) {
+        throw new IllegalArgumentException("request body is not serializable as JSON: " + e.getMessage(), e);
+      }
+      headers = Map.of("Content-Type", "application/json");
+    }
+    try (DockerResponse r = execute(method, pathAndQuery, headers, body, versioned)) {
+      if (r.status() / 100 != 2) {
+        throw errorFrom(method, pathAndQuery, r);
+      }
+      String s = r.bodyAsString();
+      if (s.isBlank()) {
+        return JSON.nullNode();
+      }
+      try {
+        return JSON.readTree(s);
+      } catch (JsonProcessingException e) {
+        throw new DockerException(r.status(), s, method + " " + pathAndQuery + " answered non-JSON", e);
+      }
+    }
+  }
+
+  private void request(String method, String pathAndQuery) {
+    try (DockerResponse r = execute(method, pathAndQuery, Map.of(), null, true)) {
+      if (r.status() / 100 != 2) {
+        throw errorFrom(method, pathAndQuery, r);
+      }
+      r.body().transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      throw unreachable(method + " " + pathAndQuery, e);
+    }
+  }
+
+  /**
+   * Sends one request and returns the response with its body unread, whatever the status.
+   *
+   * @param pathAndQuery unversioned path ({@code /images/json}); the negotiated {@code /v1.xx} is prefixed
+   * @param body null, a {@code byte[]} (sent with Content-Length) or an {@link InputStream} (sent chunked)
+   */
+  public DockerResponse execute(String method, String pathAndQuery, Map<String, String> headers,
+      @Nullable Object body) {
+    return execute(method, pathAndQuery, headers, body, true);
+  }
+
+  private DockerResponse execute(String method, String pathAndQuery, Map<String, String> headers,
+      @Nullable Object body, boolean versioned) {
+    if (!pathAndQuery.startsWith("/")) {
+      throw new IllegalArgumentException("request path '" + pathAndQuery + "' must start with /");
+    }
+    String target = versioned ? "/v" + apiVersion() + pathAndQuery : pathAndQuery;
+    LOG.debug("{} {} on {}", method, target, endpoint);
+    SocketChannel ch = open(method + " " + pathAndQuery);
+    try {
+      OutputStream out = ChannelStreams.out(ch);
+      List<String[]> h = new ArrayList<>();
+      h.add(new String[] {"Host", endpoint.hostHeader()});
+      h.add(new String[] {"User-Agent", "byop-docker"});
+      h.add(new String[] {"Connection", "close"});
+      headers.forEach((k, v) -> h.add(new String[] {k, v}));
+      if (body instanceof byte[] bytes) {
+        h.add(new String[] {"Content-Length", Integer.toString(bytes.length)});
+        Http1.writeHead(out, method, target, h);
+        out.write(bytes);
+      } else if (body instanceof InputStream in) {
+        h.add(new String[] {"Transfer-Encoding", "chunked"});
+        Http1.writeHead(out, method, target, h);
+        ChunkedOutputStream chunked = new ChunkedOutputStream(new java.io.BufferedOutputStream(out, 64 * 1024));
+        byte[] buf = new byte[64 * 1024];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          chunked.write(buf, 0, n);
+        }
+        chunked.finish();
+      } else if (body == null) {
+        if (!"GET".equals(method) && !"HEAD".equals(method) && !"DELETE".equals(method)) {
+          h.add(new String[] {"Content-Length", "0"});
+        }
+        Http1.writeHead(out, method, target, h);
+      } else {
+        throw new IllegalArgumentException("request body must be byte[] or InputStream, not " + body.getClass());
+      }
+      BufferedIn in = new BufferedIn(ChannelStreams.in(ch));
+      Http1.Head head = Http1.readHead(in);
+      return new DockerResponse(head.status(), head.headers(), Http1.body(method, head, in));
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(ch);
+      if (e instanceof RuntimeException re) {
+        throw re;
+      }
+      throw unreachable(method + " " + pathAndQuery, (IOException) e);
+    }
+  }
+
+  /**
+   * Sends {@code POST path} with {@code Connection: Upgrade} and {@code Upgrade: protocol}; on
+   * {@code 101 Switching Protocols} returns the raw connection (Docker's {@code /grpc} and {@code /session}).
+   */
+  public UpgradedConnection upgrade(String path, String protocol, Map<String, List<String>> headers) {
+    SocketChannel ch = open("POST " + path);
+    try {
+      OutputStream out = ChannelStreams.out(ch);
+      List<String[]> h = new ArrayList<>();
+      h.add(new String[] {"Host", endpoint.hostHeader()});
+      h.add(new String[] {"User-Agent", "byop-docker"});
+      h.add(new String[] {"Connection", "Upgrade"});
+      h.add(new String[] {"Upgrade", protocol});
+      headers.forEach((k, vs) -> vs.forEach(v -> h.add(new String[] {k, v})));
+      Http1.writeHead(out, "POST", path, h);
+      BufferedIn in = new BufferedIn(ChannelStreams.in(ch));
+      Http1.Head head = Http1.readHead(in);
+      if (head.status() != 101) {
+        DockerResponse r = new DockerResponse(head.status(), head.headers(), Http1.body("POST", head, in));
+        throw errorFrom("POST", path + " (upgrade to " + protocol + ")", r);
+      }
+      return new UpgradedConnection(ch, in, out);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(ch);
+      if (e instanceof RuntimeException re) {
+        throw re;
+      }
+      throw unreachable("POST " + path, (IOException) e);
+    }
+  }
+
+  private SocketChannel open(String what) {
+    try {
+      return endpoint.open();
+    } catch (IOException e) {
+      throw unreachable(what, e);
+    }
+  }
+
+  private DockerException unreachable(String what, IOException e) {
+    String why = e instanceof java.nio.file.NoSuchFileException ? "socket " + e.getMessage() + " does not exist"
+        : e.toString();
+    return new DockerException(0, why, "cannot talk to the Docker engine at " + endpoint + " (" + what + "): " + why, e);
+  }
+
+  /** Reads the error body (at most 64 KiB) and turns it into an exception; closes the response. */
+  private static DockerException errorFrom(String method, String path, DockerResponse r) {
+    String msg;
+    try (r) {
+      byte[] b = r.body().readNBytes(64 * 1024);
+      msg = new String(b, StandardCharsets.UTF_8).trim();
+      try {
+        JsonNode j = JSON.readTree(msg);
+        if (j != null && j.hasNonNull("message")) {
+          msg = j.get("message").asText();
+        }
+      } catch (JsonProcessingException notJson) {
+        // plain-text error body: keep as is
+      }
+    } catch (IOException e) {
+      msg = "(error body unreadable: " + e + ")";
+    }
+    String p = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+    return new DockerException(r.status(), msg, method + " " + p + " failed with HTTP " + r.status() + ": " + msg);
+  }
+
+  /** Parses a JSON-lines progress stream; {@code errorDetail}/{@code error} become an exception. */
+  private static void readProgress(DockerResponse r, String what, Consumer<ProgressMessage> progress,
+      Consumer<JsonNode> aux) {
+    try (MappingIterator<JsonNode> it = JSON.readerFor(JsonNode.class).readValues(r.body())) {
+      while (it.hasNextValue()) {
+        JsonNode j = it.nextValue();
+        if (j.hasNonNull("errorDetail") || j.hasNonNull("error")) {
+          String m = j.path("errorDetail").path("message").asText(j.path("error").asText("unknown error"));
+          throw new DockerException(r.status(), m, what + " failed: " + m);
+        }
+        if (j.hasNonNull("aux")) {
+          aux.accept(j.get("aux"));
+          continue;
+        }
+        String status = j.hasNonNull("status") ? j.get("status").asText() : j.path("stream").asText("");
+        JsonNode d = j.path("progressDetail");
+        progress.accept(new ProgressMessage(j.hasNonNull("id") ? j.get("id").asText() : null, status,
+            d.path("current").asLong(-1), d.path("total").asLong(-1)));
+      }
+    } catch (IOException e) {
+      throw new DockerException(r.status(), e.toString(), what + ": the progress stream broke: " + e, e);
+    }
+  }
+
+  private static List<String> strings(JsonNode arr) {
+    List<String> out = new ArrayList<>();
+    for (Iterator<JsonNode> it = arr.elements(); it.hasNext(); ) {
+      out.add(it.next().asText());
+    }
+    return List.copyOf(out);
+  }
+
+  static void checkImageName(String name) {
+    if (!IMAGE_NAME.matcher(name).matches() || name.contains("..") || name.contains("//")) {
+      throw new IllegalArgumentException("image name '" + name
+          + "' is invalid: it must start with a letter or digit and contain only [A-Za-z0-9._/:@+-]");
+    }
+  }
+
+  static void checkTag(String tag) {
+    if (!TAG.matcher(tag).matches()) {
+      throw new IllegalArgumentException(
+          "tag '" + tag + "' is invalid: 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-'");
+    }
+  }
+
+  /** Percent-encodes what is not allowed raw in a path; '/' and ':' stay, the engine's router expects them. */
+  static String encodePath(String s) {
+    StringBuilder sb = new StringBuilder();
+    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~/:@+".indexOf(c) >= 0) {
+        sb.append(c);
+      } else {
+        sb.append('%').append(String.format("%02X", b & 0xff));
+      }
+    }
+    return sb.toString();
+  }
+
+  private static void closeQuietly(SocketChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      // nothing to do
+    }
+  }
+
+  /** Nothing is pooled; present so the client can live in try-with-resources. Safe to call twice. */
+  @Override
+  public void close() {}
+}

@@ -1,0 +1,83 @@
+package dev.byop.docker.internal;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Objects;
+
+/** Decodes an HTTP/1.1 chunked body (RFC 9112 section 7.1); trailers are read and dropped. */
+public final class ChunkedInputStream extends InputStream {
+  private final BufferedIn in;
+  private long remaining;
+  private boolean eof;
+
+  public ChunkedInputStream(BufferedIn in) {
+    this.in = in;
+  }
+
+  private boolean nextChunk() throws IOException {
+    if (eof) {
+      return false;
+    }
+    if (remaining == 0) {
+      String line = in.readLine();
+      if (line == null) {
+        throw new EOFException("connection closed before the end of a chunked body");
+      }
+      if (line.isEmpty()) { // CRLF after the previous chunk's data
+        line = in.readLine();
+        if (line == null) {
+          throw new EOFException("connection closed before the end of a chunked body");
+        }
+      }
+      int semi = line.indexOf(';');
+      String hex = (semi >= 0 ? line.substring(0, semi) : line).trim();
+      try {
+        remaining = Long.parseLong(hex, 16);
+      } catch (NumberFormatException e) {
+        throw new IOException("bad chunk size line '" + line + "'", e);
+      }
+      if (remaining < 0) {
+        throw new IOException("bad chunk size line '" + line + "'");
+      }
+      if (remaining == 0) {
+        String trailer;
+        do {
+          trailer = in.readLine();
+        } while (trailer != null && !trailer.isEmpty());
+        eof = true;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public int read() throws IOException {
+    byte[] one = new byte[1];
+    int n = read(one, 0, 1);
+    return n < 0 ? -1 : one[0] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    if (len == 0) {
+      return 0;
+    }
+    if (!nextChunk()) {
+      return -1;
+    }
+    int n = in.read(b, off, (int) Math.min(len, remaining));
+    if (n < 0) {
+      throw new EOFException("connection closed inside a chunk");
+    }
+    remaining -= n;
+    return n;
+  }
+
+  @Override
+  public void close() throws IOException {
+    in.close();
+  }
+}

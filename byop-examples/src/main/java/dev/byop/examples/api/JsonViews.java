@@ -1,0 +1,161 @@
+package dev.byop.examples.api;
+
+import dev.byop.core.App;
+import dev.byop.core.BuildConfig;
+import dev.byop.core.BuildJob;
+import dev.byop.core.Component;
+import dev.byop.core.GitSource;
+import dev.byop.core.LogLine;
+import dev.byop.core.Preview;
+import dev.byop.core.spi.AppStore.AppState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The JSON shapes of the API: request bodies as records Jackson binds (unknown fields are refused), responses as
+ * ordered maps written field by field, so the wire format is spelled out here and never follows byop's Java types by
+ * accident (a git URL, for instance, is shown only with its credentials removed).
+ */
+final class JsonViews {
+  private JsonViews() {}
+
+  /** {@code POST /apps}. */
+  record AppRequest(@Nullable String id, @Nullable String name, @Nullable List<ComponentRequest> components) {
+    App toApp() {
+      List<Component> cs = new ArrayList<>();
+      if (components != null) for (ComponentRequest c : components) cs.add(c.toComponent());
+      return new App(id, name == null ? id : name, cs);
+    }
+  }
+
+  /** One component of {@link AppRequest}. */
+  record ComponentRequest(@Nullable String name, @Nullable SourceRequest source, @Nullable String contextDir,
+      @Nullable String dockerfile, @Nullable Map<String, String> buildArgs, @Nullable Integer port,
+      @Nullable Map<String, String> env, @Nullable String healthPath) {
+    Component toComponent() {
+      GitSource s = source == null ? null : new GitSource(source.url(), source.ref(), source.commit());
+      return new Component(name, s, contextDir, dockerfile, buildArgs, port == null ? 0 : port, env, healthPath);
+    }
+  }
+
+  /** A component's git source. */
+  record SourceRequest(@Nullable String url, @Nullable String ref, @Nullable String commit) {}
+
+  /**
+   * {@code POST /apps/{id}/build}; every field optional. Build secrets are deliberately not accepted here: they are
+   * references to the server's environment and files, which an API client must not be able to point a build at.
+   */
+  record BuildRequest(@Nullable String component, @Nullable String commit, @Nullable String dockerfile,
+      @Nullable Map<String, String> buildArgs, @Nullable String target, @Nullable Map<String, String> labels,
+      @Nullable List<String> platforms, @Nullable Boolean noCache, @Nullable String tag) {
+    BuildConfig toConfig() {
+      return new BuildConfig(component, commit, dockerfile, buildArgs, target, labels, platforms,
+          noCache != null && noCache, Map.of(), tag);
+    }
+  }
+
+  /** {@code POST /previews}. */
+  record PreviewRequest(@Nullable String appId, @Nullable String commit) {}
+
+  static Map<String, Object> app(App app, @Nullable AppState state) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", app.id());
+    m.put("name", app.name());
+    List<Object> cs = new ArrayList<>();
+    for (Component c : app.components()) cs.add(component(c));
+    m.put("components", cs);
+    m.put("currentImage", state == null ? null : state.currentImage());
+    m.put("currentDigest", state == null ? null : state.currentDigest());
+    m.put("previewId", state == null ? null : state.previewId());
+    m.put("previewUrl", state == null ? null : state.previewUrl());
+    return m;
+  }
+
+  private static Map<String, Object> component(Component c) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", c.name());
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("url", c.source().redactedUrl());
+    s.put("ref", c.source().ref());
+    s.put("commit", c.source().commit());
+    m.put("source", s);
+    m.put("contextDir", c.contextDir());
+    m.put("dockerfile", c.dockerfile());
+    m.put("buildArgs", c.buildArgs());
+    m.put("port", c.port());
+    m.put("env", c.env());
+    m.put("healthPath", c.healthPath());
+    return m;
+  }
+
+  static Map<String, Object> job(BuildJob j) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", j.id());
+    m.put("appId", j.appId());
+    m.put("component", j.component());
+    m.put("status", j.status().name());
+    Map<String, Object> times = new LinkedHashMap<>();
+    j.statusTimes().forEach((k, v) -> times.put(k.name(), time(v)));
+    m.put("statusTimes", times);
+    m.put("attempt", j.attempt());
+    m.put("commit", j.commit());
+    m.put("image", j.image());
+    m.put("digest", j.digest());
+    m.put("error", j.error());
+    BuildConfig c = j.config();
+    Map<String, Object> req = new LinkedHashMap<>();
+    req.put("commit", c.commit());
+    req.put("dockerfile", c.dockerfile());
+    req.put("buildArgs", c.buildArgs());
+    req.put("target", c.target());
+    req.put("labels", c.labels());
+    req.put("platforms", c.platforms());
+    req.put("noCache", c.noCache());
+    req.put("tag", c.tag());
+    m.put("request", req);
+    m.put("logs", "/builds/" + j.id() + "/logs");
+    return m;
+  }
+
+  static Map<String, Object> preview(Preview p) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", p.id());
+    m.put("appId", p.appId());
+    m.put("status", p.status().name());
+    m.put("deployer", p.deployer());
+    m.put("commit", p.commit());
+    m.put("hostname", p.hostname());
+    m.put("host", p.host());
+    m.put("address", p.address());
+    m.put("url", p.url());
+    m.put("images", p.images());
+    m.put("createdAt", time(p.createdAt()));
+    m.put("updatedAt", time(p.updatedAt()));
+    m.put("expiresAt", time(p.expiresAt()));
+    m.put("attempt", p.attempt());
+    m.put("error", p.error());
+    m.put("logs", "/previews/" + p.id() + "/logs");
+    return m;
+  }
+
+  static Map<String, Object> logs(List<LogLine> lines, long after) {
+    List<Object> out = new ArrayList<>();
+    long next = after;
+    for (LogLine l : lines) {
+      out.add(Map.of("seq", l.seq(), "time", time(l.time()), "text", l.text()));
+      next = Math.max(next, l.seq());
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lines", out);
+    m.put("next", next);
+    return m;
+  }
+
+  static @Nullable String time(@Nullable Instant t) {
+    return t == null ? null : t.toString();
+  }
+}

@@ -1,0 +1,90 @@
+package dev.byop.preview.local;
+
+import dev.byop.core.Settings;
+import dev.byop.core.ValidationException;
+import dev.byop.core.internal.Checks;
+import dev.byop.core.preview.CaddyRouter;
+import dev.byop.core.preview.PreviewHostnames;
+import dev.byop.core.preview.TraefikRouter;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Options of the local deployer, from the {@code preview} configuration section:
+ *
+ * <pre>{@code
+ * preview:
+ *   provider: local
+ *   domain: byop.local          # previews are <app>-<token>.byop.local
+ *   router: caddy               # traefik (default), caddy or plain
+ *   readyTimeout: 2m            # until the URL answers through the router
+ *   instance: default           # label value separating byop installations on one engine
+ *   docker: /usr/bin/docker     # the docker CLI
+ *   compose: [docker-compose]   # default: docker compose (v2) when present, else docker-compose (v1)
+ *   dockerHost: unix:///var/run/docker.sock
+ *   caddy: { admin: http://127.0.0.1:2019, server: byop, listener: http://127.0.0.1:8088, publicPort: 8088 }
+ *   traefik: { image: traefik:v2.11, network: byop-traefik, port: 80 }
+ * }</pre>
+ *
+ * @param domain the preview domain
+ * @param router {@code traefik}, {@code caddy} or {@code plain}
+ * @param readyTimeout how long a deployment may take to answer
+ * @param commandTimeout how long one compose or docker command may take
+ * @param instance the instance label value
+ * @param docker the docker CLI command
+ * @param compose the compose command, or null to detect
+ * @param dockerHost DOCKER_HOST for every command, or null to inherit
+ * @param workDir where compose files are written
+ * @param caddy Caddy settings (used when router is caddy)
+ * @param traefik Traefik settings (used when router is traefik)
+ */
+public record LocalPreviewOptions(String domain, String router, Duration readyTimeout, Duration commandTimeout,
+    String instance, List<String> docker, @Nullable List<String> compose, @Nullable String dockerHost, Path workDir,
+    CaddyRouter.Settings caddy, TraefikRouter.Settings traefik) {
+
+  /** The keys this deployer reads in the {@code preview} section (others belong to the preview manager). */
+  public static final List<String> KEYS = List.of("domain", "router", "readyTimeout", "commandTimeout", "instance",
+      "docker", "compose", "dockerHost", "workDir", "caddy", "traefik");
+
+  public LocalPreviewOptions {
+    PreviewHostnames.checkDomain(domain);
+    if (!List.of("traefik", "caddy", "plain").contains(router)) {
+      throw new ValidationException("preview.router", Checks.printable(router), "must be traefik, caddy or plain");
+    }
+    Checks.notBlank("preview.instance", instance);
+    docker = List.copyOf(docker);
+    if (docker.isEmpty()) throw new ValidationException("preview.docker", "[]", "needs a command");
+    if (compose != null) compose = List.copyOf(compose);
+  }
+
+  /** Reads the options from the {@code preview} section; {@code dataDir} is the default parent of the work dir. */
+  public static LocalPreviewOptions from(Settings s, Path dataDir) {
+    String instance = s.string("instance", "default");
+    List<String> docker = s.has("docker") ? s.strings("docker") : List.of("docker");
+    Settings c = s.section("caddy");
+    c.allowOnly("admin", "server", "listener", "publicPort", "upstreamHost", "routeIdPrefix");
+    CaddyRouter.Settings caddy = new CaddyRouter.Settings(URI.create(c.string("admin", "http://127.0.0.1:2019")),
+        c.string("server", "byop"), URI.create(c.string("listener", "http://127.0.0.1:80")),
+        c.integer("publicPort", 0), c.string("upstreamHost", "127.0.0.1"), c.string("routeIdPrefix", "byop-"));
+    Settings t = s.section("traefik");
+    t.allowOnly("image", "network", "containerName", "entrypoint", "bindAddress", "port");
+    TraefikRouter.Settings d = TraefikRouter.Settings.defaults(instance);
+    TraefikRouter.Settings traefik = new TraefikRouter.Settings(t.string("image", d.image()),
+        t.string("network", d.network()), t.string("containerName", d.containerName()),
+        t.string("entrypoint", d.entrypoint()), t.string("bindAddress", d.bindAddress()), t.integer("port", d.hostPort()),
+        instance, docker);
+    return new LocalPreviewOptions(s.string("domain", PreviewHostnames.DEFAULT_DOMAIN), s.string("router", "traefik"),
+        s.duration("readyTimeout", Duration.ofMinutes(2)), s.duration("commandTimeout", Duration.ofMinutes(5)),
+        instance, docker, s.has("compose") ? s.strings("compose") : null, s.string("dockerHost").orElse(null),
+        Path.of(s.string("workDir", dataDir.resolve("previews").toString())), caddy, traefik);
+  }
+
+  /** The environment every command gets. */
+  Map<String, String> environment() {
+    return dockerHost == null ? Map.of() : Map.of("DOCKER_HOST", dockerHost);
+  }
+}

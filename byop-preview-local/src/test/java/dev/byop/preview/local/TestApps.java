@@ -1,0 +1,131 @@
+package dev.byop.preview.local;
+
+import dev.byop.core.App;
+import dev.byop.core.Component;
+import dev.byop.core.GitSource;
+import dev.byop.core.ImageReference;
+import dev.byop.core.Preview;
+import dev.byop.core.PreviewStatus;
+import dev.byop.core.preview.CaddyRouter;
+import dev.byop.core.preview.PreviewHostnames;
+import dev.byop.core.preview.TraefikRouter;
+import dev.byop.core.spi.LogSink;
+import dev.byop.preview.local.internal.ProcessRunner;
+import dev.byop.core.spi.Cancellation;
+import dev.byop.testing.Testbed;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The two-component test app (web + api, both busybox httpd from the bed's base image) and helpers to build it and
+ * to read the engine's state. Web's {@code /cgi-bin/api} fetches {@code http://api:8081/} by service name.
+ */
+public final class TestApps {
+  public static final String WEB_DOCKERFILE = """
+      FROM %s
+      COPY www /www
+      RUN chmod 755 /www/cgi-bin/api
+      CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+      """;
+  public static final String API_DOCKERFILE = """
+      FROM %s
+      COPY www /www
+      VOLUME /data
+      CMD ["httpd", "-f", "-p", "8081", "-h", "/www"]
+      """;
+  public static final String CGI = """
+      #!/bin/sh
+      echo "Content-Type: text/plain"
+      echo ""
+      wget -qO- http://api:8081/
+      """;
+
+  private TestApps() {}
+
+  /** Writes the web sources under {@code dir}. */
+  public static void writeWeb(Path dir, String base, String marker) throws IOException {
+    Files.createDirectories(dir.resolve("www/cgi-bin"));
+    Files.writeString(dir.resolve("Dockerfile"), WEB_DOCKERFILE.formatted(base));
+    Files.writeString(dir.resolve("www/index.html"), "web " + marker + "\n");
+    Path cgi = dir.resolve("www/cgi-bin/api");
+    Files.writeString(cgi, CGI);
+    Files.setPosixFilePermissions(cgi, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  /** Writes the api sources under {@code dir}. */
+  public static void writeApi(Path dir, String base, String marker) throws IOException {
+    Files.createDirectories(dir.resolve("www"));
+    Files.writeString(dir.resolve("Dockerfile"), API_DOCKERFILE.formatted(base));
+    Files.writeString(dir.resolve("www/index.html"), "api-ok " + marker + "\n");
+    Files.writeString(dir.resolve("www/health"), "ok\n");
+  }
+
+  /** Builds {@code dir} as {@code image} with the bed's 20.10 CLI (argument list, BuildKit). */
+  public static void dockerBuild(Testbed bed, Path dir, String image) {
+    ProcessRunner r = runner(bed);
+    var res = r.run(List.of(bed.dockerCli().toString(), "build", "-q", "-t", image, dir.toString()), LogSink.discard(),
+        Duration.ofMinutes(3));
+    if (!res.ok()) throw new AssertionError("docker build " + image + " failed:\n" + res.tail(20));
+  }
+
+  public static ProcessRunner runner(Testbed bed) {
+    return new ProcessRunner(Map.of("DOCKER_HOST", bed.dockerHost(), "DOCKER_BUILDKIT", "1"), null,
+        Cancellation.none());
+  }
+
+  /** Runs a docker command and returns its non-blank output lines. */
+  public static List<String> docker(Testbed bed, String... args) {
+    List<String> argv = new ArrayList<>();
+    argv.add(bed.dockerCli().toString());
+    argv.addAll(List.of(args));
+    var res = runner(bed).run(argv, LogSink.discard(), Duration.ofMinutes(1));
+    if (!res.ok()) throw new AssertionError(String.join(" ", argv) + " failed:\n" + res.tail(20));
+    return res.output().stream().filter(s -> !s.isBlank()).toList();
+  }
+
+  public static App app(String appId, Map<String, String> apiEnv) {
+    GitSource src = GitSource.of("https://example.invalid/unused.git");
+    Component web = Component.of("web", src, 8080).withHealthPath("/index.html");
+    Component api = Component.of("api", src, 8081).withHealthPath("/health").withEnv(apiEnv);
+    return new App(appId, appId, List.of(web, api));
+  }
+
+  public static String newId() {
+    return "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  }
+
+  public static Preview preview(String id, String appId, Map<String, String> images) {
+    Instant now = Instant.now();
+    return new Preview(id, appId, PreviewStatus.DEPLOYING, "local", null,
+        PreviewHostnames.hostname(appId, id, "byop.local"), null, null, null, images, now, now, null, 1, null);
+  }
+
+  public static Preview withUrl(Preview p, String url) {
+    return new Preview(p.id(), p.appId(), p.status(), p.deployer(), p.commit(), p.hostname(), p.host(), p.address(),
+        url, p.images(), p.createdAt(), p.updatedAt(), p.expiresAt(), p.attempt(), p.error());
+  }
+
+  /** Local deployer options for the bed: its CLI and engine, compose v1 detection, a router and a unique instance. */
+  public static LocalPreviewOptions options(Testbed bed, String router, String instance, Path workDir, Duration ready) {
+    Testbed.Caddy c = bed.caddy();
+    List<String> docker = List.of(bed.dockerCli().toString());
+    return new LocalPreviewOptions("byop.local", router, ready, Duration.ofMinutes(3), instance, docker, null,
+        bed.dockerHost(), workDir,
+        new CaddyRouter.Settings(c.adminUri(), c.serverName(), c.httpUri(), c.httpUri().getPort(), "127.0.0.1",
+            "byop-pl-"),
+        new TraefikRouter.Settings("byop-it-preview/no-such-traefik:1", "byop-pl-traefik", "byop-pl-traefik", "web",
+            "127.0.0.1", 18080, instance, docker));
+  }
+
+  public static Map<String, ImageReference> images(String web, String api) {
+    return Map.of("web", ImageReference.parse(web), "api", ImageReference.parse(api));
+  }
+}

@@ -1,0 +1,281 @@
+package dev.byop.preview.ssh;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.connection.channel.direct.Session;
+import net.schmizz.sshj.sftp.OpenMode;
+import net.schmizz.sshj.sftp.RemoteFile;
+import net.schmizz.sshj.sftp.SFTPClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One authenticated SSH connection to a host, shared by concurrent commands (each on its own channel).
+ *
+ * <p>Obtained from {@link SshConnections}; every command is an argument list quoted by {@link ShellQuote}.
+ *
+ * <pre>{@code
+ * try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
+ *     String v = pool.get(host).run(List.of("docker", "version", "--format", "{{.Server.Version}}")).stdout();
+ * }
+ * }</pre>
+ */
+public final class SshConnection implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SshConnection.class);
+    private static final int STDERR_TAIL = 4096;
+
+    private final SshHost host;
+    private final SSHClient client;
+    private final SshOptions options;
+    private volatile String home;
+
+    SshConnection(SshHost host, SSHClient client, SshOptions options) {
+        this.host = host;
+        this.client = client;
+        this.options = options;
+    }
+
+    /** The host this connection talks to. */
+    public SshHost host() {
+        return host;
+    }
+
+    /** True while the transport is up and authenticated. */
+    public boolean isAlive() {
+        return client.isConnected() && client.isAuthenticated();
+    }
+
+    /** Runs a command with no input, within the command timeout; a non-zero exit raises {@link RemoteCommandException}. */
+    public ExecResult run(List<String> argv) {
+        return check(argv, exec(argv, StdinSource.NONE, null, options.commandTimeout()));
+    }
+
+    /** Runs a command feeding {@code stdin} (the only way secrets reach a remote command); non-zero exit raises. */
+    public ExecResult run(List<String> argv, StdinSource stdin) {
+        return check(argv, exec(argv, stdin, null, options.commandTimeout()));
+    }
+
+    private ExecResult check(List<String> argv, ExecResult r) {
+        if (!r.ok()) {
+            throw new RemoteCommandException(host.label(), argv, r.exitCode(), r.stderrTail());
+        }
+        return r;
+    }
+
+    /**
+     * Runs a command, writing its input from {@code stdin} on the calling thread while its output is read.
+     *
+     * @param stdoutLines receives stdout line by line; when null, stdout is collected into the result
+     * @return the exit status (a timeout or lost channel raises instead)
+     * @throws SshException when the connection breaks (the pool then drops this connection)
+     */
+    public ExecResult exec(List<String> argv, StdinSource stdin, Consumer<String> stdoutLines, Duration timeout) {
+        return exec(argv, stdin, stdoutLines, null, timeout);
+    }
+
+    /** As {@link #exec(List, StdinSource, Consumer, Duration)}, also streaming stderr line by line (its tail is still kept). */
+    public ExecResult exec(List<String> argv, StdinSource stdin, Consumer<String> stdoutLines, Consumer<String> stderrLines, Duration timeout) {
+        Objects.requireNonNull(stdin, "stdin");
+        String line = ShellQuote.command(argv);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Session session = null;
+        try {
+            session = client.startSession();
+            Session.Command cmd = session.exec(line);
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(cmd.getInputStream(), stdoutLines, Integer.MAX_VALUE), daemonExecutor());
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(cmd.getErrorStream(), stderrLines, STDERR_TAIL), daemonExecutor());
+            try (OutputStream in = cmd.getOutputStream()) {
+                stdin.writeTo(in);
+                in.flush();
+            } catch (IOException e) {
+                if (!client.isConnected()) {
+                    throw e;
+                }
+                // the remote stopped reading early (it failed or finished): its exit status tells what happened
+                LOG.debug("remote {} stopped reading stdin of {}", host.label(), argv.get(0), e);
+            }
+            String stdout = out.get(remaining(deadline), TimeUnit.NANOSECONDS);
+            String stderr = err.get(remaining(deadline), TimeUnit.NANOSECONDS);
+            cmd.join(Math.max(1, remaining(deadline)), TimeUnit.NANOSECONDS);
+            Integer status = cmd.getExitStatus();
+            if (status == null) {
+                if (!client.isConnected()) {
+                    throw new SshException("connection to " + host.label() + " lost during " + argv);
+                }
+                throw new RemoteCommandException(host.label(), argv, -1, stderr + (cmd.getExitSignal() != null ? " (signal " + cmd.getExitSignal() + ")" : ""));
+            }
+            return new ExecResult(status, stdout, stderr);
+        } catch (TimeoutException e) {
+            throw new RemoteCommandException(host.label(), argv, -1, "no result within " + timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SshException("interrupted while running " + argv + " on " + host.label(), e);
+        } catch (ExecutionException e) {
+            throw new SshException("reading the output of " + argv + " on " + host.label() + " failed", e.getCause());
+        } catch (IOException e) {
+            throw new SshException("connection to " + host.label() + " failed during " + argv + ": " + e.getMessage(), e);
+        } finally {
+            if (session != null) {
+                try {
+                    session.close();
+                } catch (IOException e) {
+                    LOG.debug("closing channel on {}", host.label(), e);
+                }
+            }
+        }
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
+    }
+
+    private static java.util.concurrent.Executor daemonExecutor() {
+        return r -> {
+            Thread t = new Thread(r, "byop-ssh-io");
+            t.setDaemon(true);
+            t.start();
+        };
+    }
+
+    private String drain(InputStream in, Consumer<String> lines, int keepTail) {
+        StringBuilder tail = new StringBuilder();
+        try {
+            ByteArrayOutputStream cur = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                if (lines == null) {
+                    cur.write(buf, 0, n);
+                    if (keepTail < Integer.MAX_VALUE && cur.size() > 2 * keepTail) {
+                        byte[] b = cur.toByteArray();
+                        cur.reset();
+                        cur.write(b, b.length - keepTail, keepTail);
+                    }
+                    continue;
+                }
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == '\n') {
+                        emit(cur, lines, tail, keepTail);
+                    } else {
+                        cur.write(buf[i]);
+                    }
+                }
+            }
+            if (lines == null) {
+                String s = cur.toString(StandardCharsets.UTF_8);
+                return s.length() > keepTail ? s.substring(s.length() - keepTail) : s;
+            }
+            if (cur.size() > 0) {
+                emit(cur, lines, tail, keepTail);
+            }
+        } catch (IOException e) {
+            // the channel was closed under us; the exit status check reports it
+        }
+        return keepTail == Integer.MAX_VALUE ? "" : tail.toString();
+    }
+
+    private static void emit(ByteArrayOutputStream cur, Consumer<String> lines, StringBuilder tail, int keepTail) {
+        String line = cur.toString(StandardCharsets.UTF_8);
+        cur.reset();
+        lines.accept(line);
+        tail.append(line).append('\n');
+        if (tail.length() > keepTail) {
+            tail.delete(0, tail.length() - keepTail);
+        }
+    }
+
+    /** Status and body of an HTTP exchange made through the connection. */
+    public record HttpReply(int status, String body) {}
+
+    /**
+     * Sends one HTTP request to {@code host:port} as seen from the remote machine (an SSH direct-tcpip channel), e.g. a
+     * router's admin API that listens only on the remote loopback.
+     */
+    public HttpReply http(String host, int port, String method, String path, byte[] jsonBody) {
+        try (net.schmizz.sshj.connection.channel.direct.DirectConnection dc = client.newDirectConnection(host, port)) {
+            var r = dev.byop.preview.ssh.internal.MiniHttp.exchange(dc.getInputStream(), dc.getOutputStream(), method, host + ":" + port, path,
+                    "application/json", jsonBody);
+            return new HttpReply(r.status(), r.body());
+        } catch (IOException e) {
+            throw new SshException(method + " http://" + host + ":" + port + path + " via " + this.host.label() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The login user's home directory as an absolute path (remote shells do not expand a quoted {@code ~}). */
+    public String home() {
+        String h = home;
+        if (h == null) {
+            try (SFTPClient sftp = client.newSFTPClient()) {
+                h = sftp.canonicalize(".");
+                home = h;
+            } catch (IOException e) {
+                throw new SshException("cannot resolve the home directory on " + host.label() + ": " + e.getMessage(), e);
+            }
+        }
+        return h;
+    }
+
+    /** Writes {@code content} to {@code remotePath} over SFTP, creating parent directories; relative paths are under home. */
+    public void upload(String remotePath, byte[] content) {
+        try (SFTPClient sftp = client.newSFTPClient()) {
+            int slash = remotePath.lastIndexOf('/');
+            if (slash > 0) {
+                sftp.mkdirs(remotePath.substring(0, slash));
+            }
+            try (RemoteFile f = sftp.open(remotePath, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.TRUNC));
+                    OutputStream os = f.new RemoteFileOutputStream()) {
+                os.write(content);
+            }
+        } catch (IOException e) {
+            throw new SshException("uploading " + remotePath + " to " + host.label() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a remote file over SFTP, or null when it does not exist. */
+    public byte[] download(String remotePath) {
+        try (SFTPClient sftp = client.newSFTPClient()) {
+            if (sftp.statExistence(remotePath) == null) {
+                return null;
+            }
+            try (RemoteFile f = sftp.open(remotePath, EnumSet.of(OpenMode.READ));
+                    InputStream is = f.new RemoteFileInputStream()) {
+                return is.readAllBytes();
+            }
+        } catch (IOException e) {
+            throw new SshException("reading " + remotePath + " from " + host.label() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Cuts the transport at once (used by the pool and to simulate a network cut in tests). */
+    public void disconnect() {
+        try {
+            client.disconnect();
+        } catch (IOException e) {
+            LOG.debug("disconnect from {}", host.label(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        disconnect();
+    }
+
+    @Override
+    public String toString() {
+        return "SshConnection[" + host.label() + "]";
+    }
+}

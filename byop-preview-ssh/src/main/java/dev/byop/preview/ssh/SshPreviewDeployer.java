@@ -1,0 +1,326 @@
+package dev.byop.preview.ssh;
+
+import dev.byop.core.App;
+import dev.byop.core.Component;
+import dev.byop.core.ImageReference;
+import dev.byop.core.Preview;
+import dev.byop.core.PreviewException;
+import dev.byop.core.preview.ByopLabels;
+import dev.byop.core.preview.ComposeFile;
+import dev.byop.core.preview.ComposeService;
+import dev.byop.core.preview.PortMapping;
+import dev.byop.core.spi.CloudProvider;
+import dev.byop.core.spi.JobContext;
+import dev.byop.core.spi.PreviewDeployer;
+import dev.byop.preview.ssh.internal.MiniHttp;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs previews on remote hosts over SSH: gets a host from the cloud provider, ships the images (only missing layers),
+ * uploads a compose file over SFTP, starts it with the host's {@code docker compose} or {@code docker-compose}, routes the
+ * preview's host name through the host's router and reports RUNNING only once the URL answers through that router.
+ *
+ * <pre>{@code
+ * try (SshConnections pool = new SshConnections(SshOptions.defaults());
+ *      SshPreviewDeployer d = new SshPreviewDeployer(cloud, pool, new ImageShipper(pool, localImages),
+ *          new CaddyRemoteRouter("127.0.0.1", 2019, "byop", 80), SshDeployerOptions.of("preview.example.com"))) {
+ *     Deployment dep = d.deploy(new DeployRequest(preview, app, images), JobContext.of(preview.id(), log));
+ * }
+ * }</pre>
+ */
+public final class SshPreviewDeployer implements PreviewDeployer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SshPreviewDeployer.class);
+    static final String LABEL_PREVIEW = ByopLabels.PREVIEW;
+    static final String LABEL_COMPONENT = ByopLabels.COMPONENT;
+
+    private final CloudProvider cloud;
+    private final SshConnections pool;
+    private final ImageShipper shipper;
+    private final RemoteRouter router;
+    private final SshDeployerOptions options;
+    private final Map<String, List<String>> composeCommand = new ConcurrentHashMap<>();
+
+    public SshPreviewDeployer(CloudProvider cloud, SshConnections pool, ImageShipper shipper, RemoteRouter router, SshDeployerOptions options) {
+        this.cloud = Objects.requireNonNull(cloud, "cloud");
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.shipper = Objects.requireNonNull(shipper, "shipper");
+        this.router = Objects.requireNonNull(router, "router");
+        this.options = Objects.requireNonNull(options, "options");
+    }
+
+    static String checkId(String previewId) {
+        if (!previewId.matches("[A-Za-z0-9][A-Za-z0-9_-]{0,62}")) {
+            throw new PreviewException("preview id '" + previewId + "' must be 1-63 letters, digits, '_' or '-' (it names a directory and a compose project)");
+        }
+        return previewId;
+    }
+
+    static String project(String previewId) {
+        return "byop-" + previewId.toLowerCase(Locale.ROOT);
+    }
+
+    static String routeId(String previewId) {
+        return "byop-" + previewId;
+    }
+
+    /** The host name a preview is served under: its own first label under the remote domain. */
+    String hostname(Preview p) {
+        String label = p.hostname() != null ? p.hostname().split("\\.", 2)[0] : p.id().toLowerCase(Locale.ROOT);
+        return label + "." + options.domain();
+    }
+
+    private String dir(SshConnection c, String previewId) {
+        String base = options.baseDir().startsWith("/") ? options.baseDir() : c.home() + "/" + options.baseDir();
+        return base + "/" + previewId;
+    }
+
+    private List<String> docker(String... args) {
+        List<String> l = new ArrayList<>(options.remoteDocker());
+        l.addAll(List.of(args));
+        return l;
+    }
+
+    /** {@code docker compose} when the host has Compose v2, else {@code docker-compose}. */
+    List<String> compose(SshConnection c) {
+        return composeCommand.computeIfAbsent(c.host().label(), k -> {
+            List<String> v2 = docker("compose", "version");
+            if (c.exec(v2, StdinSource.NONE, null, pool.options().commandTimeout()).ok()) {
+                return docker("compose");
+            }
+            if (c.exec(List.of("docker-compose", "version"), StdinSource.NONE, null, pool.options().commandTimeout()).ok()) {
+                return List.of("docker-compose");
+            }
+            throw new PreviewException("host " + c.host().label() + " has neither 'docker compose' nor 'docker-compose'");
+        });
+    }
+
+    private List<String> composeArgs(SshConnection c, String previewId, String... args) {
+        List<String> l = new ArrayList<>(compose(c));
+        l.addAll(List.of("-p", project(previewId), "-f", dir(c, previewId) + "/docker-compose.yml"));
+        l.addAll(List.of(args));
+        return l;
+    }
+
+    /** The name Docker stores the image under (a tagged image is saved, loaded and run by tag, without its digest). */
+    static String dockerName(ImageReference ref) {
+        return ref.tag() != null ? ref.withoutDigest().familiar() : ref.familiar();
+    }
+
+    /**
+     * The compose file for an app (the shared typed model, which quotes every value and escapes {@code $}): one service
+     * per component, labelled with the preview; only the entry component's port is published, on the host's loopback
+     * with an engine-chosen port, for the router on the host to reach.
+     */
+    static String composeFile(String instance, String previewId, App app, Map<String, ImageReference> images) {
+        ComposeFile file = ComposeFile.of(project(previewId));
+        Component entry = app.entryComponent().orElse(null);
+        for (Component comp : app.components()) {
+            ImageReference img = images.get(comp.name());
+            if (img == null) {
+                throw new PreviewException("no image given for component '" + comp.name() + "' of preview " + previewId);
+            }
+            ComposeService svc = ComposeService.of(dockerName(img))
+                    .withEnvironment(comp.env())
+                    .withLabels(ByopLabels.forComponent(instance, app.id(), previewId, comp.name()));
+            if (comp == entry) {
+                svc = svc.plusPort(PortMapping.loopback(comp.port()));
+            }
+            file = file.withService(comp.name(), svc);
+        }
+        return file.toYaml();
+    }
+
+    @Override
+    public Deployment deploy(DeployRequest request, JobContext context) {
+        Preview preview = request.preview();
+        String id = checkId(preview.id());
+        Component entry = request.app().entryComponent()
+                .filter(c -> c.port() > 0)
+                .orElseThrow(() -> new PreviewException("app " + request.app().id() + " has no entry component with a port to route to"));
+        String composeYaml = composeFile(options.instance(), id, request.app(), request.images());
+        context.cancellation().throwIfCancelled();
+        CloudProvider.HostLease lease = cloud.acquire(id, options.acquireWait());
+        SshHost host = SshHost.of(lease.host());
+        context.log().line("host " + lease.host().id() + " (" + host.label() + ") reserved for preview " + id);
+        for (Map.Entry<String, ImageReference> e : request.images().entrySet()) {
+            context.cancellation().throwIfCancelled();
+            ShipResult r = shipper.ship(host, dockerName(e.getValue()));
+            context.log().line(r.alreadyPresent()
+                    ? "image " + r.image() + " already on " + lease.host().id()
+                    : String.format(Locale.ROOT, "shipped %s to %s: %d bytes, %d of %d layers already there%s", r.image(), lease.host().id(),
+                            r.bytesSent(), r.layersSkipped(), r.layers(), r.attempts() > 1 ? ", " + r.attempts() + " attempts" : ""));
+        }
+        SshConnection c = pool.get(host);
+        String dir = dir(c, id);
+        c.upload(dir + "/docker-compose.yml", composeYaml.getBytes(StandardCharsets.UTF_8));
+        context.log().line("compose file uploaded to " + dir);
+        context.cancellation().throwIfCancelled();
+        ExecResult up = c.exec(composeArgs(c, id, "up", "-d", "--remove-orphans"), StdinSource.NONE, context.log()::line, context.log()::line,
+                pool.options().transferTimeout());
+        if (!up.ok()) {
+            throw new PreviewException("compose up of preview " + id + " on " + lease.host().id() + " exited " + up.exitCode() + ": "
+                    + up.stderrTail().strip() + logsTail(c, id));
+        }
+        String port = c.run(composeArgs(c, id, "port", entry.name(), String.valueOf(entry.port()))).stdout().strip();
+        if (!port.matches("127\\.0\\.0\\.1:\\d+")) {
+            throw new PreviewException("compose reports no loopback port for " + entry.name() + ":" + entry.port() + " of preview " + id + ": '" + port + "'");
+        }
+        String hostname = hostname(preview);
+        router.route(c, routeId(id), hostname, port);
+        context.log().line("route " + hostname + " -> " + port + " on " + lease.host().id());
+        String path = entry.healthPath() != null ? entry.healthPath() : "/";
+        awaitAnswer(host.address(), hostname, path, entry.healthPath() != null, context, c, id);
+        String url = options.scheme() + "://" + hostname + (router.httpPort() == (options.scheme().equals("https") ? 443 : 80) ? "" : ":" + router.httpPort()) + "/";
+        context.log().line("preview " + id + " answers at " + url);
+        return new Deployment(lease.host().id(), host.address(), url);
+    }
+
+    private void awaitAnswer(String address, String hostname, String path, boolean strict, JobContext context, SshConnection c, String id) {
+        long deadline = System.nanoTime() + options.readyTimeout().toNanos();
+        String last = "no answer yet";
+        while (System.nanoTime() < deadline) {
+            context.cancellation().throwIfCancelled();
+            try {
+                MiniHttp.Response r = MiniHttp.get(address, router.httpPort(), hostname, path, Duration.ofSeconds(3));
+                if (answered(r, id, strict)) {
+                    return;
+                }
+                last = "HTTP " + r.status();
+            } catch (IOException e) {
+                last = e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PreviewException("interrupted waiting for preview " + id);
+            }
+        }
+        throw new PreviewException("preview " + id + " did not answer at http://" + hostname + ":" + router.httpPort() + path + " (via " + address
+                + ") within " + options.readyTimeout() + ": " + last + logsTail(c, id));
+    }
+
+    private boolean answered(MiniHttp.Response r, String id, boolean strict) {
+        Map.Entry<String, String> marker = router.marker(routeId(id));
+        if (marker != null && !marker.getValue().equals(r.header(marker.getKey()))) {
+            return false; // the router's own answer, not the preview's
+        }
+        return strict ? r.status() / 100 == 2 || r.status() / 100 == 3 : r.status() < 500;
+    }
+
+    private String logsTail(SshConnection c, String id) {
+        try {
+            ExecResult r = c.exec(composeArgs(c, id, "logs", "--no-color", "--tail", "30"), StdinSource.NONE, null, pool.options().commandTimeout());
+            return r.stdout().isBlank() ? "" : "\ncomponent logs:\n" + r.stdout().strip();
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    private CloudProvider.RemoteHost hostOf(String previewId) {
+        for (CloudProvider.HostStatus s : cloud.hosts()) {
+            if (s.previews().contains(previewId)) {
+                return s.host();
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void tearDown(Preview preview, JobContext context) {
+        String id = checkId(preview.id());
+        CloudProvider.RemoteHost rh = hostOf(id);
+        if (rh == null) {
+            context.log().line("preview " + id + " holds no host; nothing to stop");
+            cloud.release(id);
+            return;
+        }
+        SshConnection c = pool.get(SshHost.of(rh));
+        String dir = dir(c, id);
+        if (c.exec(List.of("test", "-f", dir + "/docker-compose.yml"), StdinSource.NONE, null, pool.options().commandTimeout()).ok()) {
+            ExecResult down = c.exec(composeArgs(c, id, "down", "--remove-orphans", "--volumes", "--timeout",
+                    String.valueOf(Math.max(0, options.stopTimeout().toSeconds()))), StdinSource.NONE, context.log()::line,
+                    context.log()::line, pool.options().transferTimeout());
+            if (!down.ok()) {
+                throw new PreviewException("compose down of preview " + id + " on " + rh.id() + " exited " + down.exitCode() + ": " + down.stderrTail().strip());
+            }
+        } else {
+            // no compose file (a deploy that failed early): remove whatever carries the preview's label
+            String ids = c.run(docker("ps", "-a", "-q", "--filter", "label=" + LABEL_PREVIEW + "=" + id)).stdout().strip();
+            if (!ids.isEmpty()) {
+                List<String> rm = docker("rm", "-f");
+                rm.addAll(List.of(ids.split("\\s+")));
+                c.run(rm);
+            }
+        }
+        router.remove(c, routeId(id));
+        c.run(List.of("rm", "-rf", "--", dir));
+        for (String image : preview.images().values()) {
+            String users = c.run(docker("ps", "-a", "-q", "--filter", "ancestor=" + image)).stdout().strip();
+            if (users.isEmpty()) {
+                ExecResult rm = c.exec(docker("image", "rm", image), StdinSource.NONE, null, pool.options().commandTimeout());
+                context.log().line(rm.ok() ? "removed image " + image + " from " + rh.id() : "image " + image + " kept: " + rm.stderrTail().strip());
+            } else {
+                context.log().line("image " + image + " still used on " + rh.id() + "; kept");
+            }
+        }
+        cloud.release(id);
+        context.log().line("preview " + id + " torn down on " + rh.id() + "; host released");
+    }
+
+    @Override
+    public Health status(Preview preview) {
+        String id = checkId(preview.id());
+        CloudProvider.RemoteHost rh = hostOf(id);
+        if (rh == null) {
+            return new Health(false, Map.of());
+        }
+        SshConnection c = pool.get(SshHost.of(rh));
+        Map<String, String> comps = new LinkedHashMap<>();
+        ExecResult ps = c.exec(docker("ps", "-a", "--filter", "label=" + LABEL_PREVIEW + "=" + id, "--format",
+                "{{.Label \"" + LABEL_COMPONENT + "\"}} {{.State}}"), StdinSource.NONE, null, pool.options().commandTimeout());
+        for (String line : ps.stdout().split("\n")) {
+            String[] f = line.strip().split(" ", 2);
+            if (f.length == 2) {
+                comps.put(f[0], f[1]);
+            }
+        }
+        boolean answers;
+        try {
+            answers = answered(MiniHttp.get(rh.address(), router.httpPort(), hostname(preview), "/", Duration.ofSeconds(3)), id, false);
+        } catch (IOException e) {
+            answers = false;
+        }
+        return new Health(answers, comps);
+    }
+
+    @Override
+    public List<String> logs(Preview preview, int tail) {
+        String id = checkId(preview.id());
+        CloudProvider.RemoteHost rh = hostOf(id);
+        if (rh == null) {
+            return List.of();
+        }
+        SshConnection c = pool.get(SshHost.of(rh));
+        ExecResult r = c.exec(composeArgs(c, id, "logs", "--no-color", "--tail", String.valueOf(Math.max(1, tail))), StdinSource.NONE, null,
+                pool.options().commandTimeout());
+        return r.stdout().lines().toList();
+    }
+
+    @Override
+    public void close() {
+        LOG.debug("ssh preview deployer closed (the pool, shipper and cloud provider belong to the caller)");
+    }
+}
