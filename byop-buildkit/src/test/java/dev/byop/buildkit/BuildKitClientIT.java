@@ -1,5 +1,6 @@
 package dev.byop.buildkit;
 
+import dev.byop.testing.Testbed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -48,10 +49,10 @@ class BuildKitClientIT {
 
   @BeforeAll
   static void connect() {
-    DockerEndpoint ep = DockerEndpoint.parse(TestbedEnv.get("DOCKER_HOST"));
+    DockerEndpoint ep = DockerEndpoint.parse(Testbed.get().dockerHost());
     bk = BuildKitClient.connect(BuildKitEndpoint.docker(ep));
     docker = DockerClient.connect(ep);
-    base = TestbedEnv.get("BASE_IMAGE");
+    base = Testbed.get().baseImage();
   }
 
   @AfterAll
@@ -109,9 +110,9 @@ class BuildKitClientIT {
 
   @Test
   void baseImageFromAnAuthenticatedRegistryUsesSessionCredentials(@TempDir Path dir) throws Exception {
-    String registry = TestbedEnv.get("REGISTRY");
-    String user = TestbedEnv.get("REGISTRY_USER");
-    String password = TestbedEnv.get("REGISTRY_PASSWORD");
+    String registry = Testbed.get().registry().address();
+    String user = Testbed.get().registry().user();
+    String password = Testbed.get().registry().password();
     String remoteBase = registry + "/buildkit/base-for-auth";
     docker.tagImage(base, remoteBase, "1");
     docker.pushImage(remoteBase, "1", dev.byop.docker.RegistryAuth.basic(user, password, registry), p -> { });
@@ -120,7 +121,7 @@ class BuildKitClientIT {
     String img = image("auth");
     List<String> asked = new CopyOnWriteArrayList<>();
     try (BuildKitClient anonymous = BuildKitClient.connect(
-        BuildKitEndpoint.docker(DockerEndpoint.parse(TestbedEnv.get("DOCKER_HOST"))),
+        BuildKitEndpoint.docker(DockerEndpoint.parse(Testbed.get().dockerHost())),
         host -> { asked.add(host); return java.util.Optional.empty(); })) {
       BuildException e = assertThrows(BuildException.class, () -> anonymous.build(
           DockerfileBuild.local(dir, img), l -> { }, Cancellation.none()));
@@ -129,7 +130,7 @@ class BuildKitClientIT {
     }
     assertTrue(asked.contains(registry), asked.toString());
     try (BuildKitClient authed = BuildKitClient.connect(
-        BuildKitEndpoint.docker(DockerEndpoint.parse(TestbedEnv.get("DOCKER_HOST"))),
+        BuildKitEndpoint.docker(DockerEndpoint.parse(Testbed.get().dockerHost())),
         host -> host.equals(registry) ? java.util.Optional.of(
             dev.byop.core.Credentials.basic(user, password)) : java.util.Optional.empty())) {
       List<String> log = new CopyOnWriteArrayList<>();
@@ -185,7 +186,7 @@ class BuildKitClientIT {
     Files.writeString(dir.resolve("f.txt"), "via Control/Session\n");
     String img = image("control-session");
     try (BuildKitClient c = BuildKitClient.connectWithControlSession(
-        BuildKitEndpoint.docker(DockerEndpoint.parse(TestbedEnv.get("DOCKER_HOST"))))) {
+        BuildKitEndpoint.docker(DockerEndpoint.parse(Testbed.get().dockerHost())))) {
       SolveResult r = c.build(DockerfileBuild.local(dir, img).withSharedKey("byop-it:" + UUID.randomUUID()),
           l -> { }, Cancellation.none());
       assertEquals(20 + Files.size(dir.resolve("Dockerfile")), r.contextBytesSent(), "context and Dockerfile dirs");

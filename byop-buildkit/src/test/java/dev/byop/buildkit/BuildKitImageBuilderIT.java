@@ -1,5 +1,6 @@
 package dev.byop.buildkit;
 
+import dev.byop.testing.Testbed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -32,7 +33,7 @@ class BuildKitImageBuilderIT {
 
   @Test
   void multiStageFromGitWithBuildArgsAndTarget(@TempDir Path tmp) throws Exception {
-    String base = TestbedEnv.get("BASE_IMAGE");
+    String base = Testbed.get().baseImage();
     Path repo = tmp.resolve("repo");
     Files.createDirectories(repo.resolve("services/web"));
     Files.writeString(repo.resolve("services/web/Dockerfile"), String.join("\n",
@@ -57,13 +58,13 @@ class BuildKitImageBuilderIT {
     ByopConfig config = ByopConfig.of(Map.of(
         "dataDir", tmp.resolve("data").toString(),
         "git", Map.of("allowFile", true),
-        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + TestbedEnv.get("DOCKER_HOST"),
+        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + Testbed.get().dockerHost(),
             // no Docker config may supply the test registry's password: only the request's credentials count
             "dockerConfig", tmp.resolve("no-docker-config.json").toString())));
     ProviderSelector<ImageBuilder> selector = new ProviderSelector<>("builder", ImageBuilderFactory.class)
         .discover(getClass().getClassLoader());
     assertInstanceOf(BuildKitImageBuilderFactory.class, selector.select(config).factory());
-    DockerClient docker = DockerClient.connect(DockerEndpoint.parse(TestbedEnv.get("DOCKER_HOST")));
+    DockerClient docker = DockerClient.connect(DockerEndpoint.parse(Testbed.get().dockerHost()));
     ImageReference image = ImageReference.parse("byop-it-buildkit/web:" + commit1.substring(0, 12));
     try (ImageBuilder builder = selector.create(config)) {
       Component web = new Component("web", GitSource.of("file://" + repo).withRef("main"), "services/web",
@@ -110,11 +111,11 @@ class BuildKitImageBuilderIT {
       builder.cleanup(co2);
 
       // explicit registry credentials of the build request reach the daemon through the session (private base)
-      String registry = TestbedEnv.get("REGISTRY");
+      String registry = Testbed.get().registry().address();
       String privateBase = registry + "/buildkit/spi-base";
       docker.tagImage(base, privateBase, "1");
-      docker.pushImage(privateBase, "1", dev.byop.docker.RegistryAuth.basic(TestbedEnv.get("REGISTRY_USER"),
-          TestbedEnv.get("REGISTRY_PASSWORD"), registry), p -> { });
+      docker.pushImage(privateBase, "1", dev.byop.docker.RegistryAuth.basic(Testbed.get().registry().user(),
+          Testbed.get().registry().password(), registry), p -> { });
       docker.removeImage(privateBase + ":1", false);
       Files.writeString(repo.resolve("services/web/Dockerfile"), "FROM " + privateBase + ":1\nRUN echo private-base\n");
       Cli.ok(repo, "git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-am", "three");
@@ -123,7 +124,7 @@ class BuildKitImageBuilderIT {
       ImageReference privateImage = ImageReference.parse(registry + "/buildkit/spi-web:1");
       try {
         builder.build(new ImageBuilder.BuildRequest("shop", web, co3, BuildConfig.defaults(), privateImage, Map.of(),
-            false, dev.byop.core.Credentials.basic(TestbedEnv.get("REGISTRY_USER"), TestbedEnv.get("REGISTRY_PASSWORD"))),
+            false, dev.byop.core.Credentials.basic(Testbed.get().registry().user(), Testbed.get().registry().password())),
             JobContext.of("job-4", log::add));
         assertTrue(docker.inspectImage(privateImage.toString()).isPresent());
       } finally {

@@ -1,5 +1,6 @@
 package dev.byop.buildkit;
 
+import dev.byop.testing.Testbed;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -47,9 +48,9 @@ final class Cli {
 
   static String docker(String... args) {
     List<String> cmd = new ArrayList<>();
-    cmd.add(TestbedEnv.get("DOCKER_CLI"));
+    cmd.add(Testbed.get().dockerCli().toString());
     cmd.addAll(List.of(args));
-    Result r = run(null, Map.of("DOCKER_HOST", TestbedEnv.get("DOCKER_HOST")), cmd.toArray(String[]::new));
+    Result r = run(null, Map.of("DOCKER_HOST", Testbed.get().dockerHost()), cmd.toArray(String[]::new));
     if (r.exit() != 0) {
       throw new AssertionError(cmd + " exited " + r.exit() + ": " + r.out());
     }

@@ -1,5 +1,6 @@
 package dev.byop.docker;
 
+import dev.byop.testing.Testbed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,15 +26,15 @@ class DockerClientIT {
 
   @BeforeAll
   static void connect() {
-    docker = DockerClient.connect(DockerEndpoint.parse(TestbedEnv.get("DOCKER_HOST")));
-    base = TestbedEnv.get("BASE_IMAGE");
+    docker = DockerClient.connect(DockerEndpoint.parse(Testbed.get().dockerHost()));
+    base = Testbed.get().baseImage();
   }
 
   @AfterAll
   static void cleanUp() {
     docker.removeImage(MINE + ":t1", true);
     docker.removeImage(MINE + ":loaded", true);
-    docker.removeImage(TestbedEnv.get("REGISTRY") + "/buildkit/docker-client:v1", true);
+    docker.removeImage(Testbed.get().registry().address() + "/buildkit/docker-client:v1", true);
     docker.close();
   }
 
@@ -83,12 +84,12 @@ class DockerClientIT {
 
   @Test
   void pushWithAuthAndProgress() {
-    String registry = TestbedEnv.get("REGISTRY");
+    String registry = Testbed.get().registry().address();
     String repo = registry + "/buildkit/docker-client";
     docker.tagImage(base, repo, "v1");
     List<ProgressMessage> progress = new ArrayList<>();
     PushResult r = docker.pushImage(repo, "v1",
-        RegistryAuth.basic(TestbedEnv.get("REGISTRY_USER"), TestbedEnv.get("REGISTRY_PASSWORD"), registry),
+        RegistryAuth.basic(Testbed.get().registry().user(), Testbed.get().registry().password(), registry),
         progress::add);
     assertTrue(r.digest().startsWith("sha256:"), r.toString());
     assertEquals("v1", r.tag());
