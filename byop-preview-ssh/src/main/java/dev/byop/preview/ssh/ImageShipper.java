@@ -180,4 +180,39 @@ public final class ImageShipper {
         }
         throw new SshException("shipping '" + reference + "' to " + host.label() + " failed after " + attempts + " attempts", last);
     }
+
+    /**
+     * Registry mode: the host pulls {@code image} itself. The password reaches {@code docker login} on stdin only, in a
+     * fresh {@code DOCKER_CONFIG} directory that is removed right after the pull, so no credential stays on the host.
+     *
+     * @return the image id the host now has
+     */
+    public String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password) {
+        if (!registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?") || user.isBlank() || user.chars().anyMatch(ch -> ch < ' ')) {
+            throw new IllegalArgumentException("registry '" + registry + "' must be host[:port] and the user a single line");
+        }
+        SshConnection c = pool.get(host);
+        String dir = c.run(List.of("mktemp", "-d")).stdout().strip();
+        if (!dir.startsWith("/") || dir.contains("\n")) {
+            throw new SshException("mktemp on " + host.label() + " returned '" + dir + "'");
+        }
+        try {
+            List<String> login = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
+            login.addAll(docker("login", "--username", user, "--password-stdin", registry));
+            c.run(login, StdinSource.of(password.reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            List<String> pull = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
+            pull.addAll(docker("pull", image));
+            ExecResult r = c.exec(pull, StdinSource.NONE, null, pool.options().transferTimeout());
+            if (!r.ok()) {
+                throw new RemoteCommandException(host.label(), pull, r.exitCode(), r.stderrTail());
+            }
+        } finally {
+            c.exec(List.of("rm", "-rf", "--", dir), StdinSource.NONE, null, pool.options().commandTimeout());
+        }
+        String id = remoteImageId(host, image);
+        if (id == null) {
+            throw new SshException("after docker pull, " + host.label() + " has no image '" + image + "'");
+        }
+        return id;
+    }
 }

@@ -25,6 +25,7 @@ class ImageShipperIT {
 
     static TestbedEnv bed;
     static Path ctx;
+    static Path cutCtx;
     static final String V1 = "byop-it-ssh/ship:v1";
     static final String V2 = "byop-it-ssh/ship:v2";
     static final String BIG = "byop-it-ssh/cut:1";
@@ -36,13 +37,17 @@ class ImageShipperIT {
         ctx = Files.createTempDirectory("byop-it-ssh-ship");
         bed.buildImage(V1, ctx, FILLER, 7, "hello 1\n");
         bed.buildImage(V2, ctx, FILLER, 7, "hello 2\n");
-        bed.buildImage(BIG, Files.createTempDirectory("byop-it-ssh-cut"), 24 * 1024 * 1024, 11, "cut\n");
+        cutCtx = Files.createTempDirectory("byop-it-ssh-cut");
+        bed.buildImage(BIG, cutCtx, 24 * 1024 * 1024, 11, "cut\n");
         removeRemote(V1, V2, BIG);
     }
 
     @AfterAll
     static void cleanup() {
         removeRemote(V1, V2, BIG);
+        bed.removeLocal(V1, V2, BIG);
+        TestbedEnv.deleteTree(ctx);
+        TestbedEnv.deleteTree(cutCtx);
     }
 
     static void removeRemote(String... refs) {
@@ -124,6 +129,48 @@ class ImageShipperIT {
             SshException e = assertThrows(SshException.class, () -> shipper.ship(vps, BIG));
             assertTrue(e.getMessage().contains("failed after 1 attempts"), e.getMessage());
             assertNull(new ImageShipper(pool, bed.localImages()).remoteImageId(vps, BIG), "no partial image on the host");
+        }
+    }
+
+    @Test
+    void registryModePullsWithThePasswordOnStdinAndLeavesNoCredentials() throws IOException {
+        var reg = bed.testbed.registry();
+        String local = reg.address() + "/ssh/pull:1";
+        String remote = bed.testbed.vps(1).registry() + "/ssh/pull:1";
+        Path cfg = Files.createTempDirectory("byop-it-ssh-dockercfg");
+        java.util.Map<String, String> env = java.util.Map.of("DOCKER_HOST", bed.localDockerHost(), "DOCKER_CONFIG", cfg.toString());
+        bed.docker("tag", V1, local);
+        ProcessBuilder pb = new ProcessBuilder(bed.dockerCli(), "login", "--username", reg.user(), "--password-stdin", reg.address())
+                .redirectErrorStream(true);
+        pb.environment().putAll(env); // a private DOCKER_CONFIG: the shared ~/.docker/config.json is never written
+        Process login = pb.start();
+        login.getOutputStream().write(reg.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        login.getOutputStream().close();
+        login.getInputStream().readAllBytes();
+        try {
+            assertEquals(0, login.waitFor(), "local docker login");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        TestbedEnv.run(List.of(bed.dockerCli(), "push", local), env);
+        removeRemote(remote);
+        try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
+            ImageShipper shipper = new ImageShipper(pool, bed.localImages());
+            String id = shipper.pull(bed.vps(1), remote, bed.testbed.vps(1).registry(), reg.user(), dev.byop.core.Secret.of(reg.password()));
+            assertEquals(bed.docker("image", "inspect", "--format", "{{.Id}}", V1).strip(), id);
+            // other users' private directories make find exit 1; only what it prints matters
+            String leftovers = pool.get(bed.vps(1)).exec(List.of("find", "/tmp", "-maxdepth", "2", "-name", "config.json", "-user",
+                    bed.testbed.vps(1).user()), StdinSource.NONE, null, java.time.Duration.ofSeconds(30)).stdout();
+            assertEquals("", leftovers.strip(), "no docker config with credentials left on the host");
+            assertThrows(RemoteCommandException.class, () -> shipper.pull(bed.vps(1), remote, bed.testbed.vps(1).registry(), reg.user(),
+                    dev.byop.core.Secret.of("wrong")));
+        } finally {
+            removeRemote(remote);
+            bed.docker("image", "rm", local);
+            try (var files = Files.walk(cfg)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
     }
 

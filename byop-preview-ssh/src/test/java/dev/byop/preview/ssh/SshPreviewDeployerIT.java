@@ -44,6 +44,7 @@ class SshPreviewDeployerIT {
     static TestbedEnv bed;
     static SshConnections pool;
     static Path webCtx;
+    static Path apiCtx;
     static final String WEB1 = "byop-it-ssh/web:1";
     static final String WEB2 = "byop-it-ssh/web:2";
     static final String API = "byop-it-ssh/api:1";
@@ -55,7 +56,8 @@ class SshPreviewDeployerIT {
         webCtx = Files.createTempDirectory("byop-it-ssh-web");
         bed.buildImage(WEB1, webCtx, 4 * 1024 * 1024, 21, "hello 1\n");
         bed.buildImage(WEB2, webCtx, 4 * 1024 * 1024, 21, "hello 2\n");
-        bed.buildImage(API, Files.createTempDirectory("byop-it-ssh-api"), 1024, 22, "api\n", 8081);
+        apiCtx = Files.createTempDirectory("byop-it-ssh-api");
+        bed.buildImage(API, apiCtx, 1024, 22, "api\n", 8081);
         for (int n = 1; n <= 2; n++) {
             startCaddy(n);
         }
@@ -65,12 +67,18 @@ class SshPreviewDeployerIT {
     static void tearDownAll() {
         for (int n = 1; n <= 2; n++) {
             try {
-                pool.get(bed.vps(n)).http("127.0.0.1", ADMIN_PORT, "POST", "/stop", new byte[0]);
+                SshConnection c = pool.get(bed.vps(n));
+                c.http("127.0.0.1", ADMIN_PORT, "POST", "/stop", new byte[0]);
+                c.run(List.of("rm", "-f", "--", c.home() + "/byop-it-ssh-caddy.json", c.home() + "/byop-it-ssh-caddy.log"));
             } catch (RuntimeException e) {
                 // already stopped
             }
+            removeRemote(n, WEB1, WEB2, API);
         }
         pool.close();
+        bed.removeLocal(WEB1, WEB2, API);
+        TestbedEnv.deleteTree(webCtx);
+        TestbedEnv.deleteTree(apiCtx);
     }
 
     /** Starts Caddy on VPS n (admin API on its loopback, preview server on :ROUTER_PORT) unless it already answers. */

@@ -139,4 +139,27 @@ final class TestbedEnv {
             throw new IllegalStateException(e);
         }
     }
+
+    /** Removes a directory tree this test created. */
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Removes local images this test built (ignoring ones already gone). */
+    void removeLocal(String... refs) {
+        for (String r : refs) {
+            try {
+                docker("image", "rm", r);
+            } catch (IllegalStateException gone) {
+                // not there
+            }
+        }
+    }
 }
