@@ -280,6 +280,48 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         context.log().line("preview " + id + " torn down on " + rh.id() + "; host released");
     }
 
+    /**
+     * On every host the cloud provider knows, removes previews carrying this installation's instance label that are not
+     * in {@code knownPreviewIds}: containers, networks, route and directory.
+     */
+    @Override
+    public List<String> sweep(java.util.Set<String> knownPreviewIds, JobContext context) {
+        List<String> removed = new ArrayList<>();
+        for (CloudProvider.HostStatus hs : cloud.hosts()) {
+            SshConnection c = pool.get(SshHost.of(hs.host()));
+            String out = c.run(docker("ps", "-a", "--filter", "label=" + ByopLabels.INSTANCE + "=" + options.instance(), "--filter",
+                    "label=" + LABEL_PREVIEW, "--format", "{{.Label \"" + LABEL_PREVIEW + "\"}}")).stdout();
+            java.util.Set<String> orphans = new java.util.TreeSet<>();
+            for (String id : out.split("\\s+")) {
+                if (!id.isBlank() && !knownPreviewIds.contains(id) && !hs.previews().contains(id)) {
+                    orphans.add(id);
+                }
+            }
+            for (String id : orphans) {
+                String ids = c.run(docker("ps", "-a", "-q", "--filter", "label=" + LABEL_PREVIEW + "=" + id, "--filter",
+                        "label=" + ByopLabels.INSTANCE + "=" + options.instance())).stdout().strip();
+                if (!ids.isEmpty()) {
+                    List<String> rm = docker("rm", "-f");
+                    rm.addAll(List.of(ids.split("\\s+")));
+                    c.run(rm);
+                }
+                String nets = c.run(docker("network", "ls", "-q", "--filter", "label=com.docker.compose.project=" + project(id))).stdout().strip();
+                if (!nets.isEmpty()) {
+                    List<String> rmn = docker("network", "rm");
+                    rmn.addAll(List.of(nets.split("\\s+")));
+                    c.exec(rmn, StdinSource.NONE, null, pool.options().commandTimeout());
+                }
+                router.remove(c, routeId(id));
+                if (id.matches("[A-Za-z0-9][A-Za-z0-9_-]{0,62}")) {
+                    c.run(List.of("rm", "-rf", "--", dir(c, id)));
+                }
+                removed.add(hs.host().id() + ": preview " + id);
+                context.log().line("swept orphaned preview " + id + " on " + hs.host().id());
+            }
+        }
+        return removed;
+    }
+
     @Override
     public Health status(Preview preview) {
         String id = checkId(preview.id());

@@ -144,7 +144,7 @@ class SshPreviewDeployerIT {
         return new SshPreviewDeployer(cloud, pool, new ImageShipper(pool, bed.localImages()),
                 new CaddyRemoteRouter("127.0.0.1", ADMIN_PORT, "byop", ROUTER_PORT),
                 SshDeployerOptions.of(DOMAIN).withAcquireWait(wait).withReadyTimeout(Duration.ofSeconds(30))
-                        .withStopTimeout(Duration.ofSeconds(1)));
+                        .withStopTimeout(Duration.ofSeconds(1)).withInstance("ssh-it"));
     }
 
     static String get(String address, String hostname, String path) throws IOException {
@@ -227,7 +227,7 @@ class SshPreviewDeployerIT {
         once.learn(WEB1);
         armed.set(true);
         SshPreviewDeployer d = new SshPreviewDeployer(cloud, pool, once, new CaddyRemoteRouter("127.0.0.1", ADMIN_PORT, "byop", ROUTER_PORT),
-                SshDeployerOptions.of(DOMAIN).withReadyTimeout(Duration.ofSeconds(30)).withStopTimeout(Duration.ofSeconds(1)));
+                SshDeployerOptions.of(DOMAIN).withReadyTimeout(Duration.ofSeconds(30)).withStopTimeout(Duration.ofSeconds(1)).withInstance("ssh-it"));
         Preview p = new Preview("sshcut", "shop", PreviewStatus.DEPLOYING, "ssh", null, "sshcut.byop.local", null, null, null,
                 Map.of("web", WEB1), Instant.now(), Instant.now(), null, 0, null);
         App webOnly = App.of("shop", Component.of("web", GitSource.of("https://example.invalid/shop.git"), 8080));
@@ -240,6 +240,26 @@ class SshPreviewDeployerIT {
         assertEquals("", c.run(List.of("docker", "ps", "-a", "-q", "--filter", "label=dev.byop.preview=sshcut")).stdout().strip(), "nothing started");
         d.tearDown(p, JobContext.of("sshcut", l -> { }));
         assertTrue(cloud.hosts().get(0).previews().isEmpty(), "host released");
+    }
+
+    @Test
+    void sweepRemovesPreviewsNoLongerKnownAfterARestart() {
+        App webOnly = App.of("shop", Component.of("web", GitSource.of("https://example.invalid/shop.git"), 8080));
+        Preview p = new Preview("sshorphan", "shop", PreviewStatus.DEPLOYING, "ssh", null, "sshorphan.byop.local", null, null, null,
+                Map.of("web", WEB1), Instant.now(), Instant.now(), null, 0, null);
+        try (SshPreviewDeployer before = deployer(new StaticCloudProvider(List.of(new StaticCloudProvider.PoolHost(remote(1), 1)), Map.of()), Duration.ZERO)) {
+            before.deploy(new PreviewDeployer.DeployRequest(p, webOnly, Map.of("web", ImageReference.parse(WEB1))), JobContext.of(p.id(), l -> { }));
+        }
+        // a restarted host application whose store no longer has the preview
+        StaticCloudProvider cloud = new StaticCloudProvider(List.of(new StaticCloudProvider.PoolHost(remote(1), 1)), Map.of());
+        try (SshPreviewDeployer after = deployer(cloud, Duration.ZERO)) {
+            List<String> removed = after.sweep(java.util.Set.of("some-other-preview"), JobContext.of("sweep", l -> { }));
+            assertEquals(List.of("vps1: preview sshorphan"), removed);
+            SshConnection c = pool.get(bed.vps(1));
+            assertEquals("", c.run(List.of("docker", "ps", "-a", "-q", "--filter", "label=dev.byop.preview=sshorphan")).stdout().strip());
+            assertFalse(c.exec(List.of("test", "-e", bed.vpsHome(1) + "/byop/previews/sshorphan"), StdinSource.NONE, null, Duration.ofSeconds(10)).ok());
+            assertEquals(List.of(), after.sweep(java.util.Set.of(), JobContext.of("sweep", l -> { })), "nothing left to sweep");
+        }
     }
 
     @Test
