@@ -440,7 +440,12 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
       return;
     }
     if (lease.lost()) {
-      LOG.warn("build job {}: lease lost while {}; stopping without a status change", id, run.job.status());
+      BuildJob now = store.findBuildJob(id).orElse(null);
+      if (now != null && now.status().isTerminal()) {
+        LOG.info("build job {} was ended elsewhere ({}); this worker stopped", id, now.status());
+      } else {
+        LOG.warn("build job {}: lease lost while {}; stopping without a status change", id, run.job.status());
+      }
       return;
     }
     BuildJob stored = store.findBuildJob(id).orElse(null);
