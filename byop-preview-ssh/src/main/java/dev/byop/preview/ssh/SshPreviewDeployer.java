@@ -164,6 +164,7 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         }
         SshConnection c = pool.get(host);
         String dir = dir(c, id);
+        java.util.Set<String> previousImages = imagesOf(c.download(dir + "/docker-compose.yml"));
         c.upload(dir + "/docker-compose.yml", composeYaml.getBytes(StandardCharsets.UTF_8));
         context.log().line("compose file uploaded to " + dir);
         context.cancellation().throwIfCancelled();
@@ -182,6 +183,9 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         context.log().line("route " + hostname + " -> " + port + " on " + lease.host().id());
         String path = entry.healthPath() != null ? entry.healthPath() : "/";
         awaitAnswer(host.address(), hostname, path, entry.healthPath() != null, context, c, id);
+        java.util.Set<String> now = imagesOf(composeYaml.getBytes(StandardCharsets.UTF_8));
+        previousImages.removeAll(now);
+        removeUnused(c, previousImages, lease.host().id(), context);
         String url = options.scheme() + "://" + hostname + (router.httpPort() == (options.scheme().equals("https") ? 443 : 80) ? "" : ":" + router.httpPort()) + "/";
         context.log().line("preview " + id + " answers at " + url);
         return new Deployment(lease.host().id(), host.address(), url);
@@ -229,6 +233,40 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         }
     }
 
+    /** The image names a compose file runs (empty for none); parsed with the same YAML library the model writes with. */
+    static java.util.Set<String> imagesOf(byte[] composeYaml) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        if (composeYaml == null) {
+            return out;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper(
+                    new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(composeYaml);
+            for (com.fasterxml.jackson.databind.JsonNode svc : root.path("services")) {
+                String image = svc.path("image").asText("");
+                if (!image.isEmpty()) {
+                    out.add(image);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("previous compose file is not YAML; its images are left alone: {}", e.getMessage());
+        }
+        return out;
+    }
+
+    /** Removes each image no container on the host (of any preview) uses any more. */
+    private void removeUnused(SshConnection c, java.util.Set<String> images, String hostId, JobContext context) {
+        for (String image : images) {
+            String users = c.run(docker("ps", "-a", "-q", "--filter", "ancestor=" + image)).stdout().strip();
+            if (users.isEmpty()) {
+                ExecResult rm = c.exec(docker("image", "rm", image), StdinSource.NONE, null, pool.options().commandTimeout());
+                context.log().line(rm.ok() ? "removed image " + image + " from " + hostId : "image " + image + " kept: " + rm.stderrTail().strip());
+            } else {
+                context.log().line("image " + image + " still used on " + hostId + "; kept");
+            }
+        }
+    }
+
     private CloudProvider.RemoteHost hostOf(String previewId) {
         for (CloudProvider.HostStatus s : cloud.hosts()) {
             if (s.previews().contains(previewId)) {
@@ -266,16 +304,17 @@ public final class SshPreviewDeployer implements PreviewDeployer {
             }
         }
         router.remove(c, routeId(id));
-        c.run(List.of("rm", "-rf", "--", dir));
+        java.util.Set<String> images = imagesOf(c.download(dir + "/docker-compose.yml"));
         for (String image : preview.images().values()) {
-            String users = c.run(docker("ps", "-a", "-q", "--filter", "ancestor=" + image)).stdout().strip();
-            if (users.isEmpty()) {
-                ExecResult rm = c.exec(docker("image", "rm", image), StdinSource.NONE, null, pool.options().commandTimeout());
-                context.log().line(rm.ok() ? "removed image " + image + " from " + rh.id() : "image " + image + " kept: " + rm.stderrTail().strip());
-            } else {
-                context.log().line("image " + image + " still used on " + rh.id() + "; kept");
+            try {
+                images.add(dockerName(ImageReference.parse(image)));
+            } catch (RuntimeException notAReference) {
+                images.add(image);
             }
         }
+        // (read before the directory goes) the images of the running compose file plus those the store recorded
+        removeUnused(c, images, rh.id(), context);
+        c.run(List.of("rm", "-rf", "--", dir));
         cloud.release(id);
         context.log().line("preview " + id + " torn down on " + rh.id() + "; host released");
     }

@@ -189,6 +189,8 @@ class SshPreviewDeployerIT {
             long bytes = shippedBytes(log2, WEB2);
             assertTrue(bytes > 0 && bytes < 64 * 1024, "redeploy shipped " + bytes + " bytes: " + log2);
             assertTrue(log2.stream().anyMatch(l -> l.contains("image " + API + " already on vps1")), log2.toString());
+            assertTrue(log2.contains("removed image " + WEB1 + " from vps1"), "the replaced image is removed: " + log2);
+            assertFalse(pool.get(bed.vps(1)).exec(List.of("docker", "image", "inspect", WEB1), StdinSource.NONE, null, Duration.ofSeconds(10)).ok());
 
             d.tearDown(preview("sshit1", WEB2), JobContext.of(p.id(), log2::add));
             SshConnection c = pool.get(bed.vps(1));
