@@ -146,11 +146,24 @@ public final class ImageShipper {
                 }
                 SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned);
                 AtomicReference<SaveArchiveFilter.Stats> stats = new AtomicReference<>();
-                ExecResult r = pool.get(host).exec(docker("load"), out -> {
+                AtomicReference<Exception> localFailure = new AtomicReference<>();
+                SshConnection conn = pool.get(host);
+                ExecResult r = conn.exec(docker("load"), out -> {
                     try (InputStream in = local.save(reference)) {
                         stats.set(filter.copy(in, new CountingOutputStream(out, bytes)));
+                    } catch (IOException | RuntimeException e) {
+                        if (conn.isAlive()) {
+                            localFailure.set(e); // the local side broke, not the connection
+                        }
+                        throw e;
                     }
                 }, null, pool.options().transferTimeout());
+                if (localFailure.get() != null && stats.get() == null) {
+                    // not a connection problem: no retry, and the pooled connection stays
+                    throw new LocalImageException("reading the local image '" + reference + "' failed while shipping it to " + host.label() + ": "
+                            + localFailure.get().getMessage() + " (the host's docker load saw a truncated archive and loaded nothing)",
+                            localFailure.get());
+                }
                 SaveArchiveFilter.Stats st = stats.get();
                 if (!r.ok() || st == null) {
                     if (st != null && st.skipped() > 0 && !forceFull) {
@@ -168,7 +181,7 @@ public final class ImageShipper {
                 }
                 return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.skipped() == 0, false, attempt,
                         java.time.Duration.ofNanos(System.nanoTime() - t0));
-            } catch (RemoteCommandException | HostKeyRejectedException e) {
+            } catch (RemoteCommandException | HostKeyRejectedException | LocalImageException e) {
                 throw e;
             } catch (SshException e) {
                 last = e;
@@ -214,5 +227,14 @@ public final class ImageShipper {
             throw new SshException("after docker pull, " + host.label() + " has no image '" + image + "'");
         }
         return id;
+    }
+
+    /** The local image could not be read while shipping (distinct from a lost connection, so it is not retried). */
+    static final class LocalImageException extends SshException {
+        private static final long serialVersionUID = 1L;
+
+        LocalImageException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 }

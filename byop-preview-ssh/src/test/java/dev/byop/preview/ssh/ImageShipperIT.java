@@ -133,6 +133,50 @@ class ImageShipperIT {
     }
 
     @Test
+    void brokenLocalStreamFailsWithoutRetryAndLoadsNothing() throws IOException {
+        removeRemote(BIG);
+        AtomicLong saves = new AtomicLong();
+        AtomicBoolean armed = new AtomicBoolean();
+        LocalImages real = bed.localImages();
+        LocalImages broken = new LocalImages() {
+            @Override
+            public LocalImage inspect(String reference) throws IOException {
+                return real.inspect(reference);
+            }
+
+            @Override
+            public InputStream save(String reference) throws IOException {
+                InputStream in = real.save(reference);
+                if (!armed.get()) {
+                    return in;
+                }
+                saves.incrementAndGet();
+                AtomicLong read = new AtomicLong();
+                return new FilterInputStream(in) {
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        int n = super.read(b, off, len);
+                        if (read.addAndGet(Math.max(n, 0)) > 2 * 1024 * 1024) {
+                            throw new IOException("disk on fire");
+                        }
+                        return n;
+                    }
+                };
+            }
+        };
+        try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
+            ImageShipper shipper = new ImageShipper(pool, broken, List.of("docker"), 3);
+            shipper.learn(BIG); // so that the failure hits the transfer itself
+            armed.set(true);
+            SshException e = assertThrows(SshException.class, () -> shipper.ship(bed.vps(1), BIG));
+            assertTrue(e.getMessage().contains("reading the local image") && e.getMessage().contains("disk on fire"), e.getMessage());
+            assertNull(shipper.remoteImageId(bed.vps(1), BIG), "nothing loaded");
+            assertEquals(1, saves.get(), "not retried as if the connection had dropped");
+            assertTrue(e.getMessage().contains("truncated archive"), e.getMessage());
+        }
+    }
+
+    @Test
     void registryModePullsWithThePasswordOnStdinAndLeavesNoCredentials() throws IOException {
         var reg = bed.testbed.registry();
         String local = reg.address() + "/ssh/pull:1";
