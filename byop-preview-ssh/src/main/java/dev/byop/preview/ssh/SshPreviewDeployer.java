@@ -51,8 +51,16 @@ public final class SshPreviewDeployer implements PreviewDeployer {
     private final RemoteRouter router;
     private final SshDeployerOptions options;
     private final Map<String, List<String>> composeCommand = new ConcurrentHashMap<>();
+    private final RegistryDelivery registry;
 
     public SshPreviewDeployer(CloudProvider cloud, SshConnections pool, ImageShipper shipper, RemoteRouter router, SshDeployerOptions options) {
+        this(cloud, pool, shipper, router, options, null);
+    }
+
+    /** @param registry when not null, hosts pull images from this registry instead of receiving them over SSH */
+    public SshPreviewDeployer(CloudProvider cloud, SshConnections pool, ImageShipper shipper, RemoteRouter router, SshDeployerOptions options,
+            RegistryDelivery registry) {
+        this.registry = registry;
         this.cloud = Objects.requireNonNull(cloud, "cloud");
         this.pool = Objects.requireNonNull(pool, "pool");
         this.shipper = Objects.requireNonNull(shipper, "shipper");
@@ -149,13 +157,23 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         Component entry = request.app().entryComponent()
                 .filter(c -> c.port() > 0)
                 .orElseThrow(() -> new PreviewException("app " + request.app().id() + " has no entry component with a port to route to"));
-        String composeYaml = composeFile(options.instance(), id, request.app(), request.images());
+        Map<String, ImageReference> images = new LinkedHashMap<>(request.images());
+        if (registry != null) {
+            images.replaceAll((k, v) -> v.withRegistry(registry.registry()));
+        }
+        String composeYaml = composeFile(options.instance(), id, request.app(), images);
         context.cancellation().throwIfCancelled();
         CloudProvider.HostLease lease = cloud.acquire(id, options.acquireWait());
         SshHost host = SshHost.of(lease.host());
         context.log().line("host " + lease.host().id() + " (" + host.label() + ") reserved for preview " + id);
-        for (Map.Entry<String, ImageReference> e : request.images().entrySet()) {
+        for (Map.Entry<String, ImageReference> e : images.entrySet()) {
             context.cancellation().throwIfCancelled();
+            if (registry != null) {
+                String name = dockerName(e.getValue());
+                String imageId = shipper.pull(host, name, registry.registry(), registry.user(), registry.password().resolve());
+                context.log().line("pulled " + name + " on " + lease.host().id() + " (" + imageId + ")");
+                continue;
+            }
             ShipResult r = shipper.ship(host, dockerName(e.getValue()));
             context.log().line(r.alreadyPresent()
                     ? "image " + r.image() + " already on " + lease.host().id()

@@ -179,25 +179,8 @@ class ImageShipperIT {
     @Test
     void registryModePullsWithThePasswordOnStdinAndLeavesNoCredentials() throws IOException {
         var reg = bed.testbed.registry();
-        String local = reg.address() + "/ssh/pull:1";
+        String local = bed.pushToRegistry(V1, "ssh/pull:1");
         String remote = bed.testbed.vps(1).registry() + "/ssh/pull:1";
-        Path cfg = Files.createTempDirectory("byop-it-ssh-dockercfg");
-        java.util.Map<String, String> env = java.util.Map.of("DOCKER_HOST", bed.localDockerHost(), "DOCKER_CONFIG", cfg.toString());
-        bed.docker("tag", V1, local);
-        ProcessBuilder pb = new ProcessBuilder(bed.dockerCli(), "login", "--username", reg.user(), "--password-stdin", reg.address())
-                .redirectErrorStream(true);
-        pb.environment().putAll(env); // a private DOCKER_CONFIG: the shared ~/.docker/config.json is never written
-        Process login = pb.start();
-        login.getOutputStream().write(reg.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        login.getOutputStream().close();
-        login.getInputStream().readAllBytes();
-        try {
-            assertEquals(0, login.waitFor(), "local docker login");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-        TestbedEnv.run(List.of(bed.dockerCli(), "push", local), env);
         removeRemote(remote);
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
             ImageShipper shipper = new ImageShipper(pool, bed.localImages());
@@ -212,9 +195,6 @@ class ImageShipperIT {
         } finally {
             removeRemote(remote);
             bed.docker("image", "rm", local);
-            try (var files = Files.walk(cfg)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
         }
     }
 

@@ -245,6 +245,34 @@ class SshPreviewDeployerIT {
     }
 
     @Test
+    void registryModeHostPullsTheImagesItself() throws IOException {
+        String pushed = bed.pushToRegistry(WEB1, "ssh/regweb:1");
+        String onHost = bed.testbed.vps(1).registry() + "/ssh/regweb:1";
+        App webOnly = App.of("shop", Component.of("web", GitSource.of("https://example.invalid/shop.git"), 8080).withHealthPath("/app.txt"));
+        Preview p = new Preview("sshreg", "shop", PreviewStatus.DEPLOYING, "ssh", null, "sshreg.byop.local", null, null, null,
+                Map.of("web", pushed), Instant.now(), Instant.now(), null, 0, null);
+        StaticCloudProvider cloud = new StaticCloudProvider(List.of(new StaticCloudProvider.PoolHost(remote(1), 1)), Map.of());
+        var reg = bed.testbed.registry();
+        try (SshPreviewDeployer d = new SshPreviewDeployer(cloud, pool, new ImageShipper(pool, bed.localImages()),
+                new CaddyRemoteRouter("127.0.0.1", ADMIN_PORT, "byop", ROUTER_PORT),
+                SshDeployerOptions.of(DOMAIN).withReadyTimeout(Duration.ofSeconds(30)).withStopTimeout(Duration.ofSeconds(1)).withInstance("ssh-it"),
+                new RegistryDelivery(bed.testbed.vps(1).registry(), reg.user(), SecretRef.value(reg.password())))) {
+            List<String> log = new CopyOnWriteArrayList<>();
+            PreviewDeployer.Deployment dep = d.deploy(new PreviewDeployer.DeployRequest(p, webOnly, Map.of("web", ImageReference.parse(pushed))),
+                    JobContext.of(p.id(), log::add));
+            assertEquals("hello 1\n", get(dep.address(), "sshreg." + DOMAIN, "/app.txt"));
+            assertTrue(log.stream().anyMatch(l -> l.startsWith("pulled " + onHost + " on vps1")), log.toString());
+            assertTrue(log.stream().noneMatch(l -> l.contains(reg.password())), "the password is never logged");
+            d.tearDown(p, JobContext.of(p.id(), log::add));
+            assertFalse(pool.get(bed.vps(1)).exec(List.of("docker", "image", "inspect", onHost), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(),
+                    "pulled image removed on tear-down");
+        } finally {
+            removeRemote(1, onHost);
+            bed.removeLocal(pushed);
+        }
+    }
+
+    @Test
     void sweepRemovesPreviewsNoLongerKnownAfterARestart() {
         App webOnly = App.of("shop", Component.of("web", GitSource.of("https://example.invalid/shop.git"), 8080));
         Preview p = new Preview("sshorphan", "shop", PreviewStatus.DEPLOYING, "ssh", null, "sshorphan.byop.local", null, null, null,

@@ -162,4 +162,42 @@ final class TestbedEnv {
             }
         }
     }
+
+    /**
+     * Pushes local image {@code image} to the bed's registry as {@code <registry>/<repoAndTag>}, logging in with a private
+     * DOCKER_CONFIG (the shared ~/.docker/config.json is never written). Returns the pushed reference.
+     */
+    String pushToRegistry(String image, String repoAndTag) {
+        var reg = testbed.registry();
+        String target = reg.address() + "/" + repoAndTag;
+        Path cfg;
+        try {
+            cfg = Files.createTempDirectory("byop-it-ssh-dockercfg");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        try {
+            Map<String, String> env = Map.of("DOCKER_HOST", localDockerHost(), "DOCKER_CONFIG", cfg.toString());
+            ProcessBuilder pb = new ProcessBuilder(dockerCli(), "login", "--username", reg.user(), "--password-stdin", reg.address())
+                    .redirectErrorStream(true);
+            pb.environment().putAll(env);
+            Process login = pb.start();
+            login.getOutputStream().write(reg.password().getBytes(StandardCharsets.UTF_8));
+            login.getOutputStream().close();
+            login.getInputStream().readAllBytes();
+            if (login.waitFor() != 0) {
+                throw new IllegalStateException("docker login to the bed registry failed");
+            }
+            docker("tag", image, target);
+            run(List.of(dockerCli(), "push", target), env);
+            return target;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } finally {
+            deleteTree(cfg);
+        }
+    }
 }
