@@ -26,19 +26,19 @@ class ImageShipperIT {
     static TestbedEnv bed;
     static Path ctx;
     static Path cutCtx;
-    static final String V1 = "byop-it-ssh/ship:v1";
-    static final String V2 = "byop-it-ssh/ship:v2";
-    static final String BIG = "byop-it-ssh/cut:1";
+    static final String V1 = "byop-it-ssh/ship-" + TestbedEnv.RUN + ":v1";
+    static final String V2 = "byop-it-ssh/ship-" + TestbedEnv.RUN + ":v2";
+    static final String BIG = "byop-it-ssh/cut-" + TestbedEnv.RUN + ":1";
     static final int FILLER = 8 * 1024 * 1024;
 
     @BeforeAll
     static void images() throws IOException {
         bed = TestbedEnv.load();
         ctx = Files.createTempDirectory("byop-it-ssh-ship");
-        bed.buildImage(V1, ctx, FILLER, 7, "hello 1\n");
-        bed.buildImage(V2, ctx, FILLER, 7, "hello 2\n");
+        bed.buildImage(V1, ctx, FILLER, TestbedEnv.seed(7), "hello 1\n");
+        bed.buildImage(V2, ctx, FILLER, TestbedEnv.seed(7), "hello 2\n");
         cutCtx = Files.createTempDirectory("byop-it-ssh-cut");
-        bed.buildImage(BIG, cutCtx, 24 * 1024 * 1024, 11, "cut\n");
+        bed.buildImage(BIG, cutCtx, 24 * 1024 * 1024, TestbedEnv.seed(11), "cut\n");
         removeRemote(V1, V2, BIG);
     }
 
@@ -179,8 +179,8 @@ class ImageShipperIT {
     @Test
     void registryModePullsWithThePasswordOnStdinAndLeavesNoCredentials() throws IOException {
         var reg = bed.testbed.registry();
-        String local = bed.pushToRegistry(V1, "ssh/pull:1");
-        String remote = bed.testbed.vps(1).registry() + "/ssh/pull:1";
+        String local = bed.pushToRegistry(V1, "ssh/pull-" + TestbedEnv.RUN + ":1");
+        String remote = bed.testbed.vps(1).registry() + "/ssh/pull-" + TestbedEnv.RUN + ":1";
         removeRemote(remote);
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
             ImageShipper shipper = new ImageShipper(pool, bed.localImages());

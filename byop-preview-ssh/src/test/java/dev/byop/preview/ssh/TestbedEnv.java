@@ -12,6 +12,17 @@ import java.util.concurrent.TimeUnit;
 /** The bed (through {@code dev.byop.testing.Testbed}) in the shapes this module's tests need. */
 final class TestbedEnv {
 
+    /**
+     * This test run's suffix for every name it creates on the shared bed (images, previews, routes, ports), so that two
+     * runs of these tests at once (a helper's and the lead's CI) never touch each other's resources.
+     */
+    static final String RUN = Long.toHexString(new java.security.SecureRandom().nextLong() & 0xffffffL | 0x1000000L).substring(1);
+
+    /** A seed unique to this run, so that filler layers never collide with another run's. */
+    static long seed(long base) {
+        return base * 1_000_003L + Long.parseLong(RUN, 16);
+    }
+
     final Testbed testbed;
 
     private TestbedEnv(Testbed testbed) {
