@@ -146,11 +146,24 @@ public final class ImageShipper {
                 }
                 SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned);
                 AtomicReference<SaveArchiveFilter.Stats> stats = new AtomicReference<>();
-                ExecResult r = pool.get(host).exec(docker("load"), out -> {
+                AtomicReference<Exception> localFailure = new AtomicReference<>();
+                SshConnection conn = pool.get(host);
+                ExecResult r = conn.exec(docker("load"), out -> {
                     try (InputStream in = local.save(reference)) {
                         stats.set(filter.copy(in, new CountingOutputStream(out, bytes)));
+                    } catch (IOException | RuntimeException e) {
+                        if (conn.isAlive()) {
+                            localFailure.set(e); // the local side broke, not the connection
+                        }
+                        throw e;
                     }
                 }, null, pool.options().transferTimeout());
+                if (localFailure.get() != null && stats.get() == null) {
+                    // not a connection problem: no retry, and the pooled connection stays
+                    throw new LocalImageException("reading the local image '" + reference + "' failed while shipping it to " + host.label() + ": "
+                            + localFailure.get().getMessage() + " (the host's docker load saw a truncated archive and loaded nothing)",
+                            localFailure.get());
+                }
                 SaveArchiveFilter.Stats st = stats.get();
                 if (!r.ok() || st == null) {
                     if (st != null && st.skipped() > 0 && !forceFull) {
@@ -168,7 +181,7 @@ public final class ImageShipper {
                 }
                 return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.skipped() == 0, false, attempt,
                         java.time.Duration.ofNanos(System.nanoTime() - t0));
-            } catch (RemoteCommandException | HostKeyRejectedException e) {
+            } catch (RemoteCommandException | HostKeyRejectedException | LocalImageException e) {
                 throw e;
             } catch (SshException e) {
                 last = e;
@@ -179,5 +192,49 @@ public final class ImageShipper {
             }
         }
         throw new SshException("shipping '" + reference + "' to " + host.label() + " failed after " + attempts + " attempts", last);
+    }
+
+    /**
+     * Registry mode: the host pulls {@code image} itself. The password reaches {@code docker login} on stdin only, in a
+     * fresh {@code DOCKER_CONFIG} directory that is removed right after the pull, so no credential stays on the host.
+     *
+     * @return the image id the host now has
+     */
+    public String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password) {
+        if (!registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?") || user.isBlank() || user.chars().anyMatch(ch -> ch < ' ')) {
+            throw new IllegalArgumentException("registry '" + registry + "' must be host[:port] and the user a single line");
+        }
+        SshConnection c = pool.get(host);
+        String dir = c.run(List.of("mktemp", "-d")).stdout().strip();
+        if (!dir.startsWith("/") || dir.contains("\n")) {
+            throw new SshException("mktemp on " + host.label() + " returned '" + dir + "'");
+        }
+        try {
+            List<String> login = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
+            login.addAll(docker("login", "--username", user, "--password-stdin", registry));
+            c.run(login, StdinSource.of(password.reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            List<String> pull = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
+            pull.addAll(docker("pull", image));
+            ExecResult r = c.exec(pull, StdinSource.NONE, null, pool.options().transferTimeout());
+            if (!r.ok()) {
+                throw new RemoteCommandException(host.label(), pull, r.exitCode(), r.stderrTail());
+            }
+        } finally {
+            c.exec(List.of("rm", "-rf", "--", dir), StdinSource.NONE, null, pool.options().commandTimeout());
+        }
+        String id = remoteImageId(host, image);
+        if (id == null) {
+            throw new SshException("after docker pull, " + host.label() + " has no image '" + image + "'");
+        }
+        return id;
+    }
+
+    /** The local image could not be read while shipping (distinct from a lost connection, so it is not retried). */
+    static final class LocalImageException extends SshException {
+        private static final long serialVersionUID = 1L;
+
+        LocalImageException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 }

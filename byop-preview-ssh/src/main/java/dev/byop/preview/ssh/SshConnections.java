@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import com.hierynomus.sshj.transport.cipher.GcmCiphers;
+import net.schmizz.keepalive.KeepAliveProvider;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.common.Factory;
 import net.schmizz.sshj.transport.cipher.Cipher;
@@ -87,6 +88,9 @@ public final class SshConnections implements AutoCloseable {
             }
         }
         cfg.setCipherFactories(ciphers);
+        // keepalive@openssh.com requests that expect answers: a dead peer is noticed (and the connection dropped from
+        // the pool) instead of sshj's default heartbeat, which only keeps NAT entries warm
+        cfg.setKeepAliveProvider(KeepAliveProvider.KEEP_ALIVE);
         SSHClient client = new SSHClient(cfg);
         VerifyingHostKeys verifier;
         try {

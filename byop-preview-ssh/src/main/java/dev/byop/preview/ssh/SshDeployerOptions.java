@@ -63,4 +63,9 @@ public record SshDeployerOptions(String baseDir, String domain, String scheme, D
     public SshDeployerOptions withStopTimeout(Duration d) {
         return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, d, instance);
     }
+
+    /** Copy with another instance label. */
+    public SshDeployerOptions withInstance(String name) {
+        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, stopTimeout, name);
+    }
 }

@@ -51,8 +51,16 @@ public final class SshPreviewDeployer implements PreviewDeployer {
     private final RemoteRouter router;
     private final SshDeployerOptions options;
     private final Map<String, List<String>> composeCommand = new ConcurrentHashMap<>();
+    private final RegistryDelivery registry;
 
     public SshPreviewDeployer(CloudProvider cloud, SshConnections pool, ImageShipper shipper, RemoteRouter router, SshDeployerOptions options) {
+        this(cloud, pool, shipper, router, options, null);
+    }
+
+    /** @param registry when not null, hosts pull images from this registry instead of receiving them over SSH */
+    public SshPreviewDeployer(CloudProvider cloud, SshConnections pool, ImageShipper shipper, RemoteRouter router, SshDeployerOptions options,
+            RegistryDelivery registry) {
+        this.registry = registry;
         this.cloud = Objects.requireNonNull(cloud, "cloud");
         this.pool = Objects.requireNonNull(pool, "pool");
         this.shipper = Objects.requireNonNull(shipper, "shipper");
@@ -149,13 +157,23 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         Component entry = request.app().entryComponent()
                 .filter(c -> c.port() > 0)
                 .orElseThrow(() -> new PreviewException("app " + request.app().id() + " has no entry component with a port to route to"));
-        String composeYaml = composeFile(options.instance(), id, request.app(), request.images());
+        Map<String, ImageReference> images = new LinkedHashMap<>(request.images());
+        if (registry != null) {
+            images.replaceAll((k, v) -> v.withRegistry(registry.registry()));
+        }
+        String composeYaml = composeFile(options.instance(), id, request.app(), images);
         context.cancellation().throwIfCancelled();
         CloudProvider.HostLease lease = cloud.acquire(id, options.acquireWait());
         SshHost host = SshHost.of(lease.host());
         context.log().line("host " + lease.host().id() + " (" + host.label() + ") reserved for preview " + id);
-        for (Map.Entry<String, ImageReference> e : request.images().entrySet()) {
+        for (Map.Entry<String, ImageReference> e : images.entrySet()) {
             context.cancellation().throwIfCancelled();
+            if (registry != null) {
+                String name = dockerName(e.getValue());
+                String imageId = shipper.pull(host, name, registry.registry(), registry.user(), registry.password().resolve());
+                context.log().line("pulled " + name + " on " + lease.host().id() + " (" + imageId + ")");
+                continue;
+            }
             ShipResult r = shipper.ship(host, dockerName(e.getValue()));
             context.log().line(r.alreadyPresent()
                     ? "image " + r.image() + " already on " + lease.host().id()
@@ -164,6 +182,7 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         }
         SshConnection c = pool.get(host);
         String dir = dir(c, id);
+        java.util.Set<String> previousImages = imagesOf(c.download(dir + "/docker-compose.yml"));
         c.upload(dir + "/docker-compose.yml", composeYaml.getBytes(StandardCharsets.UTF_8));
         context.log().line("compose file uploaded to " + dir);
         context.cancellation().throwIfCancelled();
@@ -182,6 +201,9 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         context.log().line("route " + hostname + " -> " + port + " on " + lease.host().id());
         String path = entry.healthPath() != null ? entry.healthPath() : "/";
         awaitAnswer(host.address(), hostname, path, entry.healthPath() != null, context, c, id);
+        java.util.Set<String> now = imagesOf(composeYaml.getBytes(StandardCharsets.UTF_8));
+        previousImages.removeAll(now);
+        removeUnused(c, previousImages, lease.host().id(), context);
         String url = options.scheme() + "://" + hostname + (router.httpPort() == (options.scheme().equals("https") ? 443 : 80) ? "" : ":" + router.httpPort()) + "/";
         context.log().line("preview " + id + " answers at " + url);
         return new Deployment(lease.host().id(), host.address(), url);
@@ -229,6 +251,40 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         }
     }
 
+    /** The image names a compose file runs (empty for none); parsed with the same YAML library the model writes with. */
+    static java.util.Set<String> imagesOf(byte[] composeYaml) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        if (composeYaml == null) {
+            return out;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper(
+                    new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(composeYaml);
+            for (com.fasterxml.jackson.databind.JsonNode svc : root.path("services")) {
+                String image = svc.path("image").asText("");
+                if (!image.isEmpty()) {
+                    out.add(image);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("previous compose file is not YAML; its images are left alone: {}", e.getMessage());
+        }
+        return out;
+    }
+
+    /** Removes each image no container on the host (of any preview) uses any more. */
+    private void removeUnused(SshConnection c, java.util.Set<String> images, String hostId, JobContext context) {
+        for (String image : images) {
+            String users = c.run(docker("ps", "-a", "-q", "--filter", "ancestor=" + image)).stdout().strip();
+            if (users.isEmpty()) {
+                ExecResult rm = c.exec(docker("image", "rm", image), StdinSource.NONE, null, pool.options().commandTimeout());
+                context.log().line(rm.ok() ? "removed image " + image + " from " + hostId : "image " + image + " kept: " + rm.stderrTail().strip());
+            } else {
+                context.log().line("image " + image + " still used on " + hostId + "; kept");
+            }
+        }
+    }
+
     private CloudProvider.RemoteHost hostOf(String previewId) {
         for (CloudProvider.HostStatus s : cloud.hosts()) {
             if (s.previews().contains(previewId)) {
@@ -266,18 +322,61 @@ public final class SshPreviewDeployer implements PreviewDeployer {
             }
         }
         router.remove(c, routeId(id));
-        c.run(List.of("rm", "-rf", "--", dir));
+        java.util.Set<String> images = imagesOf(c.download(dir + "/docker-compose.yml"));
         for (String image : preview.images().values()) {
-            String users = c.run(docker("ps", "-a", "-q", "--filter", "ancestor=" + image)).stdout().strip();
-            if (users.isEmpty()) {
-                ExecResult rm = c.exec(docker("image", "rm", image), StdinSource.NONE, null, pool.options().commandTimeout());
-                context.log().line(rm.ok() ? "removed image " + image + " from " + rh.id() : "image " + image + " kept: " + rm.stderrTail().strip());
-            } else {
-                context.log().line("image " + image + " still used on " + rh.id() + "; kept");
+            try {
+                images.add(dockerName(ImageReference.parse(image)));
+            } catch (RuntimeException notAReference) {
+                images.add(image);
             }
         }
+        // (read before the directory goes) the images of the running compose file plus those the store recorded
+        removeUnused(c, images, rh.id(), context);
+        c.run(List.of("rm", "-rf", "--", dir));
         cloud.release(id);
         context.log().line("preview " + id + " torn down on " + rh.id() + "; host released");
+    }
+
+    /**
+     * On every host the cloud provider knows, removes previews carrying this installation's instance label that are not
+     * in {@code knownPreviewIds}: containers, networks, route and directory.
+     */
+    @Override
+    public List<String> sweep(java.util.Set<String> knownPreviewIds, JobContext context) {
+        List<String> removed = new ArrayList<>();
+        for (CloudProvider.HostStatus hs : cloud.hosts()) {
+            SshConnection c = pool.get(SshHost.of(hs.host()));
+            String out = c.run(docker("ps", "-a", "--filter", "label=" + ByopLabels.INSTANCE + "=" + options.instance(), "--filter",
+                    "label=" + LABEL_PREVIEW, "--format", "{{.Label \"" + LABEL_PREVIEW + "\"}}")).stdout();
+            java.util.Set<String> orphans = new java.util.TreeSet<>();
+            for (String id : out.split("\\s+")) {
+                if (!id.isBlank() && !knownPreviewIds.contains(id) && !hs.previews().contains(id)) {
+                    orphans.add(id);
+                }
+            }
+            for (String id : orphans) {
+                String ids = c.run(docker("ps", "-a", "-q", "--filter", "label=" + LABEL_PREVIEW + "=" + id, "--filter",
+                        "label=" + ByopLabels.INSTANCE + "=" + options.instance())).stdout().strip();
+                if (!ids.isEmpty()) {
+                    List<String> rm = docker("rm", "-f");
+                    rm.addAll(List.of(ids.split("\\s+")));
+                    c.run(rm);
+                }
+                String nets = c.run(docker("network", "ls", "-q", "--filter", "label=com.docker.compose.project=" + project(id))).stdout().strip();
+                if (!nets.isEmpty()) {
+                    List<String> rmn = docker("network", "rm");
+                    rmn.addAll(List.of(nets.split("\\s+")));
+                    c.exec(rmn, StdinSource.NONE, null, pool.options().commandTimeout());
+                }
+                router.remove(c, routeId(id));
+                if (id.matches("[A-Za-z0-9][A-Za-z0-9_-]{0,62}")) {
+                    c.run(List.of("rm", "-rf", "--", dir(c, id)));
+                }
+                removed.add(hs.host().id() + ": preview " + id);
+                context.log().line("swept orphaned preview " + id + " on " + hs.host().id());
+            }
+        }
+        return removed;
     }
 
     @Override

@@ -23,6 +23,10 @@ import java.util.List;
  *   baseDir: byop/previews          # under the SSH user's home
  *   router: {adminPort: 2019, server: byop, httpPort: 80}
  *   docker: {host: unix:///var/run/docker.sock}   # the local engine images are shipped from
+ *   registry:                                     # optional: hosts pull instead of receiving images over SSH
+ *     address: registry.example.com
+ *     user: deploy
+ *     password: {env: REGISTRY_PASSWORD}
  * cloud:
  *   provider: static
  *   hosts: [...]
@@ -46,7 +50,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
     @Override
     public PreviewDeployer create(ProviderContext context) {
         Settings s = context.settings();
-        s.allowOnly("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout", "stopTimeout", "instance", "router", "docker", "ssh");
+        s.allowOnly("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout", "stopTimeout", "instance", "router", "docker", "ssh", "registry");
         Settings router = s.section("router");
         router.allowOnly("adminAddress", "adminPort", "server", "httpPort");
         Settings docker = s.section("docker");
@@ -79,7 +83,17 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         LocalImages local = new EngineLocalImages(engine);
         ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3),
                 context.dataDir().resolve("ssh").resolve("layer-names"));
-        SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options);
+        Settings reg = s.section("registry");
+        reg.allowOnly("address", "user", "password");
+        RegistryDelivery delivery = null;
+        if (!reg.isEmpty()) {
+            try {
+                delivery = new RegistryDelivery(reg.requireString("address"), reg.requireString("user"), reg.requireSecret("password"));
+            } catch (IllegalArgumentException e) {
+                throw reg.error("address", e.getMessage());
+            }
+        }
+        SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options, delivery);
         return new Owning(deployer, pool, cloud, engine);
     }
 

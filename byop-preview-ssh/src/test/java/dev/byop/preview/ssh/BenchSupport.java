@@ -74,4 +74,8 @@ public final class BenchSupport {
         Files.delete(dir);
         return new long[] {bytes, t1 - t0};
     }
+
+    public void deleteTree(Path dir) {
+        TestbedEnv.deleteTree(dir);
+    }
 }

@@ -25,24 +25,29 @@ class ImageShipperIT {
 
     static TestbedEnv bed;
     static Path ctx;
-    static final String V1 = "byop-it-ssh/ship:v1";
-    static final String V2 = "byop-it-ssh/ship:v2";
-    static final String BIG = "byop-it-ssh/cut:1";
+    static Path cutCtx;
+    static final String V1 = "byop-it-ssh/ship-" + TestbedEnv.RUN + ":v1";
+    static final String V2 = "byop-it-ssh/ship-" + TestbedEnv.RUN + ":v2";
+    static final String BIG = "byop-it-ssh/cut-" + TestbedEnv.RUN + ":1";
     static final int FILLER = 8 * 1024 * 1024;
 
     @BeforeAll
     static void images() throws IOException {
         bed = TestbedEnv.load();
         ctx = Files.createTempDirectory("byop-it-ssh-ship");
-        bed.buildImage(V1, ctx, FILLER, 7, "hello 1\n");
-        bed.buildImage(V2, ctx, FILLER, 7, "hello 2\n");
-        bed.buildImage(BIG, Files.createTempDirectory("byop-it-ssh-cut"), 24 * 1024 * 1024, 11, "cut\n");
+        bed.buildImage(V1, ctx, FILLER, TestbedEnv.seed(7), "hello 1\n");
+        bed.buildImage(V2, ctx, FILLER, TestbedEnv.seed(7), "hello 2\n");
+        cutCtx = Files.createTempDirectory("byop-it-ssh-cut");
+        bed.buildImage(BIG, cutCtx, 24 * 1024 * 1024, TestbedEnv.seed(11), "cut\n");
         removeRemote(V1, V2, BIG);
     }
 
     @AfterAll
     static void cleanup() {
         removeRemote(V1, V2, BIG);
+        bed.removeLocal(V1, V2, BIG);
+        TestbedEnv.deleteTree(ctx);
+        TestbedEnv.deleteTree(cutCtx);
     }
 
     static void removeRemote(String... refs) {
@@ -124,6 +129,72 @@ class ImageShipperIT {
             SshException e = assertThrows(SshException.class, () -> shipper.ship(vps, BIG));
             assertTrue(e.getMessage().contains("failed after 1 attempts"), e.getMessage());
             assertNull(new ImageShipper(pool, bed.localImages()).remoteImageId(vps, BIG), "no partial image on the host");
+        }
+    }
+
+    @Test
+    void brokenLocalStreamFailsWithoutRetryAndLoadsNothing() throws IOException {
+        removeRemote(BIG);
+        AtomicLong saves = new AtomicLong();
+        AtomicBoolean armed = new AtomicBoolean();
+        LocalImages real = bed.localImages();
+        LocalImages broken = new LocalImages() {
+            @Override
+            public LocalImage inspect(String reference) throws IOException {
+                return real.inspect(reference);
+            }
+
+            @Override
+            public InputStream save(String reference) throws IOException {
+                InputStream in = real.save(reference);
+                if (!armed.get()) {
+                    return in;
+                }
+                saves.incrementAndGet();
+                AtomicLong read = new AtomicLong();
+                return new FilterInputStream(in) {
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        int n = super.read(b, off, len);
+                        if (read.addAndGet(Math.max(n, 0)) > 2 * 1024 * 1024) {
+                            throw new IOException("disk on fire");
+                        }
+                        return n;
+                    }
+                };
+            }
+        };
+        try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
+            ImageShipper shipper = new ImageShipper(pool, broken, List.of("docker"), 3);
+            shipper.learn(BIG); // so that the failure hits the transfer itself
+            armed.set(true);
+            SshException e = assertThrows(SshException.class, () -> shipper.ship(bed.vps(1), BIG));
+            assertTrue(e.getMessage().contains("reading the local image") && e.getMessage().contains("disk on fire"), e.getMessage());
+            assertNull(shipper.remoteImageId(bed.vps(1), BIG), "nothing loaded");
+            assertEquals(1, saves.get(), "not retried as if the connection had dropped");
+            assertTrue(e.getMessage().contains("truncated archive"), e.getMessage());
+        }
+    }
+
+    @Test
+    void registryModePullsWithThePasswordOnStdinAndLeavesNoCredentials() throws IOException {
+        var reg = bed.testbed.registry();
+        String local = bed.pushToRegistry(V1, "ssh/pull-" + TestbedEnv.RUN + ":1");
+        String remote = bed.testbed.vps(1).registry() + "/ssh/pull-" + TestbedEnv.RUN + ":1";
+        removeRemote(remote);
+        try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
+            ImageShipper shipper = new ImageShipper(pool, bed.localImages());
+            String id = shipper.pull(bed.vps(1), remote, bed.testbed.vps(1).registry(), reg.user(), dev.byop.core.Secret.of(reg.password()));
+            assertEquals(bed.docker("image", "inspect", "--format", "{{.Id}}", V1).strip(), id);
+            // other users' private directories make find exit 1; only what it prints matters
+            String leftovers = pool.get(bed.vps(1)).exec(List.of("find", "/tmp", "-maxdepth", "2", "-name", "config.json", "-user",
+                    bed.testbed.vps(1).user()), StdinSource.NONE, null, java.time.Duration.ofSeconds(30)).stdout();
+            assertEquals("", leftovers.strip(), "no docker config with credentials left on the host");
+            assertThrows(RemoteCommandException.class, () -> shipper.pull(bed.vps(1), remote, bed.testbed.vps(1).registry(), reg.user(),
+                    dev.byop.core.Secret.of("wrong")));
+        } finally {
+            removeRemote(remote);
+            bed.docker("image", "rm", local);
         }
     }
 

@@ -12,6 +12,17 @@ import java.util.concurrent.TimeUnit;
 /** The bed (through {@code dev.byop.testing.Testbed}) in the shapes this module's tests need. */
 final class TestbedEnv {
 
+    /**
+     * This test run's suffix for every name it creates on the shared bed (images, previews, routes, ports), so that two
+     * runs of these tests at once (a helper's and the lead's CI) never touch each other's resources.
+     */
+    static final String RUN = Long.toHexString(new java.security.SecureRandom().nextLong() & 0xffffffL | 0x1000000L).substring(1);
+
+    /** A seed unique to this run, so that filler layers never collide with another run's. */
+    static long seed(long base) {
+        return base * 1_000_003L + Long.parseLong(RUN, 16);
+    }
+
     final Testbed testbed;
 
     private TestbedEnv(Testbed testbed) {
@@ -137,6 +148,67 @@ final class TestbedEnv {
             return tag;
         } catch (IOException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Removes a directory tree this test created. */
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Removes local images this test built (ignoring ones already gone). */
+    void removeLocal(String... refs) {
+        for (String r : refs) {
+            try {
+                docker("image", "rm", r);
+            } catch (IllegalStateException gone) {
+                // not there
+            }
+        }
+    }
+
+    /**
+     * Pushes local image {@code image} to the bed's registry as {@code <registry>/<repoAndTag>}, logging in with a private
+     * DOCKER_CONFIG (the shared ~/.docker/config.json is never written). Returns the pushed reference.
+     */
+    String pushToRegistry(String image, String repoAndTag) {
+        var reg = testbed.registry();
+        String target = reg.address() + "/" + repoAndTag;
+        Path cfg;
+        try {
+            cfg = Files.createTempDirectory("byop-it-ssh-dockercfg");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        try {
+            Map<String, String> env = Map.of("DOCKER_HOST", localDockerHost(), "DOCKER_CONFIG", cfg.toString());
+            ProcessBuilder pb = new ProcessBuilder(dockerCli(), "login", "--username", reg.user(), "--password-stdin", reg.address())
+                    .redirectErrorStream(true);
+            pb.environment().putAll(env);
+            Process login = pb.start();
+            login.getOutputStream().write(reg.password().getBytes(StandardCharsets.UTF_8));
+            login.getOutputStream().close();
+            login.getInputStream().readAllBytes();
+            if (login.waitFor() != 0) {
+                throw new IllegalStateException("docker login to the bed registry failed");
+            }
+            docker("tag", image, target);
+            run(List.of(dockerCli(), "push", target), env);
+            return target;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } finally {
+            deleteTree(cfg);
         }
     }
 }

@@ -68,6 +68,8 @@ public final class ShipBench {
         }
         bed.removeOnVps(v1, v2);
         bed.removeLocal(v1, v2);
+        bed.deleteTree(ctx);
+        bed.deleteTree(cache.getParent());
         System.out.printf(Locale.ROOT, "%nimage: %s (base %d MB filler layer + busybox + one small layer), host vps1, %d rounds, medians%n", v1, fillerMb, rounds);
         System.out.printf(Locale.ROOT, "%-14s %16s %12s %16s %12s %10s %10s%n", "deploy", "seed bytes", "seed s", "byop bytes", "byop s", "bytes x", "time x");
         row("first/cold", seedFirst, byopFirst);
