@@ -10,6 +10,7 @@ import dev.byop.core.spi.ImageBuilder;
 import dev.byop.core.spi.ImageBuilderFactory;
 import dev.byop.core.spi.PreviewDeployer;
 import dev.byop.core.spi.PreviewDeployerFactory;
+import dev.byop.core.spi.ProviderContext;
 import dev.byop.core.spi.ProviderFactory;
 import dev.byop.core.spi.RegistryClient;
 import dev.byop.core.spi.RegistryClientFactory;
@@ -89,6 +90,7 @@ public final class Byop implements AutoCloseable {
     this.config = b.config;
     this.listeners = new Listeners(b.listeners);
     this.selectors = b.selectors;
+    selectors.values().forEach(s -> s.providers(this::find));
     this.store = open(Kind.STORE, () -> selector(Kind.STORE, Store.class).create(config));
   }
 
@@ -154,6 +156,17 @@ public final class Byop implements AutoCloseable {
           DefaultPreviewManager.Options.from(config), java.time.Clock.systemUTC());
     }
     return previews;
+  }
+
+  /** What {@link ProviderContext#providers()} answers: this instance's providers, opened on first use. */
+  private <T> Optional<T> find(Class<T> type) {
+    Object found;
+    if (type == CloudProvider.class) found = cloudProvider().orElse(null);
+    else if (type == RegistryClient.class) found = registryClient().orElse(null);
+    else if (type == ImageBuilder.class) found = imageBuilder();
+    else if (type == Store.class) found = store;
+    else found = null;
+    return Optional.ofNullable(type.cast(found));
   }
 
   /** Listeners get every status change and log line of builds and previews. */

@@ -27,6 +27,7 @@ public final class ProviderSelector<T> {
   private final Class<? extends ProviderFactory<T>> type;
   private final List<ProviderFactory<T>> explicit = new ArrayList<>();
   private @Nullable ClassLoader discoveryLoader;
+  private ProviderContext.Providers providers = ProviderContext.Providers.NONE;
 
   public ProviderSelector(String kind, Class<? extends ProviderFactory<T>> type) {
     this.kind = kind;
@@ -40,6 +41,12 @@ public final class ProviderSelector<T> {
 
   public ProviderSelector<T> register(ProviderFactory<T> factory) {
     explicit.add(factory);
+    return this;
+  }
+
+  /** The other providers that factories of this kind may use (see {@link ProviderContext#providers()}). */
+  public ProviderSelector<T> providers(ProviderContext.Providers lookup) {
+    this.providers = lookup;
     return this;
   }
 
@@ -129,7 +136,7 @@ public final class ProviderSelector<T> {
 
   /** The context a factory of this kind sees. */
   public ProviderContext context(ByopConfig config) {
-    return new ProviderContext(config, config.section(kind), config.dataDir());
+    return new ProviderContext(config, config.section(kind), config.dataDir(), providers);
   }
 
   /** Selects and creates the provider; a failing {@code create} becomes a {@link ProviderException}. */

@@ -14,7 +14,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Makes the {@code ssh} preview deployer; it takes its hosts from the configured {@code cloud} provider, which it owns.
+ * Makes the {@code ssh} preview deployer; it takes its hosts from the host's {@code cloud} provider (through
+ * {@link dev.byop.core.spi.ProviderContext#providers()}), or from one it makes from the {@code cloud} section and owns.
  *
  * <pre>{@code
  * preview:
@@ -75,9 +76,12 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         }
         ClassLoader loader = Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
                 : SshPreviewDeployerFactory.class.getClassLoader();
-        CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+        // The host's own cloud provider when it has one (one set of leases per Byop); else one made here and owned.
+        java.util.Optional<CloudProvider> shared = context.providers().find(CloudProvider.class);
+        CloudProvider cloud = shared.orElseGet(() -> new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
                 .register(new StaticCloudProviderFactory()).register(new OvhCloudProviderFactory())
-                .discover(loader).create(context.config());
+                .discover(loader).create(context.config()));
+        boolean ownsCloud = shared.isEmpty();
         SshConnections pool = new SshConnections(sshOptions);
         DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
         LocalImages local = new EngineLocalImages(engine);
@@ -94,11 +98,11 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
             }
         }
         SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options, delivery);
-        return new Owning(deployer, pool, cloud, engine);
+        return new Owning(deployer, pool, cloud, ownsCloud, engine);
     }
 
     /** The deployer plus what the factory made for it, closed together. */
-    private record Owning(SshPreviewDeployer d, SshConnections pool, CloudProvider cloud, DockerClient engine) implements PreviewDeployer {
+    private record Owning(SshPreviewDeployer d, SshConnections pool, CloudProvider cloud, boolean ownsCloud, DockerClient engine) implements PreviewDeployer {
         @Override
         public Deployment deploy(DeployRequest request, dev.byop.core.spi.JobContext context) {
             return d.deploy(request, context);
@@ -123,7 +127,9 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         public void close() {
             d.close();
             pool.close();
-            cloud.close();
+            if (ownsCloud) {
+                cloud.close();
+            }
             engine.close();
         }
     }
