@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * cold (fresh context dir, no cache), warm (same dir, nothing changed) and one changed file in a ~100 MB context,
  * with the context bytes the session sent ("byop file data": file content our DiffCopy sent; "daemon B": what the
  * daemon reports as "transferring context" for each tool, metadata included). Run with:
- * {@code ./mvnw -B -q -pl byop-buildkit -am verify -DskipTests -Pbench} (optional {@code -Dbench.runs=5}).
+ * {@code ./mvnw -B -q -pl byop-buildkit -am verify -DskipTests -Pbench-buildkit} (optional {@code -Dbench.runs=5}).
  */
 public final class BuildBench {
   private static final Pattern TRANSFER = Pattern.compile("transferring context: ([0-9.]+)([kMG]?B)(?: ([0-9.]+)s)?");

@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * is removed afterwards, so the runs leave no gigabytes in the shared registry): one monolithic PUT (the baseline) against chunked PATCH uploads with several
  * chunk sizes, 100 MB of random bytes, median of 5 runs each, side by side in one run.
  *
- * <p>{@code ./mvnw -q -pl byop-registry -am test -Pregistry-bench -DskipTests}
+ * <p>{@code ./mvnw -q -pl byop-registry -am test -Pbench-registry -DskipTests}
  */
 public final class UploadBench {
   private static final long SIZE = 100L << 20;

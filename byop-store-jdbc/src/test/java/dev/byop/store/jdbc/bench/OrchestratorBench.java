@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  * and on the test bed's PostgreSQL with 1 and 4 workers; beside it pgbench with a single-row UPDATE on the same
  * PostgreSQL as the reference limit, and the ratios.
  *
- * <p>Run: {@code ./mvnw -q -pl byop-store-jdbc -am test -Pbench -DskipTests} (optional {@code -Dbench.jobs=2000
+ * <p>Run: {@code ./mvnw -q -pl byop-store-jdbc -am test -Pbench-store -DskipTests} (optional {@code -Dbench.jobs=2000
  * -Dbench.seconds=10 -Dbench.dbs=h2,postgresql}).
  */
 public final class OrchestratorBench {
