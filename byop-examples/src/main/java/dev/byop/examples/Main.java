@@ -98,6 +98,10 @@ public final class Main {
       progress.close();
       out.println("failed: " + e.getMessage());
       return 1;
+    } catch (java.io.UncheckedIOException e) {
+      progress.close();
+      out.println("failed: " + e.getMessage() + " (" + e.getCause().getMessage() + ")");
+      return 1;
     } finally {
       progress.close();
     }
@@ -143,7 +147,10 @@ public final class Main {
     progress.info("Docker Engine " + host.requireDocker());
     String base = host.baseImage(dataDir);
     HostEnvironment.Router chosen = configFile == null ? host.router(router) : null;
-    if (chosen != null) progress.info("router: " + chosen.kind() + " (" + chosen.why() + ")");
+    if (chosen != null) {
+      progress.info("router: " + chosen.kind() + " (" + chosen.why() + ")");
+      RouterChoice.save(dataDir, chosen.settings());
+    }
 
     progress.step("Sample repository");
     SampleApp.Repo repo = SampleApp.ensureRepository(dataDir);
@@ -281,9 +288,7 @@ public final class Main {
   // ------------------------------------------------------------------------------------------------ other commands
 
   private int serve() throws ByopException {
-    HostEnvironment host = new HostEnvironment(HostEnvironment.dockerCli(), pull, progress);
-    HostEnvironment.Router chosen = configFile == null ? host.router(router) : null;
-    Byop byop = open(chosen, new ByopListener() { });
+    Byop byop = open(savedOrDetectedRouter(), new ByopListener() { });
     CountDownLatch stopped = new CountDownLatch(1);
     try {
       ApiServer server = ApiServer.builder()
@@ -312,6 +317,16 @@ public final class Main {
     }
   }
 
+  /** The router the main job chose in this data directory (its previews were routed there), else one chosen now. */
+  private HostEnvironment.@Nullable Router savedOrDetectedRouter() {
+    if (configFile != null) return null;
+    Optional<Map<String, Object>> saved = RouterChoice.load(dataDir);
+    if (saved.isPresent()) return new HostEnvironment.Router(String.valueOf(saved.get().get("router")), saved.get(), "saved");
+    HostEnvironment.Router r = new HostEnvironment(HostEnvironment.dockerCli(), pull, progress).router(router);
+    RouterChoice.save(dataDir, r.settings());
+    return r;
+  }
+
   private int providers() {
     try (Byop byop = open(null, new ByopListener() { })) {
       printProviders(byop);
@@ -320,7 +335,7 @@ public final class Main {
   }
 
   private int stop() {
-    try (Byop byop = open(null, new ByopListener() { })) {
+    try (Byop byop = open(savedOrDetectedRouter(), new ByopListener() { })) {
       Optional<Preview> p = byop.previews().currentPreview(SampleApp.APP_ID)
           .filter(x -> x.status() != PreviewStatus.STOPPED);
       if (p.isEmpty()) {
