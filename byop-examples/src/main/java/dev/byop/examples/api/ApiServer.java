@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.byop.core.App;
 import dev.byop.core.BuildJob;
 import dev.byop.core.BuildOrchestrator;
+import dev.byop.core.BuildStatus;
 import dev.byop.core.ByopException;
 import dev.byop.core.GitSource;
 import dev.byop.core.IllegalTransitionException;
@@ -201,7 +202,7 @@ public final class ApiServer implements AutoCloseable {
           if (m.equals("GET")) send(ex, 200, JsonViews.job(builds().job(p.get(1))));
           else throw methodNotAllowed(ex, "GET");
         } else if (n == 3 && p.get(2).equals("cancel")) {
-          if (m.equals("POST")) send(ex, 200, JsonViews.job(builds().cancel(p.get(1))));
+          if (m.equals("POST")) cancelBuild(ex, p.get(1));
           else throw methodNotAllowed(ex, "POST");
         } else if (n == 3 && p.get(2).equals("logs")) {
           if (!m.equals("GET")) throw methodNotAllowed(ex, "GET");
@@ -305,6 +306,17 @@ public final class ApiServer implements AutoCloseable {
     BuildJob job = o.requestBuild(appId, req.toConfig());
     ex.getResponseHeaders().set("Location", "/builds/" + job.id());
     send(ex, 202, JsonViews.job(job));
+  }
+
+  private void cancelBuild(HttpExchange ex, String jobId) throws IOException {
+    BuildOrchestrator o = builds();
+    // byop answers a cancel of a finished job with the job unchanged; over HTTP that is a conflict worth saying.
+    BuildJob before = o.job(jobId);
+    if (before.status().isTerminal()) {
+      throw new ApiError(409, "build job '" + jobId + "' already ended " + before.status(), null);
+    }
+    BuildJob after = o.cancel(jobId);
+    send(ex, after.status() == BuildStatus.CANCELLED ? 200 : 409, JsonViews.job(after));
   }
 
   private void listBuilds(HttpExchange ex, String appId) throws IOException {
