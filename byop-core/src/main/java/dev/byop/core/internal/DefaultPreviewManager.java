@@ -113,6 +113,7 @@ public final class DefaultPreviewManager implements PreviewManager {
   private final LogHub logs;
   private final LeasedWorkerPool<Preview> pool;
   private final Map<String, LeasedWorkerPool.Lease> working = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService reaper;
   private volatile boolean closed;
 
   /**
@@ -134,7 +135,13 @@ public final class DefaultPreviewManager implements PreviewManager {
     this.pool = new LeasedWorkerPool<>("byop-preview", "previews-" + UUID.randomUUID().toString().substring(0, 8),
         options.workers(), options.lease(), options.pollInterval(), options.lease(), clock, new Handler());
     pool.start();
-    ScheduledExecutorService timer = pool.timer();
+    // its own timer, not the pool's: closing must let a tear-down in progress finish instead of interrupting it
+    this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "byop-preview-reaper");
+      t.setDaemon(true);
+      return t;
+    });
+    ScheduledExecutorService timer = reaper;
     long reap = options.reapInterval().toMillis();
     timer.scheduleWithFixedDelay(this::reapQuietly, reap, reap, TimeUnit.MILLISECONDS);
     if (options.sweepInterval() != null) {
@@ -261,8 +268,26 @@ public final class DefaultPreviewManager implements PreviewManager {
 
   /** Removes byop-labelled resources and routes of previews the store does not know (or knows as STOPPED). */
   public List<String> sweep() {
-    Set<String> known = new HashSet<>();
-    for (Preview p : store.listActivePreviews()) known.add(p.id());
+    Set<String> snapshot = new HashSet<>();
+    for (Preview p : store.listActivePreviews()) snapshot.add(p.id());
+    // a preview created after the snapshot may already have containers: ask the store again before calling it orphaned
+    Set<String> known = new java.util.AbstractSet<>() {
+      @Override
+      public boolean contains(Object o) {
+        return o instanceof String id && (snapshot.contains(id)
+            || store.findPreview(id).map(p -> p.status() != PreviewStatus.STOPPED).orElse(false));
+      }
+
+      @Override
+      public java.util.Iterator<String> iterator() {
+        return snapshot.iterator();
+      }
+
+      @Override
+      public int size() {
+        return snapshot.size();
+      }
+    };
     return deployer.get().sweep(known, JobContext.of("sweep", line -> LOG.info("sweep: {}", line)));
   }
 
@@ -306,6 +331,13 @@ public final class DefaultPreviewManager implements PreviewManager {
   public void close() {
     if (closed) return;
     closed = true;
+    reaper.shutdown();
+    try {
+      if (!reaper.awaitTermination(60, TimeUnit.SECONDS)) reaper.shutdownNow();
+    } catch (InterruptedException e) {
+      reaper.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
     pool.close();
     logs.close();
   }

@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -25,6 +26,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class CaddyRouter implements PreviewRouter {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The response header Caddy adds to answers of a preview's route (value: the preview id). */
+  public static final String PREVIEW_HEADER = "X-Byop-Preview";
   private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,40}");
 
   private final Settings settings;
@@ -100,6 +103,8 @@ public final class CaddyRouter implements PreviewRouter {
     ObjectNode proxy = r.putArray("handle").addObject();
     proxy.put("handler", "reverse_proxy");
     proxy.putArray("upstreams").addObject().put("dial", settings.upstreamHost() + ":" + publishedPort);
+    // marks answers that came through this route: Caddy answers requests matching no route with an empty 200
+    proxy.putObject("headers").putObject("response").putObject("set").putArray(PREVIEW_HEADER).add(route.previewId());
     r.put("terminal", true);
     return r;
   }
@@ -121,12 +126,13 @@ public final class CaddyRouter implements PreviewRouter {
     log.line("route " + routeId(route.previewId()) + ": " + route.hostname() + " -> " + settings.upstreamHost() + ":"
         + publishedPort);
     String url = "http://" + route.hostname() + (settings.publicPort() == 0 ? "" : ":" + settings.publicPort()) + "/";
-    return new RouteEndpoint(url, settings.listener().resolve("/"), route.hostname());
+    return new RouteEndpoint(url, settings.listener().resolve("/"), route.hostname(),
+        Map.of(PREVIEW_HEADER, route.previewId()));
   }
 
   @Override
-  public RouteEndpoint endpoint(String hostname, String url) {
-    return new RouteEndpoint(url, settings.listener().resolve("/"), hostname);
+  public RouteEndpoint endpoint(String previewId, String hostname, String url) {
+    return new RouteEndpoint(url, settings.listener().resolve("/"), hostname, Map.of(PREVIEW_HEADER, previewId));
   }
 
   @Override

@@ -44,7 +44,7 @@ public final class PlainRouter implements PreviewRouter {
   }
 
   @Override
-  public RouteEndpoint endpoint(String hostname, String url) {
+  public RouteEndpoint endpoint(String previewId, String hostname, String url) {
     return new RouteEndpoint(url, URI.create(url), null);
   }
 

@@ -31,8 +31,8 @@ public interface PreviewRouter extends AutoCloseable {
    */
   RouteEndpoint activate(Route route, @Nullable Integer publishedPort, LogSink log);
 
-  /** Where to probe a route that {@link #activate} made earlier, from the preview's stored host name and URL. */
-  RouteEndpoint endpoint(String hostname, String url);
+  /** Where to probe a route that {@link #activate} made earlier, from the preview's id, host name and URL. */
+  RouteEndpoint endpoint(String previewId, String hostname, String url);
 
   /** Removes the preview's route; no error when there is none. */
   void remove(String previewId, LogSink log);

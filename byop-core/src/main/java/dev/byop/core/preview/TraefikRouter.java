@@ -145,7 +145,7 @@ public final class TraefikRouter implements PreviewRouter {
   }
 
   @Override
-  public RouteEndpoint endpoint(String hostname, String url) {
+  public RouteEndpoint endpoint(String previewId, String hostname, String url) {
     return new RouteEndpoint(url, URI.create("http://" + settings.bindAddress() + ":" + settings.hostPort() + "/"),
         hostname);
   }

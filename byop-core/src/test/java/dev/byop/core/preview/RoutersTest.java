@@ -99,6 +99,9 @@ class RoutersTest {
     assertEquals("shop-p1.byop.local", r.path("match").get(0).path("host").get(0).asText());
     assertEquals("reverse_proxy", r.path("handle").get(0).path("handler").asText());
     assertEquals("127.0.0.1:49153", r.path("handle").get(0).path("upstreams").get(0).path("dial").asText());
+    assertEquals("p1", r.path("handle").get(0).path("headers").path("response").path("set").path("X-Byop-Preview")
+        .get(0).asText());
+    assertEquals(Map.of("X-Byop-Preview", "p1"), c.endpoint("p1", ROUTE.hostname(), "http://x/").expectHeaders());
     assertEquals(List.of(PortMapping.loopback(8080)), c.prepare(file(), ROUTE).services().get("web").ports());
   }
 

@@ -14,7 +14,6 @@ import dev.byop.core.preview.ComposeFile;
 import dev.byop.core.preview.ComposeNetwork;
 import dev.byop.core.preview.ComposeService;
 import dev.byop.core.preview.HealthCheck;
-import dev.byop.core.preview.HttpProbe;
 import dev.byop.core.preview.PlainRouter;
 import dev.byop.core.preview.PreviewRouter;
 import dev.byop.core.preview.RestartPolicy;
@@ -147,6 +146,8 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     }
     file.write(composeFile);
     router.ensureReady(log);
+    Set<String> before = images(p.id(), run);
+    Set<String> volumesBefore = volumes(p.id(), run);
     log.line("compose up " + file.projectName() + " (" + String.join(", ", file.services().keySet()) + ")");
     CommandRunner.Result up = run.run(compose(file.projectName(), composeFile, "up", "-d", "--remove-orphans"), log,
         options.commandTimeout());
@@ -165,6 +166,16 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     RouteEndpoint endpoint = router.activate(route, published, log);
     waitUntilAnswering(p, request.app(), endpoint, log, run, context.cancellation());
     log.line("preview " + p.id() + " answers at " + endpoint.url());
+    // a redeploy: what the replaced containers ran is no longer needed unless another preview runs it
+    before.removeAll(images(p.id(), run));
+    for (String image : before) removeImageIfUnused(image, log, run);
+    // compose v1 removes a replaced container without its anonymous volumes; the engine refuses while one is in use
+    volumesBefore.removeAll(volumes(p.id(), run));
+    for (String v : volumesBefore) {
+      if (run.run(docker("volume", "rm", v), LogSink.discard(), options.commandTimeout()).ok()) {
+        log.line("removed volume " + v + " of a replaced container");
+      }
+    }
     return new Deployment(HOST, ADDRESS, endpoint.url());
   }
 
@@ -197,7 +208,7 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
         }
       }
       boolean allUp = states.size() >= app.components().size() && states.stream().allMatch(ContainerState::ready);
-      if (allUp && HttpProbe.answers(endpoint.probe(), endpoint.hostHeader(), Duration.ofSeconds(2))) return;
+      if (allUp && endpoint.answers(Duration.ofSeconds(2))) return;
       last = states.isEmpty() ? "no containers" : states.stream().map(s -> s.component() + " " + s.describe())
           .reduce((a, b) -> a + ", " + b).orElse("") + (allUp ? "; URL does not answer yet" : "");
       if (System.nanoTime() > deadline) {
@@ -296,11 +307,7 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     String project = projectName(preview.id());
     Path composeFile = options.workDir().resolve(project).resolve("docker-compose.yml");
     Set<String> images = new LinkedHashSet<>(preview.images().values());
-    for (ContainerState s : states(preview.id(), run)) {
-      CommandRunner.Result r = run.run(docker("inspect", "--format", "{{.Config.Image}}", s.id()), LogSink.discard(),
-          options.commandTimeout());
-      if (r.ok()) r.output().stream().map(String::trim).filter(x -> !x.isEmpty()).forEach(images::add);
-    }
+    images.addAll(images(preview.id(), run));
     if (Files.exists(composeFile)) {
       CommandRunner.Result down = run.run(compose(project, composeFile, "down", "--volumes", "--remove-orphans",
           "--timeout", "5"), log, options.commandTimeout());
@@ -337,6 +344,31 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     return removed;
   }
 
+  /** The volumes mounted into the preview's containers. */
+  private Set<String> volumes(String previewId, ProcessRunner run) {
+    Set<String> volumes = new LinkedHashSet<>();
+    List<String> ids = containerIds("label=" + ByopLabels.PREVIEW + "=" + previewId, run);
+    if (ids.isEmpty()) return volumes;
+    List<String> argv = docker("inspect", "--format",
+        "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}}{{\"\\n\"}}{{end}}{{end}}");
+    argv.addAll(ids);
+    CommandRunner.Result r = run.run(argv, LogSink.discard(), options.commandTimeout());
+    if (r.ok()) r.output().stream().map(String::trim).filter(x -> !x.isEmpty()).forEach(volumes::add);
+    return volumes;
+  }
+
+  /** The images the preview's containers run, as their configuration names them. */
+  private Set<String> images(String previewId, ProcessRunner run) {
+    Set<String> images = new LinkedHashSet<>();
+    List<String> ids = containerIds("label=" + ByopLabels.PREVIEW + "=" + previewId, run);
+    if (ids.isEmpty()) return images;
+    List<String> argv = docker("inspect", "--format", "{{.Config.Image}}");
+    argv.addAll(ids);
+    CommandRunner.Result r = run.run(argv, LogSink.discard(), options.commandTimeout());
+    if (r.ok()) r.output().stream().map(String::trim).filter(x -> !x.isEmpty()).forEach(images::add);
+    return images;
+  }
+
   private void removeImageIfUnused(String image, LogSink log, ProcessRunner run) {
     CommandRunner.Result users = run.run(docker("ps", "-aq", "--filter", "ancestor=" + image), LogSink.discard(),
         options.commandTimeout());
@@ -360,8 +392,7 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     for (ContainerState s : states(preview.id(), runner)) components.put(s.component(), s.describe());
     boolean answers = false;
     if (preview.url() != null && preview.hostname() != null) {
-      RouteEndpoint ep = router.endpoint(preview.hostname(), preview.url());
-      answers = HttpProbe.answers(ep.probe(), ep.hostHeader(), Duration.ofSeconds(2));
+      answers = router.endpoint(preview.id(), preview.hostname(), preview.url()).answers(Duration.ofSeconds(2));
     }
     return new Health(answers, components);
   }

@@ -117,6 +117,7 @@ class LocalPreviewDeployerIT {
 
     String page = get(bed.caddy().httpUri(), p.hostname(), "/index.html");
     assertTrue(page.startsWith("HTTP/1.1 200") && page.contains("web v1"), page);
+    assertTrue(page.contains("X-Byop-Preview: " + id), "answers through the preview's route carry its id: " + page);
     String viaWeb = get(bed.caddy().httpUri(), p.hostname(), "/cgi-bin/api");
     assertTrue(viaWeb.contains("api-ok v1"), "web must reach api by service name: " + viaWeb);
     assertTrue(d.router().routedPreviewIds().contains(id));
@@ -137,6 +138,7 @@ class LocalPreviewDeployerIT {
       assertEquals(List.of(), TestApps.docker(bed, "volume", "ls", "-q", "--filter", "name=" + v), "volume " + v);
     }
     assertFalse(d.router().routedPreviewIds().contains(id), "route removed");
+    assertFalse(d.status(TestApps.withUrl(p, dep.url())).urlAnswers(), "Caddy's empty 200 for unrouted hosts is no answer");
     assertTrue(get(bed.caddy().httpUri(), p.hostname(), "/").isEmpty()
         || !get(bed.caddy().httpUri(), p.hostname(), "/").contains("web v1"));
     assertEquals(List.of(), TestApps.docker(bed, "image", "ls", "-q", "byop-it-preview/web:" + id),

@@ -28,20 +28,20 @@ import java.util.UUID;
  * The two-component test app (web + api, both busybox httpd from the bed's base image) and helpers to build it and
  * to read the engine's state. Web's {@code /cgi-bin/api} fetches {@code http://api:8081/} by service name.
  */
-final class TestApps {
-  static final String WEB_DOCKERFILE = """
+public final class TestApps {
+  public static final String WEB_DOCKERFILE = """
       FROM %s
       COPY www /www
       RUN chmod 755 /www/cgi-bin/api
       CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
       """;
-  static final String API_DOCKERFILE = """
+  public static final String API_DOCKERFILE = """
       FROM %s
       COPY www /www
       VOLUME /data
       CMD ["httpd", "-f", "-p", "8081", "-h", "/www"]
       """;
-  static final String CGI = """
+  public static final String CGI = """
       #!/bin/sh
       echo "Content-Type: text/plain"
       echo ""
@@ -51,7 +51,7 @@ final class TestApps {
   private TestApps() {}
 
   /** Writes the web sources under {@code dir}. */
-  static void writeWeb(Path dir, String base, String marker) throws IOException {
+  public static void writeWeb(Path dir, String base, String marker) throws IOException {
     Files.createDirectories(dir.resolve("www/cgi-bin"));
     Files.writeString(dir.resolve("Dockerfile"), WEB_DOCKERFILE.formatted(base));
     Files.writeString(dir.resolve("www/index.html"), "web " + marker + "\n");
@@ -61,7 +61,7 @@ final class TestApps {
   }
 
   /** Writes the api sources under {@code dir}. */
-  static void writeApi(Path dir, String base, String marker) throws IOException {
+  public static void writeApi(Path dir, String base, String marker) throws IOException {
     Files.createDirectories(dir.resolve("www"));
     Files.writeString(dir.resolve("Dockerfile"), API_DOCKERFILE.formatted(base));
     Files.writeString(dir.resolve("www/index.html"), "api-ok " + marker + "\n");
@@ -69,20 +69,20 @@ final class TestApps {
   }
 
   /** Builds {@code dir} as {@code image} with the bed's 20.10 CLI (argument list, BuildKit). */
-  static void dockerBuild(Testbed bed, Path dir, String image) {
+  public static void dockerBuild(Testbed bed, Path dir, String image) {
     ProcessRunner r = runner(bed);
     var res = r.run(List.of(bed.dockerCli().toString(), "build", "-q", "-t", image, dir.toString()), LogSink.discard(),
         Duration.ofMinutes(3));
     if (!res.ok()) throw new AssertionError("docker build " + image + " failed:\n" + res.tail(20));
   }
 
-  static ProcessRunner runner(Testbed bed) {
+  public static ProcessRunner runner(Testbed bed) {
     return new ProcessRunner(Map.of("DOCKER_HOST", bed.dockerHost(), "DOCKER_BUILDKIT", "1"), null,
         Cancellation.none());
   }
 
   /** Runs a docker command and returns its non-blank output lines. */
-  static List<String> docker(Testbed bed, String... args) {
+  public static List<String> docker(Testbed bed, String... args) {
     List<String> argv = new ArrayList<>();
     argv.add(bed.dockerCli().toString());
     argv.addAll(List.of(args));
@@ -91,30 +91,30 @@ final class TestApps {
     return res.output().stream().filter(s -> !s.isBlank()).toList();
   }
 
-  static App app(String appId, Map<String, String> apiEnv) {
+  public static App app(String appId, Map<String, String> apiEnv) {
     GitSource src = GitSource.of("https://example.invalid/unused.git");
     Component web = Component.of("web", src, 8080).withHealthPath("/index.html");
     Component api = Component.of("api", src, 8081).withHealthPath("/health").withEnv(apiEnv);
     return new App(appId, appId, List.of(web, api));
   }
 
-  static String newId() {
+  public static String newId() {
     return "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   }
 
-  static Preview preview(String id, String appId, Map<String, String> images) {
+  public static Preview preview(String id, String appId, Map<String, String> images) {
     Instant now = Instant.now();
     return new Preview(id, appId, PreviewStatus.DEPLOYING, "local", null,
         PreviewHostnames.hostname(appId, id, "byop.local"), null, null, null, images, now, now, null, 1, null);
   }
 
-  static Preview withUrl(Preview p, String url) {
+  public static Preview withUrl(Preview p, String url) {
     return new Preview(p.id(), p.appId(), p.status(), p.deployer(), p.commit(), p.hostname(), p.host(), p.address(),
         url, p.images(), p.createdAt(), p.updatedAt(), p.expiresAt(), p.attempt(), p.error());
   }
 
   /** Local deployer options for the bed: its CLI and engine, compose v1 detection, a router and a unique instance. */
-  static LocalPreviewOptions options(Testbed bed, String router, String instance, Path workDir, Duration ready) {
+  public static LocalPreviewOptions options(Testbed bed, String router, String instance, Path workDir, Duration ready) {
     Testbed.Caddy c = bed.caddy();
     List<String> docker = List.of(bed.dockerCli().toString());
     return new LocalPreviewOptions("byop.local", router, ready, Duration.ofMinutes(3), instance, docker, null,
@@ -125,7 +125,7 @@ final class TestApps {
             "127.0.0.1", 18080, instance, docker));
   }
 
-  static Map<String, ImageReference> images(String web, String api) {
+  public static Map<String, ImageReference> images(String web, String api) {
     return Map.of("web", ImageReference.parse(web), "api", ImageReference.parse(api));
   }
 }

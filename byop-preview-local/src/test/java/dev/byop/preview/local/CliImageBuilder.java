@@ -1,0 +1,108 @@
+package dev.byop.preview.local;
+
+import dev.byop.core.BuildException;
+import dev.byop.core.ImageReference;
+import dev.byop.core.spi.ImageBuilder;
+import dev.byop.core.spi.ImageBuilderFactory;
+import dev.byop.core.spi.JobContext;
+import dev.byop.core.spi.ProviderContext;
+import dev.byop.core.preview.CommandRunner;
+import dev.byop.preview.local.internal.ProcessRunner;
+import dev.byop.testing.Testbed;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A small in-test image builder until the BuildKit builder is on main: {@code git clone} + {@code git checkout} and
+ * {@code /usr/bin/docker build}, both as argument lists; images stay in the local engine.
+ */
+public final class CliImageBuilder implements ImageBuilder {
+  public final AtomicInteger builds = new AtomicInteger();
+  private final Testbed bed;
+  private final Path work;
+
+  public CliImageBuilder(Testbed bed, Path work) {
+    this.bed = bed;
+    this.work = work;
+  }
+
+  /** A factory handing out this builder. */
+  public ImageBuilderFactory factory() {
+    CliImageBuilder self = this;
+    return new ImageBuilderFactory() {
+      @Override
+      public String id() {
+        return "docker-cli";
+      }
+
+      @Override
+      public ImageBuilder create(ProviderContext context) {
+        return self;
+      }
+    };
+  }
+
+  private CommandRunner.Result run(List<String> argv, JobContext ctx, Path dir) {
+    ProcessRunner r = new ProcessRunner(Map.of("DOCKER_HOST", bed.dockerHost(), "DOCKER_BUILDKIT", "1"), dir,
+        ctx.cancellation());
+    CommandRunner.Result res = r.run(argv, ctx.log(), Duration.ofMinutes(3));
+    if (!res.ok()) throw new BuildException(String.join(" ", argv) + " failed: " + res.tail(10));
+    return res;
+  }
+
+  @Override
+  public BuilderCapabilities capabilities() {
+    return new BuilderCapabilities("docker cli (test)", null, List.of(), false, Map.of());
+  }
+
+  @Override
+  public SourceCheckout fetchSource(FetchRequest request, JobContext context) {
+    try {
+      Path dir = Files.createTempDirectory(work, "checkout");
+      run(List.of("git", "clone", "-q", "--", request.component().source().url(), dir.toString()), context, work);
+      String rev = request.revision() != null ? request.revision() : request.component().source().revision();
+      run(List.of("git", "checkout", "-q", rev, "--"), context, dir);
+      String commit = run(List.of("git", "rev-parse", "HEAD"), JobContext.of("x", l -> { }), dir).output().get(0).trim();
+      return new SourceCheckout(dir, dir.resolve(request.component().contextDir()), commit);
+    } catch (IOException e) {
+      throw new BuildException("checkout failed: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public BuildResult build(BuildRequest request, JobContext context) {
+    builds.incrementAndGet();
+    List<String> argv = new ArrayList<>(List.of(bed.dockerCli().toString(), "build", "--progress", "plain", "-t",
+        request.image().familiar()));
+    request.config().labels().forEach((k, v) -> argv.addAll(List.of("--label", k + "=" + v)));
+    argv.add(request.checkout().contextDir().toString());
+    run(argv, context, request.checkout().directory());
+    return new BuildResult(request.image(), null, Optional.empty());
+  }
+
+  @Override
+  public boolean hasImage(ImageReference image) {
+    return new ProcessRunner(Map.of("DOCKER_HOST", bed.dockerHost()), null, dev.byop.core.spi.Cancellation.none())
+        .run(List.of(bed.dockerCli().toString(), "image", "inspect", "--format", "{{.Id}}", image.familiar()),
+            l -> { }, Duration.ofSeconds(30)).ok();
+  }
+
+  @Override
+  public void cleanup(SourceCheckout checkout) {
+    try (var files = Files.walk(checkout.directory())) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      // temp dir of the test
+    }
+  }
+
+  @Override
+  public void close() { }
+}
