@@ -42,7 +42,7 @@ import org.jspecify.annotations.Nullable;
  * scripts/example providers       which provider byop found for each kind, and why others were passed over
  * scripts/example stop            tear the sample's preview down
  * options: --data DIR (default ./byop-data)  --config byop.yml  --pull auto|never  --router auto|traefik|caddy|plain
- *          --timeout 15m
+ *          --timeout 15m  --docker CLI (default $BYOP_DOCKER_CLI or docker)  --app ID (default sample)
  * </pre>
  */
 public final class Main {
@@ -54,6 +54,8 @@ public final class Main {
   private String router = "auto";
   private Duration timeout = Duration.ofMinutes(15);
   private int port = 8080;
+  private List<String> docker = HostEnvironment.dockerCli();
+  private String appId = SampleApp.APP_ID;
 
   Main(PrintStream out, boolean terminal) {
     this.out = out;
@@ -114,6 +116,8 @@ public final class Main {
       if (v == null) throw new IllegalArgumentException("option " + a + " needs a value");
       switch (a) {
         case "--data" -> dataDir = Path.of(v);
+        case "--docker" -> docker = List.of(v);
+        case "--app" -> appId = v;
         case "--config" -> configFile = Path.of(v);
         case "--pull" -> {
           if (!v.equals("auto") && !v.equals("never")) throw new IllegalArgumentException("--pull is auto or never");
@@ -143,7 +147,7 @@ public final class Main {
 
   private int runSample() {
     progress.step("byop example: build the sample app and start its preview (data in " + dataDir + ")");
-    HostEnvironment host = new HostEnvironment(HostEnvironment.dockerCli(), pull, progress);
+    HostEnvironment host = new HostEnvironment(docker, pull, progress);
     progress.info("Docker Engine " + host.requireDocker());
     String base = host.baseImage(dataDir);
     HostEnvironment.Router chosen = configFile == null ? host.router(router) : null;
@@ -160,7 +164,7 @@ public final class Main {
     Tracker tracker = new Tracker();
     try (Byop byop = open(chosen, tracker)) {
       printProviders(byop);
-      App app = SampleApp.app(repo, base);
+      App app = SampleApp.app(appId, repo, base);
       Optional<App> stored = byop.store().findApp(app.id());
       if (stored.isPresent() && stored.get().equals(app)) {
         progress.info("app '" + app.id() + "' is in the store unchanged (reused)");
@@ -182,8 +186,7 @@ public final class Main {
       Map<String, Object> preview = new LinkedHashMap<>();
       preview.put("provider", "local");
       if (chosen != null) preview.putAll(chosen.settings());
-      String cli = System.getenv("BYOP_DOCKER_CLI");
-      if (cli != null && !cli.isBlank()) preview.put("docker", cli);
+      preview.put("docker", docker.get(0));
       config = ByopConfig.of(Map.of(
           "dataDir", dataDir.toString(),
           // The sample's repository is a local file:// URL; a host serving strangers would keep this off.
@@ -322,7 +325,7 @@ public final class Main {
     if (configFile != null) return null;
     Optional<Map<String, Object>> saved = RouterChoice.load(dataDir);
     if (saved.isPresent()) return new HostEnvironment.Router(String.valueOf(saved.get().get("router")), saved.get(), "saved");
-    HostEnvironment.Router r = new HostEnvironment(HostEnvironment.dockerCli(), pull, progress).router(router);
+    HostEnvironment.Router r = new HostEnvironment(docker, pull, progress).router(router);
     RouterChoice.save(dataDir, r.settings());
     return r;
   }
@@ -336,7 +339,7 @@ public final class Main {
 
   private int stop() {
     try (Byop byop = open(savedOrDetectedRouter(), new ByopListener() { })) {
-      Optional<Preview> p = byop.previews().currentPreview(SampleApp.APP_ID)
+      Optional<Preview> p = byop.previews().currentPreview(appId)
           .filter(x -> x.status() != PreviewStatus.STOPPED);
       if (p.isEmpty()) {
         progress.info("the sample app has no preview to stop");
