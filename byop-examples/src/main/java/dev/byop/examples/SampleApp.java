@@ -42,8 +42,10 @@ public final class SampleApp {
    * Creates (or brings up to date) the sample's git repository. A second run whose files did not change commits
    * nothing and says it reused the repository.
    */
-  public static Repo ensureRepository(Path dataDir) {
-    Path gitDir = dataDir.toAbsolutePath().normalize().resolve("sample-app.git");
+  public static Repo ensureRepository(Path dataDirectory) {
+    // git runs in the work tree: every path handed to it must be absolute.
+    Path dataDir = dataDirectory.toAbsolutePath().normalize();
+    Path gitDir = dataDir.resolve("sample-app.git");
     try {
       Files.createDirectories(dataDir);
       boolean exists = Files.isRegularFile(gitDir.resolve("HEAD"));
