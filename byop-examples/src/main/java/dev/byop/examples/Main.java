@@ -173,7 +173,7 @@ public final class Main {
         progress.info("app '" + app.id() + "' " + (stored.isPresent() ? "updated" : "saved") + " in the store");
       }
       if (!buildAll(byop.orchestrator(), app, repo.commit(), host, tracker)) return 1;
-      return preview(byop.previews(), app, repo.commit(), tracker);
+      return preview(byop.previews(), app, repo.commit(), host, tracker);
     }
   }
 
@@ -247,12 +247,12 @@ public final class Main {
     return ok;
   }
 
-  private int preview(PreviewManager previews, App app, String commit, Tracker tracker) {
+  private int preview(PreviewManager previews, App app, String commit, HostEnvironment host, Tracker tracker) {
     progress.step("Preview of '" + app.id() + "'");
     Optional<Preview> current = previews.currentPreview(app.id()).filter(p -> p.status() != PreviewStatus.STOPPED);
     Preview p;
     if (current.isPresent() && current.get().status() == PreviewStatus.RUNNING
-        && commit.equals(current.get().commit())) {
+        && commit.equals(current.get().commit()) && host.previewContainersRunning(current.get().id())) {
       progress.info("preview " + current.get().id() + " already runs this commit (reused)");
       p = current.get();
     } else if (current.isPresent() && current.get().status().isInProgress()) {
@@ -260,8 +260,9 @@ public final class Main {
           + " by an earlier run; byop takes it up again");
       p = current.get();
     } else if (current.isPresent()) {
-      progress.info("preview " + current.get().id() + " is " + current.get().status() + " at another commit; "
-          + "redeploying it for " + commit.substring(0, 12));
+      progress.info("preview " + current.get().id() + " is " + current.get().status()
+          + (commit.equals(current.get().commit()) ? " but its containers are gone" : " at another commit")
+          + "; redeploying it for " + commit.substring(0, 12));
       p = previews.redeploy(current.get().id(), commit);
     } else {
       p = previews.createPreview(app.id(), commit);
