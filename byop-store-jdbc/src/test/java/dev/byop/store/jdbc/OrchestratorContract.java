@@ -93,12 +93,25 @@ public abstract class OrchestratorContract extends OrchestratorTestBase {
     FakeBuilder builder = new FakeBuilder();
     builder.canPush = true;
     FakeRegistry registry = new FakeRegistry();
+    registry.held.put(FakeBuilder.imageFor(REGISTRY, "blog", "web"), "sha256:" + "b".repeat(64));
     var o = orchestrator(builder, registry, REGISTRY);
     BuildJob done = o.await(o.requestBuild("blog", BuildConfig.defaults()).id(), Duration.ofSeconds(20));
     assertEquals(BuildStatus.SUCCESS, done.status(), () -> String.valueOf(done.error()));
     assertEquals(FakeBuilder.imageFor(REGISTRY, "blog", "web"), done.image());
     assertEquals("sha256:" + "b".repeat(64), done.digest());
     assertTrue(registry.pushes.isEmpty());
+  }
+
+  @Test
+  void builderPushedDigestThatTheRegistryDoesNotHoldFails() {
+    FakeBuilder builder = new FakeBuilder();
+    builder.canPush = true;
+    FakeRegistry registry = new FakeRegistry();
+    registry.held.put(FakeBuilder.imageFor(REGISTRY, "blog", "web"), "sha256:" + "d".repeat(64));
+    var o = orchestrator(builder, registry, REGISTRY);
+    BuildJob done = o.await(o.requestBuild("blog", BuildConfig.defaults()).id(), Duration.ofSeconds(20));
+    assertEquals(BuildStatus.FAILED, done.status());
+    assertTrue(done.error().contains("digest mismatch"), done.error());
   }
 
   @Test
