@@ -374,6 +374,7 @@ public final class ApiServer implements AutoCloseable {
    * request's thread, so a slow client never blocks byop. When the owner is done, whatever the queue has not carried
    * yet is read back from the store by sequence number, so the stream ends complete, with an {@code end} event.
    */
+  @SuppressWarnings("try") // the follow handle is only closed, which is the point of holding it
   private void stream(HttpExchange ex, LogSource source) throws IOException {
     if (streams.incrementAndGet() > maxStreams) {
       streams.decrementAndGet();
