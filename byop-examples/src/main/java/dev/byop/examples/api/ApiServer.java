@@ -71,6 +71,17 @@ import org.slf4j.LoggerFactory;
  * DELETE /previews/{id}               tear it down
  * </pre>
  *
+ * <pre>{@code
+ * try (Byop byop = Byop.builder().config(config).discover(loader).build();
+ *      ApiServer api = ApiServer.builder()
+ *          .apps(byop.store()).gitPolicy(byop.config().gitPolicy())
+ *          .builds(byop.orchestrator()).previews(byop.previews())
+ *          .address(new InetSocketAddress("127.0.0.1", 8080))
+ *          .start()) {
+ *   ...
+ * }
+ * }</pre>
+ *
  * <p>Errors are {@code {"error": …, "field": …}}: 400 for bad input and bad JSON, 404 for unknown ids or paths, 405,
  * 409 for a status change the state machine refuses, 413 for a body over {@link Builder#maxBodyBytes}, 503 when byop
  * has no provider for the request, and 500 with an incident id (never a stack trace) otherwise.

@@ -27,6 +27,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,7 +57,7 @@ class ApiServerIT {
   private @Nullable ApiServer server;
   private Testbed bed;
 
-  record Event(@Nullable String id, @Nullable String event, String data) {}
+  record Event(@Nullable String id, @Nullable String event, String data, Instant received) {}
 
   private Byop open(Testbed bed, Path dir) {
     Map<String, Object> caddy = new LinkedHashMap<>();
@@ -131,6 +132,9 @@ class ApiServerIT {
 
     JsonNode job = call("GET", "/builds/" + jobId, null).body();
     assertEquals("SUCCESS", job.get("status").asText());
+    // Live, not replayed: the first line reached the client while the build was still running.
+    Instant succeeded = Instant.parse(job.at("/statusTimes/SUCCESS").asText());
+    assertTrue(lines.get(0).received().isBefore(succeeded), lines.get(0).received() + " vs " + succeeded);
     assertTrue(job.get("image").asText().startsWith("byop/" + appId + "-api:"), job.toString());
     assertEquals(repo.commit(), job.get("commit").asText());
 
@@ -152,6 +156,7 @@ class ApiServerIT {
     Reply cancelled = call("POST", "/builds/" + second + "/cancel", null);
     assertEquals(200, cancelled.status(), cancelled.body().toString());
     assertEquals("CANCELLED", cancelled.body().get("status").asText());
+    assertEquals(2, call("GET", "/apps/" + appId + "/builds", null).body().get("builds").size());
     Event cancelEnd = stream("/builds/" + second + "/logs/stream", null).stream()
         .filter(e -> "end".equals(e.event())).findFirst().orElseThrow();
     assertEquals("CANCELLED", JSON.readTree(cancelEnd.data()).get("status").asText());
@@ -172,6 +177,9 @@ class ApiServerIT {
     assertTrue(viaCaddy(bed, host, "/cgi-bin/api").contains("hello from the byop sample api"));
     JsonNode previewLog = call("GET", "/previews/" + previewId + "/logs", null).body();
     assertFalse(previewLog.get("lines").isEmpty());
+    List<Event> previewEvents = stream("/previews/" + previewId + "/logs/stream", null);
+    assertEquals(previewLog.get("lines").size(), previewEvents.stream().filter(e -> e.id() != null).count());
+    assertEquals("RUNNING", JSON.readTree(previewEvents.get(previewEvents.size() - 1).data()).get("status").asText());
 
     Reply deleted = call("DELETE", "/previews/" + previewId, null);
     assertEquals(200, deleted.status(), deleted.body().toString());
@@ -211,7 +219,7 @@ class ApiServerIT {
       StringBuilder data = null;
       for (String line : (Iterable<String>) r.body()::iterator) {
         if (line.isEmpty()) {
-          if (data != null) out.add(new Event(id, event, data.toString()));
+          if (data != null) out.add(new Event(id, event, data.toString(), Instant.now()));
           id = null;
           event = null;
           data = null;
