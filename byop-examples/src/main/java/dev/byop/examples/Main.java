@@ -163,18 +163,36 @@ public final class Main {
 
     Tracker tracker = new Tracker();
     try (Byop byop = open(chosen, tracker)) {
-      printProviders(byop);
-      App app = SampleApp.app(appId, repo, base);
-      Optional<App> stored = byop.store().findApp(app.id());
-      if (stored.isPresent() && stored.get().equals(app)) {
-        progress.info("app '" + app.id() + "' is in the store unchanged (reused)");
-      } else {
-        byop.store().saveApp(app);
-        progress.info("app '" + app.id() + "' " + (stored.isPresent() ? "updated" : "saved") + " in the store");
+      // On Ctrl-C the workers stop cleanly; a build or preview left half-way is taken up by the next run.
+      Thread onExit = new Thread(() -> {
+        progress.close();
+        byop.close();
+      }, "byop-example-exit");
+      Runtime.getRuntime().addShutdownHook(onExit);
+      try {
+        return runSample(byop, repo, base, host, tracker);
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(onExit);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running already
+        }
       }
-      if (!buildAll(byop.orchestrator(), app, repo.commit(), host, tracker)) return 1;
-      return preview(byop.previews(), app, repo.commit(), host, tracker);
     }
+  }
+
+  private int runSample(Byop byop, SampleApp.Repo repo, String base, HostEnvironment host, Tracker tracker) {
+    printProviders(byop);
+    App app = SampleApp.app(appId, repo, base);
+    Optional<App> stored = byop.store().findApp(app.id());
+    if (stored.isPresent() && stored.get().equals(app)) {
+      progress.info("app '" + app.id() + "' is in the store unchanged (reused)");
+    } else {
+      byop.store().saveApp(app);
+      progress.info("app '" + app.id() + "' " + (stored.isPresent() ? "updated" : "saved") + " in the store");
+    }
+    if (!buildAll(byop.orchestrator(), app, repo.commit(), host, tracker)) return 1;
+    return preview(byop.previews(), app, repo.commit(), host, tracker);
   }
 
   private Byop open(HostEnvironment.@Nullable Router chosen, ByopListener listener) {
