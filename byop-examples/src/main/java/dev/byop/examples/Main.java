@@ -20,6 +20,7 @@ import dev.byop.examples.api.ApiServer;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -203,7 +204,19 @@ public final class Main {
     } else {
       Map<String, Object> preview = new LinkedHashMap<>();
       preview.put("provider", "local");
-      if (chosen != null) preview.putAll(chosen.settings());
+      // byop sweeps containers and routes of its instance that its store does not know; one instance per data
+      // directory keeps two data directories (or another byop on this engine) from sweeping each other's previews.
+      String instance = "byop-example-" + shortHash(dataDir.toAbsolutePath().normalize().toString());
+      preview.put("instance", instance);
+      if (chosen != null) {
+        Map<String, Object> settings = new LinkedHashMap<>(chosen.settings());
+        if (settings.get("caddy") instanceof Map<?, ?> c) {
+          Map<Object, Object> caddy = new LinkedHashMap<>(c);
+          caddy.put("routeIdPrefix", instance + "-");
+          settings.put("caddy", caddy);
+        }
+        preview.putAll(settings);
+      }
       preview.put("docker", docker.get(0));
       config = ByopConfig.of(Map.of(
           "dataDir", dataDir.toString(),
@@ -213,6 +226,15 @@ public final class Main {
           "preview", preview));
     }
     return Byop.builder().config(config).discover(Main.class.getClassLoader()).listener(listener).build();
+  }
+
+  private static String shortHash(String text) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 4);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always present", e);
+    }
   }
 
   private void printProviders(Byop byop) {
