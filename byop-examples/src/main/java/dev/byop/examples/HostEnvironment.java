@@ -158,6 +158,13 @@ final class HostEnvironment {
     }
   }
 
+  /** Whether containers of a preview are up (byop labels every container with its preview id). */
+  boolean previewContainersRunning(String previewId) {
+    Commands.Result r = Commands.run(docker("ps", "-q", "--filter", "label=dev.byop.preview=" + previewId), null,
+        Duration.ofSeconds(30));
+    return r.ok() && !r.output().isBlank();
+  }
+
   /** The router settings chosen for this machine, and why. */
   record Router(String kind, Map<String, Object> settings, String why) {}
 
@@ -166,6 +173,10 @@ final class HostEnvironment {
    * {@code BYOP_CADDY_ADMIN}, default {@code http://127.0.0.1:2019}); else published ports on 127.0.0.1.
    */
   Router router(String wanted) {
+    return router(wanted, System.getenv().getOrDefault("BYOP_CADDY_ADMIN", "http://127.0.0.1:2019"));
+  }
+
+  Router router(String wanted, String caddyAdmin) {
     List<String> notes = new ArrayList<>();
     if (wanted.equals("auto") || wanted.equals("traefik")) {
       if (hasImage(DEFAULT_TRAEFIK)) {
@@ -181,8 +192,7 @@ final class HostEnvironment {
       if (wanted.equals("traefik")) throw new MissingException("--router traefik, but " + why);
     }
     if (wanted.equals("auto") || wanted.equals("caddy")) {
-      String admin = System.getenv().getOrDefault("BYOP_CADDY_ADMIN", "http://127.0.0.1:2019");
-      Router caddy = caddy(admin, notes);
+      Router caddy = caddy(caddyAdmin, notes);
       if (caddy != null) return caddy;
       if (wanted.equals("caddy")) throw new MissingException("--router caddy, but " + String.join("; ", notes));
     }

@@ -20,6 +20,7 @@ import dev.byop.examples.api.ApiServer;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ import org.jspecify.annotations.Nullable;
  * scripts/example providers       which provider byop found for each kind, and why others were passed over
  * scripts/example stop            tear the sample's preview down
  * options: --data DIR (default ./byop-data)  --config byop.yml  --pull auto|never  --router auto|traefik|caddy|plain
- *          --timeout 15m
+ *          --timeout 15m  --docker CLI (default $BYOP_DOCKER_CLI or docker)  --app ID (default sample)
  * </pre>
  */
 public final class Main {
@@ -54,6 +55,8 @@ public final class Main {
   private String router = "auto";
   private Duration timeout = Duration.ofMinutes(15);
   private int port = 8080;
+  private List<String> docker = HostEnvironment.dockerCli();
+  private String appId = SampleApp.APP_ID;
 
   Main(PrintStream out, boolean terminal) {
     this.out = out;
@@ -98,6 +101,10 @@ public final class Main {
       progress.close();
       out.println("failed: " + e.getMessage());
       return 1;
+    } catch (java.io.UncheckedIOException e) {
+      progress.close();
+      out.println("failed: " + e.getMessage() + " (" + e.getCause().getMessage() + ")");
+      return 1;
     } finally {
       progress.close();
     }
@@ -110,6 +117,8 @@ public final class Main {
       if (v == null) throw new IllegalArgumentException("option " + a + " needs a value");
       switch (a) {
         case "--data" -> dataDir = Path.of(v);
+        case "--docker" -> docker = List.of(v);
+        case "--app" -> appId = v;
         case "--config" -> configFile = Path.of(v);
         case "--pull" -> {
           if (!v.equals("auto") && !v.equals("never")) throw new IllegalArgumentException("--pull is auto or never");
@@ -139,11 +148,14 @@ public final class Main {
 
   private int runSample() {
     progress.step("byop example: build the sample app and start its preview (data in " + dataDir + ")");
-    HostEnvironment host = new HostEnvironment(HostEnvironment.dockerCli(), pull, progress);
+    HostEnvironment host = new HostEnvironment(docker, pull, progress);
     progress.info("Docker Engine " + host.requireDocker());
     String base = host.baseImage(dataDir);
     HostEnvironment.Router chosen = configFile == null ? host.router(router) : null;
-    if (chosen != null) progress.info("router: " + chosen.kind() + " (" + chosen.why() + ")");
+    if (chosen != null) {
+      progress.info("router: " + chosen.kind() + " (" + chosen.why() + ")");
+      RouterChoice.save(dataDir, chosen.settings());
+    }
 
     progress.step("Sample repository");
     SampleApp.Repo repo = SampleApp.ensureRepository(dataDir);
@@ -152,18 +164,36 @@ public final class Main {
 
     Tracker tracker = new Tracker();
     try (Byop byop = open(chosen, tracker)) {
-      printProviders(byop);
-      App app = SampleApp.app(repo, base);
-      Optional<App> stored = byop.store().findApp(app.id());
-      if (stored.isPresent() && stored.get().equals(app)) {
-        progress.info("app '" + app.id() + "' is in the store unchanged (reused)");
-      } else {
-        byop.store().saveApp(app);
-        progress.info("app '" + app.id() + "' " + (stored.isPresent() ? "updated" : "saved") + " in the store");
+      // On Ctrl-C the workers stop cleanly; a build or preview left half-way is taken up by the next run.
+      Thread onExit = new Thread(() -> {
+        progress.close();
+        byop.close();
+      }, "byop-example-exit");
+      Runtime.getRuntime().addShutdownHook(onExit);
+      try {
+        return runSample(byop, repo, base, host, tracker);
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(onExit);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running already
+        }
       }
-      if (!buildAll(byop.orchestrator(), app, repo.commit(), host, tracker)) return 1;
-      return preview(byop.previews(), app, repo.commit(), tracker);
     }
+  }
+
+  private int runSample(Byop byop, SampleApp.Repo repo, String base, HostEnvironment host, Tracker tracker) {
+    printProviders(byop);
+    App app = SampleApp.app(appId, repo, base);
+    Optional<App> stored = byop.store().findApp(app.id());
+    if (stored.isPresent() && stored.get().equals(app)) {
+      progress.info("app '" + app.id() + "' is in the store unchanged (reused)");
+    } else {
+      byop.store().saveApp(app);
+      progress.info("app '" + app.id() + "' " + (stored.isPresent() ? "updated" : "saved") + " in the store");
+    }
+    if (!buildAll(byop.orchestrator(), app, repo.commit(), host, tracker)) return 1;
+    return preview(byop.previews(), app, repo.commit(), host, tracker);
   }
 
   private Byop open(HostEnvironment.@Nullable Router chosen, ByopListener listener) {
@@ -174,9 +204,20 @@ public final class Main {
     } else {
       Map<String, Object> preview = new LinkedHashMap<>();
       preview.put("provider", "local");
-      if (chosen != null) preview.putAll(chosen.settings());
-      String cli = System.getenv("BYOP_DOCKER_CLI");
-      if (cli != null && !cli.isBlank()) preview.put("docker", cli);
+      // byop sweeps containers and routes of its instance that its store does not know; one instance per data
+      // directory keeps two data directories (or another byop on this engine) from sweeping each other's previews.
+      String instance = "byop-example-" + shortHash(dataDir.toAbsolutePath().normalize().toString());
+      preview.put("instance", instance);
+      if (chosen != null) {
+        Map<String, Object> settings = new LinkedHashMap<>(chosen.settings());
+        if (settings.get("caddy") instanceof Map<?, ?> c) {
+          Map<Object, Object> caddy = new LinkedHashMap<>(c);
+          caddy.put("routeIdPrefix", instance + "-");
+          settings.put("caddy", caddy);
+        }
+        preview.putAll(settings);
+      }
+      preview.put("docker", docker.get(0));
       config = ByopConfig.of(Map.of(
           "dataDir", dataDir.toString(),
           // The sample's repository is a local file:// URL; a host serving strangers would keep this off.
@@ -185,6 +226,15 @@ public final class Main {
           "preview", preview));
     }
     return Byop.builder().config(config).discover(Main.class.getClassLoader()).listener(listener).build();
+  }
+
+  private static String shortHash(String text) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 4);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always present", e);
+    }
   }
 
   private void printProviders(Byop byop) {
@@ -237,12 +287,12 @@ public final class Main {
     return ok;
   }
 
-  private int preview(PreviewManager previews, App app, String commit, Tracker tracker) {
+  private int preview(PreviewManager previews, App app, String commit, HostEnvironment host, Tracker tracker) {
     progress.step("Preview of '" + app.id() + "'");
     Optional<Preview> current = previews.currentPreview(app.id()).filter(p -> p.status() != PreviewStatus.STOPPED);
     Preview p;
     if (current.isPresent() && current.get().status() == PreviewStatus.RUNNING
-        && commit.equals(current.get().commit())) {
+        && commit.equals(current.get().commit()) && host.previewContainersRunning(current.get().id())) {
       progress.info("preview " + current.get().id() + " already runs this commit (reused)");
       p = current.get();
     } else if (current.isPresent() && current.get().status().isInProgress()) {
@@ -250,8 +300,9 @@ public final class Main {
           + " by an earlier run; byop takes it up again");
       p = current.get();
     } else if (current.isPresent()) {
-      progress.info("preview " + current.get().id() + " is " + current.get().status() + " at another commit; "
-          + "redeploying it for " + commit.substring(0, 12));
+      progress.info("preview " + current.get().id() + " is " + current.get().status()
+          + (commit.equals(current.get().commit()) ? " but its containers are gone" : " at another commit")
+          + "; redeploying it for " + commit.substring(0, 12));
       p = previews.redeploy(current.get().id(), commit);
     } else {
       p = previews.createPreview(app.id(), commit);
@@ -281,9 +332,7 @@ public final class Main {
   // ------------------------------------------------------------------------------------------------ other commands
 
   private int serve() throws ByopException {
-    HostEnvironment host = new HostEnvironment(HostEnvironment.dockerCli(), pull, progress);
-    HostEnvironment.Router chosen = configFile == null ? host.router(router) : null;
-    Byop byop = open(chosen, new ByopListener() { });
+    Byop byop = open(savedOrDetectedRouter(), new ByopListener() { });
     CountDownLatch stopped = new CountDownLatch(1);
     try {
       ApiServer server = ApiServer.builder()
@@ -312,6 +361,16 @@ public final class Main {
     }
   }
 
+  /** The router the main job chose in this data directory (its previews were routed there), else one chosen now. */
+  private HostEnvironment.@Nullable Router savedOrDetectedRouter() {
+    if (configFile != null) return null;
+    Optional<Map<String, Object>> saved = RouterChoice.load(dataDir);
+    if (saved.isPresent()) return new HostEnvironment.Router(String.valueOf(saved.get().get("router")), saved.get(), "saved");
+    HostEnvironment.Router r = new HostEnvironment(docker, pull, progress).router(router);
+    RouterChoice.save(dataDir, r.settings());
+    return r;
+  }
+
   private int providers() {
     try (Byop byop = open(null, new ByopListener() { })) {
       printProviders(byop);
@@ -320,8 +379,8 @@ public final class Main {
   }
 
   private int stop() {
-    try (Byop byop = open(null, new ByopListener() { })) {
-      Optional<Preview> p = byop.previews().currentPreview(SampleApp.APP_ID)
+    try (Byop byop = open(savedOrDetectedRouter(), new ByopListener() { })) {
+      Optional<Preview> p = byop.previews().currentPreview(appId)
           .filter(x -> x.status() != PreviewStatus.STOPPED);
       if (p.isEmpty()) {
         progress.info("the sample app has no preview to stop");

@@ -42,8 +42,10 @@ public final class SampleApp {
    * Creates (or brings up to date) the sample's git repository. A second run whose files did not change commits
    * nothing and says it reused the repository.
    */
-  public static Repo ensureRepository(Path dataDir) {
-    Path gitDir = dataDir.toAbsolutePath().normalize().resolve("sample-app.git");
+  public static Repo ensureRepository(Path dataDirectory) {
+    // git runs in the work tree: every path handed to it must be absolute.
+    Path dataDir = dataDirectory.toAbsolutePath().normalize();
+    Path gitDir = dataDir.resolve("sample-app.git");
     try {
       Files.createDirectories(dataDir);
       boolean exists = Files.isRegularFile(gitDir.resolve("HEAD"));
@@ -82,13 +84,18 @@ public final class SampleApp {
 
   /** The sample app as byop sees it: web routes the preview URL, api answers web by its service name. */
   public static App app(Repo repo, String baseImage) {
+    return app(APP_ID, repo, baseImage);
+  }
+
+  /** The sample app under another id (tests use their own). */
+  public static App app(String appId, Repo repo, String baseImage) {
     GitSource source = GitSource.of(repo.url()).withCommit(repo.commit());
     Map<String, String> args = Map.of("BASE_IMAGE", baseImage);
     Component web = new Component("web", source, "web", "Dockerfile", args, 8080,
         Map.of("API_HOST", "api", "API_PORT", "8081"), "/");
     Component api = new Component("api", source, "api", "Dockerfile", args, 8081,
         Map.of("GREETING", "hello from the byop sample api"), "/health");
-    return new App(APP_ID, "byop sample app", List.of(web, api));
+    return new App(appId, "byop sample app", List.of(web, api));
   }
 
   /** The shipped files, from the index next to them (a class path directory cannot be listed inside a jar). */

@@ -48,7 +48,7 @@ public final class FixedHostsCloudProvider implements CloudProvider {
         }
         Slot best = slots.stream()
             .filter(s -> held.get(s.host().id()).size() < s.capacity())
-            .min(Comparator.comparingDouble(s -> (double) held.get(s.host().id()).size() / s.capacity()))
+            .min(Comparator.comparingDouble(this::load))
             .orElse(null);
         if (best != null) {
           held.get(best.host().id()).add(previewId);
@@ -67,6 +67,12 @@ public final class FixedHostsCloudProvider implements CloudProvider {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** The share of a host's slots in use; the least loaded host gets the next preview. */
+  private double load(Slot s) {
+    double used = held.get(s.host().id()).size();
+    return used / s.capacity();
   }
 
   @Override

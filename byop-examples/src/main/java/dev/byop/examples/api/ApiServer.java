@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.byop.core.App;
 import dev.byop.core.BuildJob;
 import dev.byop.core.BuildOrchestrator;
+import dev.byop.core.BuildStatus;
 import dev.byop.core.ByopException;
 import dev.byop.core.GitSource;
 import dev.byop.core.IllegalTransitionException;
@@ -69,6 +70,17 @@ import org.slf4j.LoggerFactory;
  * GET    /previews/{id}/logs[/stream] its build and deploy log
  * DELETE /previews/{id}               tear it down
  * </pre>
+ *
+ * <pre>{@code
+ * try (Byop byop = Byop.builder().config(config).discover(loader).build();
+ *      ApiServer api = ApiServer.builder()
+ *          .apps(byop.store()).gitPolicy(byop.config().gitPolicy())
+ *          .builds(byop.orchestrator()).previews(byop.previews())
+ *          .address(new InetSocketAddress("127.0.0.1", 8080))
+ *          .start()) {
+ *   ...
+ * }
+ * }</pre>
  *
  * <p>Errors are {@code {"error": …, "field": …}}: 400 for bad input and bad JSON, 404 for unknown ids or paths, 405,
  * 409 for a status change the state machine refuses, 413 for a body over {@link Builder#maxBodyBytes}, 503 when byop
@@ -201,7 +213,7 @@ public final class ApiServer implements AutoCloseable {
           if (m.equals("GET")) send(ex, 200, JsonViews.job(builds().job(p.get(1))));
           else throw methodNotAllowed(ex, "GET");
         } else if (n == 3 && p.get(2).equals("cancel")) {
-          if (m.equals("POST")) send(ex, 200, JsonViews.job(builds().cancel(p.get(1))));
+          if (m.equals("POST")) cancelBuild(ex, p.get(1));
           else throw methodNotAllowed(ex, "POST");
         } else if (n == 3 && p.get(2).equals("logs")) {
           if (!m.equals("GET")) throw methodNotAllowed(ex, "GET");
@@ -307,6 +319,17 @@ public final class ApiServer implements AutoCloseable {
     send(ex, 202, JsonViews.job(job));
   }
 
+  private void cancelBuild(HttpExchange ex, String jobId) throws IOException {
+    BuildOrchestrator o = builds();
+    // byop answers a cancel of a finished job with the job unchanged; over HTTP that is a conflict worth saying.
+    BuildJob before = o.job(jobId);
+    if (before.status().isTerminal()) {
+      throw new ApiError(409, "build job '" + jobId + "' already ended " + before.status(), null);
+    }
+    BuildJob after = o.cancel(jobId);
+    send(ex, after.status() == BuildStatus.CANCELLED ? 200 : 409, JsonViews.job(after));
+  }
+
   private void listBuilds(HttpExchange ex, String appId) throws IOException {
     BuildOrchestrator o = builds();
     apps.findApp(appId).orElseThrow(() -> new NotFoundException("app", appId));
@@ -362,6 +385,7 @@ public final class ApiServer implements AutoCloseable {
    * request's thread, so a slow client never blocks byop. When the owner is done, whatever the queue has not carried
    * yet is read back from the store by sequence number, so the stream ends complete, with an {@code end} event.
    */
+  @SuppressWarnings("try") // the follow handle is only closed, which is the point of holding it
   private void stream(HttpExchange ex, LogSource source) throws IOException {
     if (streams.incrementAndGet() > maxStreams) {
       streams.decrementAndGet();
