@@ -26,7 +26,7 @@ import java.util.List;
  *   docker: {host: unix:///var/run/docker.sock}   # the local engine images are shipped from
  *   registry:                                     # optional: hosts pull instead of receiving images over SSH
  *     address: registry.example.com
- *     user: deploy
+ *     username: deploy
  *     password: {env: REGISTRY_PASSWORD}
  * cloud:
  *   provider: static
@@ -88,11 +88,11 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3),
                 context.dataDir().resolve("ssh").resolve("layer-names"));
         Settings reg = s.section("registry");
-        reg.allowOnly("address", "user", "password");
+        reg.allowOnly("address", "username", "password");
         RegistryDelivery delivery = null;
         if (!reg.isEmpty()) {
             try {
-                delivery = new RegistryDelivery(reg.requireString("address"), reg.requireString("user"), reg.requireSecret("password"));
+                delivery = new RegistryDelivery(reg.requireString("address"), reg.requireString("username"), reg.requireSecret("password"));
             } catch (IllegalArgumentException e) {
                 throw reg.error("address", e.getMessage());
             }
