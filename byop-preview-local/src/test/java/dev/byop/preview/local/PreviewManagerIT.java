@@ -70,7 +70,7 @@ class PreviewManagerIT {
     preview.put("sweepInterval", "0s");
     preview.put("caddy", Map.of("admin", bed.caddy().adminUri().toString(), "server", bed.caddy().serverName(),
         "listener", bed.caddy().httpUri().toString(), "publicPort", Integer.toString(bed.caddy().httpUri().getPort()),
-        "routeIdPrefix", "byop-pl-"));
+        "routeIdPrefix", TestApps.routePrefix(INSTANCE)));
     preview.putAll(previewExtra);
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("dataDir", dataDir.toString());
