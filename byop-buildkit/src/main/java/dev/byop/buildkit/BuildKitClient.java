@@ -11,6 +11,7 @@ import dev.byop.buildkit.internal.SecretsService;
 import dev.byop.buildkit.internal.Session;
 import dev.byop.buildkit.internal.SocketBridge;
 import dev.byop.buildkit.internal.UnixSocketStream;
+import dev.byop.buildkit.internal.QuietLocalChannel;
 import dev.byop.buildkit.internal.proto.CacheOptions;
 import dev.byop.buildkit.internal.proto.CacheOptionsEntry;
 import dev.byop.buildkit.internal.proto.ControlGrpc;
@@ -104,9 +105,12 @@ public final class BuildKitClient implements AutoCloseable {
   private final Function<String, Optional<AuthService.Creds>> credentials;
   private final ThreadLocal<Function<String, Optional<AuthService.Creds>>> callCredentials = new ThreadLocal<>();
   private volatile boolean closed;
+  private final boolean dockerSessionEndpoint;
 
-  private BuildKitClient(BuildKitEndpoint endpoint, Function<String, Optional<AuthService.Creds>> credentials) {
+  private BuildKitClient(BuildKitEndpoint endpoint, Function<String, Optional<AuthService.Creds>> credentials,
+      boolean dockerSessionEndpoint) {
     this.endpoint = endpoint;
+    this.dockerSessionEndpoint = dockerSessionEndpoint;
     this.credentials = credentials;
     this.group = new DefaultEventLoopGroup(2, (java.util.concurrent.ThreadFactory) r -> daemonThread(r, "byop-bk-loop"));
     this.executor = Executors.newCachedThreadPool(r -> daemonThread(r, "byop-bk"));
@@ -116,7 +120,7 @@ public final class BuildKitClient implements AutoCloseable {
         DockerClient d = DockerClient.connect(java.util.Objects.requireNonNull(endpoint.engine()));
         this.docker = d;
         this.bridge = new SocketBridge(group, () -> upgraded(d.upgrade("/grpc", "h2c", Map.of())));
-        cb = NettyChannelBuilder.forAddress(bridge.address()).channelType(LocalChannel.class).eventLoopGroup(group)
+        cb = NettyChannelBuilder.forAddress(bridge.address()).channelType(QuietLocalChannel.class).eventLoopGroup(group)
             .usePlaintext();
       }
       case UNIX -> {
@@ -129,7 +133,7 @@ public final class BuildKitClient implements AutoCloseable {
             throw new UncheckedIOException(e);
           }
         });
-        cb = NettyChannelBuilder.forAddress(bridge.address()).channelType(LocalChannel.class).eventLoopGroup(group)
+        cb = NettyChannelBuilder.forAddress(bridge.address()).channelType(QuietLocalChannel.class).eventLoopGroup(group)
             .usePlaintext();
       }
       default -> {
@@ -161,7 +165,13 @@ public final class BuildKitClient implements AutoCloseable {
    */
   public static BuildKitClient connect(BuildKitEndpoint endpoint,
       Function<String, Optional<AuthService.Creds>> credentials) {
-    return new BuildKitClient(endpoint, credentials);
+    return new BuildKitClient(endpoint, credentials, true);
+  }
+
+  /** For tests: on a Docker endpoint, carry the session in Control/Session (the standalone path) instead. */
+  static BuildKitClient connectWithControlSession(BuildKitEndpoint endpoint) {
+    return new BuildKitClient(endpoint, dev.byop.buildkit.internal.DockerConfigCredentials.fromEnvironment()::lookup,
+        false);
   }
 
   private static ChannelCredentials channelCredentials(BuildKitEndpoint.@Nullable Tls tls) {
@@ -323,7 +333,10 @@ public final class BuildKitClient implements AutoCloseable {
     String ref = UUID.randomUUID().toString().replace("-", "");
     Session session;
     try {
-      session = new Session(control, group, executor, "byop", b.sharedKey(), services);
+      DockerClient d = docker;
+      // Docker: the /session upgrade carries the session's HTTP/2 directly (one layer fewer than Control/Session)
+      session = new Session(control, group, executor, "byop", b.sharedKey(), services,
+          d == null || !dockerSessionEndpoint ? null : headers -> upgraded(d.upgrade("/session", "h2c", headers)));
     } catch (IOException e) {
       throw new BuildException("cannot start the BuildKit session: " + e.getMessage(), e);
     }

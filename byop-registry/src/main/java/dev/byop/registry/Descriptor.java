@@ -1,5 +1,6 @@
 package dev.byop.registry;
 
+import dev.byop.core.ValidationException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -10,7 +11,7 @@ import org.jspecify.annotations.Nullable;
 public record Descriptor(String mediaType, String digest, long size, @Nullable Platform platform) {
   public Descriptor {
     Digests.check(digest);
-    if (size < 0) throw new dev.byop.core.ValidationException("descriptor.size", size, "must not be negative");
+    if (size < 0) throw new ValidationException("descriptor.size", size, "must not be negative");
   }
 
   public Descriptor(String mediaType, String digest, long size) {

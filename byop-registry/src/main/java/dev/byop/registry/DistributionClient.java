@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -211,18 +212,56 @@ public final class DistributionClient implements AutoCloseable {
       if (n == 0) break;
       sha.update(buf, 0, n);
       byte[] chunk = n == buf.length ? buf : java.util.Arrays.copyOf(buf, n);
-      long start = offset;
-      long end = offset + n - 1;
-      HttpResponse<byte[]> r = transport.sendForBytes(new Call("PATCH", location,
-          List.of("Content-Type", OCTETS, "Content-Range", start + "-" + end), () -> BodyPublishers.ofByteArray(chunk),
-          scope(repository, "pull,push"), Set.of(202)));
-      location = nextLocation(r, location);
+      location = patchChunk(repository, location, chunk, offset);
       offset += n;
       if (n < buf.length) break;
     }
     String digest = Digests.format(sha.digest());
     finishUpload(repository, location, digest, BodyPublishers::noBody, 0);
     return new Descriptor(mediaType, digest, offset);
+  }
+
+  /**
+   * Sends one chunk. A chunk that failed with a connection error or a 5xx may still have been stored, and sending
+   * it again would then be refused (416), so before a retry the upload's state is asked for ({@code GET} on the
+   * upload URL, whose {@code Range} says how many bytes the registry holds) and the chunk is sent again only when
+   * it is missing.
+   */
+  private URI patchChunk(String repository, URI location, byte[] chunk, long start) {
+    long end = start + chunk.length - 1;
+    Instant began = transport.now();
+    URI at = location;
+    for (int attempt = 1; ; attempt++) {
+      Call patch = new Call("PATCH", at, List.of("Content-Type", OCTETS, "Content-Range", start + "-" + end),
+          () -> BodyPublishers.ofByteArray(chunk), scope(repository, "pull,push"), Set.of(202)).withoutRetry();
+      try {
+        return nextLocation(transport.sendForBytes(patch), at);
+      } catch (RegistryException e) {
+        boolean retryable = e.status() == 0 || e.status() >= 500;
+        if (!retryable || !transport.mayRetry(attempt, began)) throw e;
+        transport.pause(patch, attempt, e.status() == 0 ? "no answer" : "HTTP " + e.status());
+      }
+      HttpResponse<byte[]> state = transport.sendForBytes(new Call("GET", at, List.of(), null,
+          scope(repository, "pull,push"), Set.of(204)));
+      at = nextLocation(state, at);
+      long last = state.headers().firstValue("Range").map(DistributionClient::rangeEnd).orElse(-1L);
+      // distribution answers "0-0" for an empty upload as well as for one byte
+      long held = last <= 0 && start == 0 ? 0 : last + 1;
+      if (held == end + 1) return at;
+      if (held != start) {
+        throw new RegistryException(registry, 416, List.of("BLOB_UPLOAD_INVALID"), "registry " + registry
+            + ": upload to " + repository + " holds " + held + " bytes, expected " + start + " or " + (end + 1), null);
+      }
+    }
+  }
+
+  private static long rangeEnd(String range) {
+    int dash = range.lastIndexOf('-');
+    try {
+      return Long.parseLong(range.substring(dash + 1).trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.byop.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.byop.core.ValidationException;
 import dev.byop.registry.internal.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ public final class Manifest {
   /** An OCI index or Docker manifest list over the given manifests; each should carry its platform. */
   public static Manifest index(String mediaType, List<Descriptor> manifests) {
     if (!MediaTypes.isIndex(mediaType)) {
-      throw new dev.byop.core.ValidationException("index.mediaType", mediaType, "must be an OCI index or Docker manifest list type");
+      throw new ValidationException("index.mediaType", mediaType, "must be an OCI index or Docker manifest list type");
     }
     var root = Json.MAPPER.createObjectNode();
     root.put("schemaVersion", 2);

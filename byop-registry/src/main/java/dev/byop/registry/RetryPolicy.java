@@ -1,5 +1,6 @@
 package dev.byop.registry;
 
+import dev.byop.core.ValidationException;
 import java.time.Duration;
 
 /**
@@ -13,9 +14,9 @@ import java.time.Duration;
  */
 public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration maxElapsed) {
   public RetryPolicy {
-    if (maxAttempts < 1) throw new dev.byop.core.ValidationException("retry.maxAttempts", maxAttempts, "must be at least 1");
+    if (maxAttempts < 1) throw new ValidationException("retry.maxAttempts", maxAttempts, "must be at least 1");
     if (initialBackoff.isNegative() || maxBackoff.isNegative() || maxElapsed.isNegative()) {
-      throw new dev.byop.core.ValidationException("retry durations", null, "must not be negative");
+      throw new ValidationException("retry durations", null, "must not be negative");
     }
   }
 

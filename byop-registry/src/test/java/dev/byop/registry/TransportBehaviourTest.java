@@ -1,5 +1,6 @@
 package dev.byop.registry;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -204,6 +205,65 @@ class TransportBehaviourTest {
     DistributionClient c = DistributionClient.builder(reg).retry(FAST).build();
     assertEquals(List.of("a", "b", "c"), c.listTags("r", 2));
     assertTrue(log.get(0).contains("n=2"), log.toString());
+  }
+
+  /** A scripted upload endpoint whose first PATCH fails with 503, having stored the chunk or not. */
+  private DistributionClient failingFirstPatch(boolean storeBeforeFailing, java.io.ByteArrayOutputStream stored,
+      AtomicInteger patches) throws IOException {
+    String reg = start("/v2/", ex -> {
+      String m = ex.getRequestMethod();
+      try {
+        if (m.equals("POST")) {
+          respond(ex, 202, "", "Location", "/v2/r/blobs/uploads/u1");
+        } else if (m.equals("PATCH")) {
+          byte[] b = ex.getRequestBody().readAllBytes();
+          String range = ex.getRequestHeaders().getFirst("Content-Range");
+          if (Long.parseLong(range.substring(0, range.indexOf('-'))) != stored.size()) {
+            respond(ex, 416, "");
+            return;
+          }
+          boolean first = patches.incrementAndGet() == 1;
+          if (!first || storeBeforeFailing) stored.write(b);
+          respond(ex, first ? 503 : 202, "", "Location", "/v2/r/blobs/uploads/u1",
+              "Range", "0-" + Math.max(0, stored.size() - 1));
+        } else if (m.equals("GET")) {
+          respond(ex, 204, "", "Location", "/v2/r/blobs/uploads/u1", "Range", "0-" + Math.max(0, stored.size() - 1));
+        } else if (m.equals("PUT")) {
+          String digest = Digests.sha256(stored.toByteArray());
+          boolean ok = ex.getRequestURI().getQuery().equals("digest=" + digest);
+          respond(ex, ok ? 201 : 400, "", "Docker-Content-Digest", digest);
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    return DistributionClient.builder(reg).retry(FAST).chunkSize(1024).build();
+  }
+
+  @Test
+  void aChunkTheRegistryStoredBeforeFailingIsNotSentAgain() throws IOException {
+    var stored = new java.io.ByteArrayOutputStream();
+    AtomicInteger patches = new AtomicInteger();
+    DistributionClient c = failingFirstPatch(true, stored, patches);
+    byte[] content = new byte[2500];
+    new java.util.Random(1).nextBytes(content);
+    Descriptor d = c.uploadBlobChunked("r", MediaTypes.OCI_LAYER, new java.io.ByteArrayInputStream(content));
+    assertEquals(Digests.sha256(content), d.digest());
+    assertEquals(3, patches.get(), log.toString());
+    assertTrue(log.stream().anyMatch(l -> l.startsWith("GET /v2/r/blobs/uploads/u1")), log.toString());
+  }
+
+  @Test
+  void aChunkTheRegistryLostIsSentAgain() throws IOException {
+    var stored = new java.io.ByteArrayOutputStream();
+    AtomicInteger patches = new AtomicInteger();
+    DistributionClient c = failingFirstPatch(false, stored, patches);
+    byte[] content = new byte[2500];
+    new java.util.Random(2).nextBytes(content);
+    Descriptor d = c.uploadBlobChunked("r", MediaTypes.OCI_LAYER, new java.io.ByteArrayInputStream(content));
+    assertEquals(Digests.sha256(content), d.digest());
+    assertEquals(4, patches.get(), log.toString());
+    assertArrayEquals(content, stored.toByteArray());
   }
 
   @Test

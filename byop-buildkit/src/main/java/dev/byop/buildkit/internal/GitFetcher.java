@@ -84,6 +84,19 @@ public final class GitFetcher {
       throw new dev.byop.core.ValidationException("job id", jobId, "must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     }
     String rev = revision != null ? revision : source.revision();
+    // a token written into the URL moves to GIT_ASKPASS like configured credentials: it is never stored in the
+    // cache's .git/config nor shown on a command line
+    java.util.regex.Matcher ui = Pattern.compile("^([a-z]+://)([^/@]*)@(.*)$").matcher(source.url());
+    String url = source.url();
+    if (ui.matches() && (source.transport().equals("https") || source.transport().equals("http"))) {
+      url = ui.group(1) + ui.group(3);
+      if (credentials == null) {
+        String info = java.net.URLDecoder.decode(ui.group(2), StandardCharsets.UTF_8);
+        int colon = info.indexOf(':');
+        credentials = colon < 0 ? Credentials.basic(info, "") : Credentials.basic(info.substring(0, colon),
+            info.substring(colon + 1));
+      }
+    }
     Path cache = cacheRoot.resolve(hash(stripUserInfo(source.url())));
     Path jobDir = jobsRoot.resolve(jobId);
     Path src = jobDir.resolve("src");
@@ -124,7 +137,7 @@ public final class GitFetcher {
         if (!Files.isDirectory(cache.resolve(".git"))) {
           run(log, cancellation, env, null, git, "init", "-q", cache.toString());
         }
-        run(log, cancellation, env, cache, git, "config", "remote.origin.url", source.url());
+        run(log, cancellation, env, cache, git, "config", "remote.origin.url", url);
         fetchRevision(cache, rev, log, cancellation, env);
         String target = FULL_SHA.matcher(rev).matches() ? rev
             : SHORT_SHA.matcher(rev).matches() ? rev : "FETCH_HEAD";

@@ -23,7 +23,9 @@ import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -43,14 +45,22 @@ public final class Session implements AutoCloseable {
   private final String id = UUID.randomUUID().toString().replace("-", "");
   private final Server server;
   private final Channel raw;
+  private final @org.jspecify.annotations.Nullable ByteStream stream;
   private volatile @org.jspecify.annotations.Nullable StreamObserver<BytesMessage> toDaemon;
   private volatile boolean closed;
 
+  /**
+   * Starts the session server and carries it over the {@code Control/Session} stream (standalone buildkitd, or any
+   * daemon when {@code stream} is null), or over a raw byte stream that {@code streamOpener} opens with the session
+   * headers (Docker's {@code /session} upgrade, one HTTP/2 layer fewer).
+   */
   public Session(ControlGrpc.ControlStub control, EventLoopGroup group, ExecutorService executor, String name,
-      String sharedKey, List<BindableService> services) throws IOException {
+      String sharedKey, List<BindableService> services,
+      java.util.function.@org.jspecify.annotations.Nullable Function<Map<String, List<String>>, ByteStream> streamOpener)
+      throws IOException {
     LocalAddress address = new LocalAddress("byop-bk-session-" + id);
     NettyServerBuilder sb = NettyServerBuilder.forAddress(address)
-        .channelType(LocalServerChannel.class)
+        .channelType(QuietLocalChannel.Server.class)
         .bossEventLoopGroup(group)
         .workerEventLoopGroup(group)
         .executor(executor)
@@ -69,19 +79,25 @@ public final class Session implements AutoCloseable {
       }
     }
     this.server = sb.build().start();
-
-    Metadata md = new Metadata();
-    md.put(key("x-docker-expose-session-uuid"), id);
-    md.put(key("x-docker-expose-session-name"), name);
-    md.put(key("x-docker-expose-session-sharedkey"), sharedKey);
-    for (String m : methods) {
-      md.put(key("x-docker-expose-session-grpc-method"), m);
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    headers.put("X-Docker-Expose-Session-Uuid", List.of(id));
+    headers.put("X-Docker-Expose-Session-Name", List.of(name));
+    headers.put("X-Docker-Expose-Session-Sharedkey", List.of(sharedKey));
+    headers.put("X-Docker-Expose-Session-Grpc-Method", methods);
+    if (streamOpener != null) {
+      ByteStream stream = streamOpener.apply(headers);
+      this.stream = stream;
+      this.raw = pumpStream(group, address, stream);
+      return;
     }
+    this.stream = null;
+    Metadata md = new Metadata();
+    headers.forEach((k, vs) -> vs.forEach(v -> md.put(key(k.toLowerCase(java.util.Locale.ROOT)), v)));
     // Order matters: our server may write its SETTINGS as soon as the raw channel connects, and the daemon writes
     // as soon as the Session call starts. Bytes for the daemon wait in `pending` (touched only on the raw channel's
     // event loop) until the call exists; bytes from the daemon go to the already connected raw channel.
     List<byte[]> pending = new ArrayList<>();
-    this.raw = new Bootstrap().group(group).channel(LocalChannel.class)
+    this.raw = new Bootstrap().group(group).channel(QuietLocalChannel.class)
         .handler(new ChannelInboundHandlerAdapter() {
           @Override
           public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -147,6 +163,53 @@ public final class Session implements AutoCloseable {
     return Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER);
   }
 
+  /** Connects a client channel to our server and copies bytes between it and the daemon's raw stream. */
+  private static Channel pumpStream(EventLoopGroup group, LocalAddress address, ByteStream stream) {
+    Channel ch = new Bootstrap().group(group).channel(QuietLocalChannel.class)
+        .handler(new ChannelInboundHandlerAdapter() {
+          private final byte[] chunk = new byte[256 * 1024];
+
+          @Override
+          public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            // written on the event loop itself: a local socket write rarely blocks, and a thread hand-off per
+            // frame costs more than it saves (HTTP/2 flow control makes throughput latency-bound)
+            ByteBuf buf = (ByteBuf) msg;
+            try {
+              while (buf.isReadable()) {
+                int n = Math.min(chunk.length, buf.readableBytes());
+                buf.readBytes(chunk, 0, n);
+                stream.output().write(chunk, 0, n);
+              }
+            } catch (IOException e) {
+              ctx.close();
+            } finally {
+              buf.release();
+            }
+          }
+
+          @Override
+          public void channelInactive(ChannelHandlerContext ctx) {
+            stream.close();
+          }
+        })
+        .connect(address).syncUninterruptibly().channel();
+    Thread reader = SocketBridge.daemon(() -> {
+      byte[] buf = new byte[256 * 1024];
+      try {
+        int n;
+        while ((n = stream.input().read(buf)) > 0) {
+          ch.writeAndFlush(Unpooled.copiedBuffer(buf, 0, n));
+        }
+      } catch (IOException e) {
+        LOG.debug("session stream ended: {}", e.toString());
+      } finally {
+        ch.close();
+      }
+    }, "byop-bk-session-r");
+    reader.start();
+    return ch;
+  }
+
   /** The session id that goes into {@code SolveRequest.session}. */
   public String id() {
     return id;
@@ -154,6 +217,13 @@ public final class Session implements AutoCloseable {
 
   @Override
   public void close() {
+    ByteStream st = stream;
+    if (st != null) {
+      raw.close();
+      st.close();
+      server.shutdownNow();
+      return;
+    }
     raw.eventLoop().execute(() -> {
       if (!closed && toDaemon != null) {
         closed = true;

@@ -36,7 +36,7 @@ public final class SocketBridge implements AutoCloseable {
     this.address = new LocalAddress("byop-bk-" + UUID.randomUUID());
     this.server = new ServerBootstrap()
         .group(group)
-        .channel(LocalServerChannel.class)
+        .channel(QuietLocalChannel.Server.class)
         .childHandler(new ChannelInitializer<LocalChannel>() {
           @Override
           protected void initChannel(LocalChannel ch) {

@@ -405,6 +405,16 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
             "the builder was asked to push " + target + " but reported no digest"));
         run.move(BuildStatus.PUSHING, null, target.toString(), null);
         run.log.line("pushed by the builder: " + target + "@" + digest);
+        if (registry != null) {
+          // The builder's word is checked against the registry, as the engine push path does.
+          String held = registry.resolveDigest(target, registryCredentials).orElseThrow(() -> new BuildException(
+              "the builder reported pushing " + target + " but the registry has no such tag"));
+          if (!held.equals(digest)) {
+            throw new BuildException("digest mismatch for " + target + ": the builder pushed " + digest
+                + " but the registry holds " + held);
+          }
+          run.log.line("registry confirms " + target + "@" + held);
+        }
         run.log.flush();
         run.move(BuildStatus.SUCCESS, null, target.toString(), digest);
       } else if (registry != null) {
@@ -440,7 +450,12 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
       return;
     }
     if (lease.lost()) {
-      LOG.warn("build job {}: lease lost while {}; stopping without a status change", id, run.job.status());
+      BuildJob now = store.findBuildJob(id).orElse(null);
+      if (now != null && now.status().isTerminal()) {
+        LOG.info("build job {} was ended elsewhere ({}); this worker stopped", id, now.status());
+      } else {
+        LOG.warn("build job {}: lease lost while {}; stopping without a status change", id, run.job.status());
+      }
       return;
     }
     BuildJob stored = store.findBuildJob(id).orElse(null);

@@ -227,6 +227,7 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
     synchronized (this) {
       if (!running && threads.isEmpty()) {
         timer.shutdownNow();
+        LogHub.awaitQuietly(timer);
         return;
       }
       running = false;
@@ -250,5 +251,6 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
     }
     threads.clear();
     timer.shutdownNow();
+    LogHub.awaitQuietly(timer);
   }
 }

@@ -128,8 +128,18 @@ public final class LogHub implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
+    awaitQuietly(timer);
     flushAll();
     followers.values().forEach(fs -> fs.forEach(Follower::close));
+  }
+
+  /** Waits for a task in flight, so that nothing touches the store after close returns. */
+  static void awaitQuietly(java.util.concurrent.ExecutorService executor) {
+    try {
+      if (!executor.awaitTermination(10, TimeUnit.SECONDS)) LOG.warn("a byop timer task did not end within 10s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Redacts and batches one owner's lines; thread-safe; a {@link LogSink} for providers. */

@@ -523,8 +523,7 @@ public final class ApiServer implements AutoCloseable {
     body.put("error", message);
     body.put("field", field);
     try {
-      // Drain what the client sent so the connection can be reused; give up past the limit.
-      ex.getRequestBody().skip(maxBodyBytes);
+      // The JDK server drains an unread request body itself when the exchange is closed.
       send(ex, status, body);
     } catch (IOException | RuntimeException e) {
       LOG.debug("could not send error response {}: {}", status, e.toString());

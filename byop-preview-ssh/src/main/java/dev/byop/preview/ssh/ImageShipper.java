@@ -1,6 +1,7 @@
 package dev.byop.preview.ssh;
 
 import dev.byop.preview.ssh.internal.CountingOutputStream;
+import dev.byop.preview.ssh.internal.LayerNameCache;
 import dev.byop.preview.ssh.internal.SaveArchiveFilter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -37,7 +37,7 @@ public final class ImageShipper {
     private final LocalImages local;
     private final List<String> remoteDocker;
     private final int attempts;
-    private final Map<String, String> learned = new ConcurrentHashMap<>();
+    private final Map<String, String> learned;
 
     public ImageShipper(SshConnections pool, LocalImages local) {
         this(pool, local, List.of("docker"), 3);
@@ -48,6 +48,15 @@ public final class ImageShipper {
      * @param attempts transfer attempts on lost connections (at least 1)
      */
     public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, int attempts) {
+        this(pool, local, remoteDocker, attempts, null);
+    }
+
+    /**
+     * @param layerNameCache a file remembering which save-archive layer file holds which diff id (e.g. under byop's data
+     *     directory), so that after a restart a host's existing layers are left out without first re-reading the image
+     *     locally; null to keep it in memory
+     */
+    public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, int attempts, java.nio.file.Path layerNameCache) {
         this.pool = Objects.requireNonNull(pool, "pool");
         this.local = Objects.requireNonNull(local, "local");
         this.remoteDocker = List.copyOf(remoteDocker);
@@ -55,6 +64,7 @@ public final class ImageShipper {
             throw new IllegalArgumentException("attempts " + attempts + " must be at least 1");
         }
         this.attempts = attempts;
+        this.learned = layerNameCache == null ? new LayerNameCache() : new LayerNameCache(layerNameCache);
     }
 
     private List<String> docker(String... args) {

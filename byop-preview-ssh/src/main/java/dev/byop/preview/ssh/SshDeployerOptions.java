@@ -15,9 +15,10 @@ import java.util.Objects;
  * @param readyTimeout how long the URL may take to answer after {@code compose up}
  * @param remoteDocker the docker CLI invocation on hosts
  * @param stopTimeout how long components get to stop on tear-down before they are killed
+ * @param instance the {@code dev.byop.instance} label value, so byop installations sharing a host tell their resources apart
  */
 public record SshDeployerOptions(String baseDir, String domain, String scheme, Duration acquireWait, Duration readyTimeout,
-        List<String> remoteDocker, Duration stopTimeout) {
+        List<String> remoteDocker, Duration stopTimeout, String instance) {
 
     public SshDeployerOptions {
         Objects.requireNonNull(baseDir, "baseDir");
@@ -33,30 +34,33 @@ public record SshDeployerOptions(String baseDir, String domain, String scheme, D
         }
         remoteDocker = List.copyOf(remoteDocker);
         Objects.requireNonNull(stopTimeout, "stopTimeout");
+        if (instance == null || instance.isBlank()) {
+            throw new IllegalArgumentException("instance label must not be blank");
+        }
     }
 
     /** {@code ~/byop/previews}, http, 2 minutes to get a host, 2 minutes to answer, {@code docker}, 10 s to stop. */
     public static SshDeployerOptions of(String domain) {
-        return new SshDeployerOptions("byop/previews", domain, "http", Duration.ofMinutes(2), Duration.ofMinutes(2), List.of("docker"), Duration.ofSeconds(10));
+        return new SshDeployerOptions("byop/previews", domain, "http", Duration.ofMinutes(2), Duration.ofMinutes(2), List.of("docker"), Duration.ofSeconds(10), "byop");
     }
 
     /** Copy with another base directory. */
     public SshDeployerOptions withBaseDir(String dir) {
-        return new SshDeployerOptions(dir, domain, scheme, acquireWait, readyTimeout, remoteDocker, stopTimeout);
+        return new SshDeployerOptions(dir, domain, scheme, acquireWait, readyTimeout, remoteDocker, stopTimeout, instance);
     }
 
     /** Copy with another wait for a host slot. */
     public SshDeployerOptions withAcquireWait(Duration d) {
-        return new SshDeployerOptions(baseDir, domain, scheme, d, readyTimeout, remoteDocker, stopTimeout);
+        return new SshDeployerOptions(baseDir, domain, scheme, d, readyTimeout, remoteDocker, stopTimeout, instance);
     }
 
     /** Copy with another readiness timeout. */
     public SshDeployerOptions withReadyTimeout(Duration d) {
-        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, d, remoteDocker, stopTimeout);
+        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, d, remoteDocker, stopTimeout, instance);
     }
 
     /** Copy with another stop timeout. */
     public SshDeployerOptions withStopTimeout(Duration d) {
-        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, d);
+        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, d, instance);
     }
 }

@@ -1,14 +1,14 @@
 package dev.byop.preview.ssh;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.byop.core.App;
 import dev.byop.core.Component;
 import dev.byop.core.ImageReference;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewException;
+import dev.byop.core.preview.ByopLabels;
+import dev.byop.core.preview.ComposeFile;
+import dev.byop.core.preview.ComposeService;
+import dev.byop.core.preview.PortMapping;
 import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.PreviewDeployer;
@@ -42,10 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class SshPreviewDeployer implements PreviewDeployer {
 
     private static final Logger LOG = LoggerFactory.getLogger(SshPreviewDeployer.class);
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS));
-    static final String LABEL_PREVIEW = "dev.byop.preview";
-    static final String LABEL_COMPONENT = "dev.byop.component";
+    static final String LABEL_PREVIEW = ByopLabels.PREVIEW;
+    static final String LABEL_COMPONENT = ByopLabels.COMPONENT;
 
     private final CloudProvider cloud;
     private final SshConnections pool;
@@ -120,32 +118,28 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         return ref.tag() != null ? ref.withoutDigest().familiar() : ref.familiar();
     }
 
-    /** The compose file for an app: one service per component, ports published on the host's loopback only. */
-    static String composeFile(String previewId, App app, Map<String, ImageReference> images) {
-        Map<String, Object> services = new LinkedHashMap<>();
+    /**
+     * The compose file for an app (the shared typed model, which quotes every value and escapes {@code $}): one service
+     * per component, labelled with the preview; only the entry component's port is published, on the host's loopback
+     * with an engine-chosen port, for the router on the host to reach.
+     */
+    static String composeFile(String instance, String previewId, App app, Map<String, ImageReference> images) {
+        ComposeFile file = ComposeFile.of(project(previewId));
+        Component entry = app.entryComponent().orElse(null);
         for (Component comp : app.components()) {
             ImageReference img = images.get(comp.name());
             if (img == null) {
                 throw new PreviewException("no image given for component '" + comp.name() + "' of preview " + previewId);
             }
-            Map<String, Object> svc = new LinkedHashMap<>();
-            svc.put("image", dockerName(img));
-            if (!comp.env().isEmpty()) {
-                svc.put("environment", new LinkedHashMap<>(comp.env()));
+            ComposeService svc = ComposeService.of(dockerName(img))
+                    .withEnvironment(comp.env())
+                    .withLabels(ByopLabels.forComponent(instance, app.id(), previewId, comp.name()));
+            if (comp == entry) {
+                svc = svc.plusPort(PortMapping.loopback(comp.port()));
             }
-            if (comp.port() > 0) {
-                // an ephemeral host port on loopback: the router on the host reaches it, nothing else does
-                svc.put("ports", List.of("127.0.0.1::" + comp.port()));
-            }
-            svc.put("labels", Map.of(LABEL_PREVIEW, previewId, LABEL_COMPONENT, comp.name()));
-            svc.put("restart", "unless-stopped");
-            services.put(comp.name(), svc);
+            file = file.withService(comp.name(), svc);
         }
-        try {
-            return YAML.writeValueAsString(Map.of("services", services));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return file.toYaml();
     }
 
     @Override
@@ -155,7 +149,7 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         Component entry = request.app().entryComponent()
                 .filter(c -> c.port() > 0)
                 .orElseThrow(() -> new PreviewException("app " + request.app().id() + " has no entry component with a port to route to"));
-        String composeYaml = composeFile(id, request.app(), request.images());
+        String composeYaml = composeFile(options.instance(), id, request.app(), request.images());
         context.cancellation().throwIfCancelled();
         CloudProvider.HostLease lease = cloud.acquire(id, options.acquireWait());
         SshHost host = SshHost.of(lease.host());

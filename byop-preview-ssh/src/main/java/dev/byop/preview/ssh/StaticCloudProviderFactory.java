@@ -14,15 +14,15 @@ import java.util.Map;
  *
  * <pre>{@code
  * cloud:
- *   static:
- *     hosts:
- *       - id: vps1
- *         address: 10.203.1.2
- *         port: 22
- *         user: deploy
- *         privateKey: {file: /etc/byop/id_ed25519}
- *         hostKeyFingerprint: SHA256:…        # or knownHosts: /etc/byop/known_hosts
- *         capacity: 2
+ *   provider: static
+ *   hosts:
+ *     - id: vps1
+ *       address: 10.203.1.2
+ *       port: 22
+ *       user: deploy
+ *       privateKey: {file: /etc/byop/id_ed25519}
+ *       hostKeyFingerprint: SHA256:…        # or knownHosts: /etc/byop/known_hosts
+ *       capacity: 2
  * }</pre>
  */
 public final class StaticCloudProviderFactory implements CloudProviderFactory {
@@ -34,13 +34,13 @@ public final class StaticCloudProviderFactory implements CloudProviderFactory {
 
     @Override
     public Applicability applicability(ProviderContext context) {
-        return context.settings().sections("hosts").isEmpty() ? Applicability.no("no hosts configured under cloud.static.hosts") : Applicability.yes();
+        return context.settings().sections("hosts").isEmpty() ? Applicability.no("no hosts configured under cloud.hosts") : Applicability.yes();
     }
 
     @Override
     public CloudProvider create(ProviderContext context) {
         Settings s = context.settings();
-        s.allowOnly("hosts");
+        s.allowOnly("provider", "hosts");
         List<StaticCloudProvider.PoolHost> hosts = new ArrayList<>();
         for (Settings h : s.sections("hosts")) {
             h.allowOnly("id", "address", "port", "user", "privateKey", "hostKeyFingerprint", "knownHosts", "acceptNewHostKey", "capacity");

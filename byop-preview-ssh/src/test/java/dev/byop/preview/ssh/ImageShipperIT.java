@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
+import dev.byop.testing.RequiresTestbed;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Ships real images to the bed's vps1 over SSH and checks bytes, fallbacks and cut connections. */
+@RequiresTestbed
 class ImageShipperIT {
 
     static TestbedEnv bed;
@@ -86,7 +88,8 @@ class ImageShipperIT {
         }
         removeRemote(V2);
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
-            ShipResult r = new ImageShipper(pool, bed.localImages()).ship(bed.vps(1), V2);
+            // and through the CLI source, which must behave the same
+            ShipResult r = new ImageShipper(pool, bed.cliLocalImages()).ship(bed.vps(1), V2);
             assertTrue(r.bytesSent() < 64 * 1024, r.toString());
         }
     }
@@ -126,6 +129,11 @@ class ImageShipperIT {
 
     /** Local images whose first save stream once armed cuts the pooled SSH connection after 4 MB have been read. */
     static LocalImages cutting(LocalImages real, SshConnections pool, SshHost host, AtomicBoolean armed, AtomicBoolean cut) {
+        return cutting(real, pool, host, armed, cut, 4 * 1024 * 1024);
+    }
+
+    /** As above, cutting after {@code after} bytes. */
+    static LocalImages cutting(LocalImages real, SshConnections pool, SshHost host, AtomicBoolean armed, AtomicBoolean cut, long after) {
         return new LocalImages() {
             @Override
             public LocalImage inspect(String reference) throws IOException {
@@ -143,7 +151,7 @@ class ImageShipperIT {
                     @Override
                     public int read(byte[] b, int off, int len) throws IOException {
                         int n = super.read(b, off, len);
-                        if (n > 0 && read.addAndGet(n) > 4 * 1024 * 1024 && cut.compareAndSet(false, true)) {
+                        if (n > 0 && read.addAndGet(n) > after && cut.compareAndSet(false, true)) {
                             Thread killer = new Thread(() -> pool.get(host).disconnect());
                             killer.start();
                             try {

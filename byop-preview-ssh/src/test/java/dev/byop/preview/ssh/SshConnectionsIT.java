@@ -16,11 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import dev.byop.testing.RequiresTestbed;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The SSH layer against the bed's VPS sshd: host keys, quoting through a real login shell, pooling, stdin. */
+@RequiresTestbed
 class SshConnectionsIT {
 
     static TestbedEnv bed;
@@ -29,7 +31,7 @@ class SshConnectionsIT {
     @BeforeAll
     static void load() {
         bed = TestbedEnv.load();
-        String pub = TestbedEnv.run(List.of("ssh-keygen", "-l", "-E", "sha256", "-f", bed.get("TESTBED_DIR") + "/vps1/ssh_host_ed25519_key.pub"), Map.of());
+        String pub = TestbedEnv.run(List.of("ssh-keygen", "-l", "-E", "sha256", "-f", bed.testbed.stateDir().resolve("vps1/ssh_host_ed25519_key.pub").toString()), Map.of());
         realFingerprint = pub.split("\\s+")[1];
     }
 

@@ -30,10 +30,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import dev.byop.testing.RequiresTestbed;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The SSH deployer against the bed's VPS hosts, each running its own Caddy started over SSH. */
+@RequiresTestbed
 class SshPreviewDeployerIT {
 
     static final int ROUTER_PORT = 18480;
@@ -87,7 +89,7 @@ class SshPreviewDeployerIT {
         c.upload(path, cfg.getBytes(StandardCharsets.UTF_8));
         // a constant script; caddy's path, config and log file arrive as positional arguments, quoted like every word.
         // Backgrounded with its output in a file so that the exec channel closes; stopped through its admin API.
-        c.run(List.of("sh", "-c", "\"$0\" run --config \"$1\" >\"$2\" 2>&1 </dev/null &", bed.env.getOrDefault("CADDY_BIN", "caddy"), path,
+        c.run(List.of("sh", "-c", "\"$0\" run --config \"$1\" >\"$2\" 2>&1 </dev/null &", bed.caddyBinary().toString(), path,
                 c.home() + "/byop-it-ssh-caddy.log"));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (true) {
@@ -166,7 +168,7 @@ class SshPreviewDeployerIT {
             assertEquals("http://sshit1." + DOMAIN + ":" + ROUTER_PORT + "/", dep.url());
             String hostname = "sshit1." + DOMAIN;
             assertEquals("hello 1\n", get(dep.address(), hostname, "/app.txt"));
-            assertTrue(log.stream().anyMatch(l -> l.contains("compose file uploaded to " + bed.get("VPS1_HOME") + "/byop/previews/sshit1")), log.toString());
+            assertTrue(log.stream().anyMatch(l -> l.contains("compose file uploaded to " + bed.vpsHome(1) + "/byop/previews/sshit1")), log.toString());
             PreviewDeployer.Health h = d.status(p);
             assertTrue(h.urlAnswers());
             assertEquals(Map.of("web", "running", "api", "running"), h.components());
@@ -182,7 +184,7 @@ class SshPreviewDeployerIT {
 
             d.tearDown(preview("sshit1", WEB2), JobContext.of(p.id(), log2::add));
             SshConnection c = pool.get(bed.vps(1));
-            assertFalse(c.exec(List.of("test", "-e", bed.get("VPS1_HOME") + "/byop/previews/sshit1"), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(),
+            assertFalse(c.exec(List.of("test", "-e", bed.vpsHome(1) + "/byop/previews/sshit1"), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(),
                     "preview directory removed");
             assertEquals("", c.run(List.of("docker", "ps", "-a", "-q", "--filter", "label=dev.byop.preview=sshit1")).stdout().strip());
             assertFalse(c.exec(List.of("docker", "image", "inspect", WEB2), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(), "unused image removed");
@@ -204,6 +206,32 @@ class SshPreviewDeployerIT {
             }
         }
         return -1;
+    }
+
+    @Test
+    void connectionCutWhileShippingFailsTheDeployCleanly() throws IOException {
+        removeRemote(1, WEB1, API);
+        StaticCloudProvider cloud = new StaticCloudProvider(List.of(new StaticCloudProvider.PoolHost(remote(1), 1)), Map.of());
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+        ImageShipper once = new ImageShipper(pool, ImageShipperIT.cutting(bed.localImages(), pool, bed.vps(1), armed, cut, 1024 * 1024),
+                List.of("docker"), 1);
+        once.learn(WEB1);
+        armed.set(true);
+        SshPreviewDeployer d = new SshPreviewDeployer(cloud, pool, once, new CaddyRemoteRouter("127.0.0.1", ADMIN_PORT, "byop", ROUTER_PORT),
+                SshDeployerOptions.of(DOMAIN).withReadyTimeout(Duration.ofSeconds(30)).withStopTimeout(Duration.ofSeconds(1)));
+        Preview p = new Preview("sshcut", "shop", PreviewStatus.DEPLOYING, "ssh", null, "sshcut.byop.local", null, null, null,
+                Map.of("web", WEB1), Instant.now(), Instant.now(), null, 0, null);
+        App webOnly = App.of("shop", Component.of("web", GitSource.of("https://example.invalid/shop.git"), 8080));
+        PreviewException e = assertThrows(PreviewException.class,
+                () -> d.deploy(new PreviewDeployer.DeployRequest(p, webOnly, Map.of("web", ImageReference.parse(WEB1))), JobContext.of("sshcut", l -> { })));
+        assertTrue(cut.get(), "the connection was cut during the transfer");
+        assertTrue(e.getMessage().contains("failed after 1 attempts"), e.getMessage());
+        SshConnection c = pool.get(bed.vps(1));
+        assertFalse(c.exec(List.of("docker", "image", "inspect", WEB1), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(), "no partial image");
+        assertEquals("", c.run(List.of("docker", "ps", "-a", "-q", "--filter", "label=dev.byop.preview=sshcut")).stdout().strip(), "nothing started");
+        d.tearDown(p, JobContext.of("sshcut", l -> { }));
+        assertTrue(cloud.hosts().get(0).previews().isEmpty(), "host released");
     }
 
     @Test

@@ -1,82 +1,75 @@
 package dev.byop.preview.ssh;
 
 import java.io.IOException;
+import dev.byop.testing.Testbed;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/**
- * The test bed's VPS hosts as this module's tests need them, read from the bed's env file.
- *
- * <p>Stands in for {@code dev.byop.testing.Testbed} until that lands on main; the file location comes from
- * {@code BYOP_TESTBED_ENV} (default: the bed's documented state directory).
- */
+/** The bed (through {@code dev.byop.testing.Testbed}) in the shapes this module's tests need. */
 final class TestbedEnv {
 
-    final Map<String, String> env;
+    final Testbed testbed;
 
-    private TestbedEnv(Map<String, String> env) {
-        this.env = env;
+    private TestbedEnv(Testbed testbed) {
+        this.testbed = testbed;
     }
 
     static TestbedEnv load() {
-        Path p = Path.of(System.getenv().getOrDefault("BYOP_TESTBED_ENV", "/tmp/byop-testbed/env"));
-        try {
-            Map<String, String> m = new HashMap<>();
-            for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
-                int eq = line.indexOf('=');
-                if (eq > 0 && !line.startsWith("#")) {
-                    m.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
-                }
-            }
-            return new TestbedEnv(m);
-        } catch (IOException e) {
-            throw new IllegalStateException("test bed env " + p + " unreadable; start it with scripts/testbed start", e);
-        }
+        return new TestbedEnv(Testbed.get());
     }
 
     String get(String key) {
-        String v = env.get(key);
-        if (v == null) {
-            throw new IllegalStateException("test bed env has no " + key);
-        }
-        return v;
+        return testbed.value(key);
     }
 
     Path key() {
-        return Path.of(get("TESTBED_KEY"));
+        return testbed.privateKey();
     }
 
     Path knownHosts() {
-        return Path.of(get("TESTBED_KNOWN_HOSTS"));
+        return testbed.knownHosts();
     }
 
     SshHost vps(int n) {
-        return new SshHost(get("VPS" + n + "_ADDRESS"), Integer.parseInt(get("VPS" + n + "_SSH_PORT")), get("VPS" + n + "_USER"),
-                SshKey.file(key()), HostKeyPolicy.knownHosts(knownHosts()));
+        Testbed.SshHost h = testbed.vps(n);
+        return new SshHost(h.address(), h.port(), h.user(), SshKey.file(h.privateKey()), HostKeyPolicy.knownHosts(h.knownHosts()));
+    }
+
+    String vpsHome(int n) {
+        return get("VPS" + n + "_HOME");
+    }
+
+    Path caddyBinary() {
+        return testbed.caddy().binary();
     }
 
     String vpsDockerHost(int n) {
-        return get("VPS" + n + "_DOCKER_HOST");
+        return testbed.vps(n).dockerHost();
     }
 
     String dockerCli() {
-        return env.getOrDefault("DOCKER_CLI", "/usr/bin/docker");
+        return testbed.dockerCli().toString();
     }
 
     String localDockerHost() {
-        return get("DOCKER_HOST");
+        return testbed.dockerHost();
     }
 
     String baseImage() {
-        return get("BASE_IMAGE");
+        return testbed.baseImage();
     }
 
+    /** The local engine through the Engine API (the default). */
     LocalImages localImages() {
+        return new EngineLocalImages(dev.byop.docker.DockerClient.connect(dev.byop.docker.DockerEndpoint.parse(localDockerHost())));
+    }
+
+    /** The local engine through the docker CLI (the fallback source). */
+    LocalImages cliLocalImages() {
         return new DockerCliLocalImages(Path.of(dockerCli()), localDockerHost());
     }
 

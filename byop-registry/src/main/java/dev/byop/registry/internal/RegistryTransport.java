@@ -61,7 +61,12 @@ public final class RegistryTransport {
    * @param expected the statuses the caller handles; others become exceptions
    */
   public record Call(String method, URI uri, List<String> headers, @Nullable Supplier<HttpRequest.BodyPublisher> body,
-      String scope, Set<Integer> expected) {
+      String scope, Set<Integer> expected, boolean retry) {
+    public Call(String method, URI uri, List<String> headers, @Nullable Supplier<HttpRequest.BodyPublisher> body,
+        String scope, Set<Integer> expected) {
+      this(method, uri, headers, body, scope, expected, true);
+    }
+
     public static Call of(String method, URI uri, String scope, Integer... expected) {
       return new Call(method, uri, List.of(), null, scope, Set.of(expected));
     }
@@ -69,11 +74,16 @@ public final class RegistryTransport {
     public Call withHeaders(String... nameValues) {
       List<String> h = new ArrayList<>(headers);
       h.addAll(List.of(nameValues));
-      return new Call(method, uri, h, body, scope, expected);
+      return new Call(method, uri, h, body, scope, expected, retry);
     }
 
     public Call withBody(Supplier<HttpRequest.BodyPublisher> b) {
-      return new Call(method, uri, headers, b, scope, expected);
+      return new Call(method, uri, headers, b, scope, expected, retry);
+    }
+
+    /** For calls that are not safe to repeat blindly: the caller checks the registry's state and retries itself. */
+    public Call withoutRetry() {
+      return new Call(method, uri, headers, body, scope, expected, false);
     }
   }
 
@@ -109,7 +119,7 @@ public final class RegistryTransport {
       try {
         response = sendAuthenticated(call, wrapped);
       } catch (IOException e) {
-        if (!mayRetry(attempt, start)) {
+        if (!call.retry() || !mayRetry(attempt, start)) {
           throw new RegistryException(registry, 0, List.of(), describe(call) + " failed after " + attempt
               + " attempt(s): " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()),
               e);
@@ -119,7 +129,7 @@ public final class RegistryTransport {
       }
       int status = response.statusCode();
       if (call.expected().contains(status)) return (HttpResponse<T>) response;
-      if (status >= 500 && mayRetry(attempt, start)) {
+      if (status >= 500 && call.retry() && mayRetry(attempt, start)) {
         pause(call, attempt, "HTTP " + status);
         continue;
       }
@@ -132,13 +142,19 @@ public final class RegistryTransport {
     return send(call, HttpResponse.BodyHandlers.ofByteArray());
   }
 
-  private boolean mayRetry(int attempt, Instant start) {
+  /** Whether the retry policy allows another attempt after {@code attempt} attempts since {@code start}. */
+  public boolean mayRetry(int attempt, Instant start) {
     if (attempt >= retry.maxAttempts()) return false;
     Duration next = retry.backoff(attempt);
     return Duration.between(start, clock.instant()).plus(next).compareTo(retry.maxElapsed()) <= 0;
   }
 
-  private void pause(Call call, int attempt, String why) {
+  public Instant now() {
+    return clock.instant();
+  }
+
+  /** Waits the policy's backoff (with jitter) after {@code attempt} attempts. */
+  public void pause(Call call, int attempt, String why) {
     long base = retry.backoff(attempt).toMillis();
     // jitter so that many clients do not retry in step
     long ms = base == 0 ? 0 : base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);

@@ -28,6 +28,6 @@ public final class CrashChild {
         new DefaultBuildOrchestrator.Options(tuning, null, null, args[4], Duration.ofMillis(20)),
         new ByopListener() { }, Clock.systemUTC());
     System.out.println("child orchestrator started");
-    Thread.sleep(Long.MAX_VALUE); // until killed
+    new java.util.concurrent.CountDownLatch(1).await(); // until the test kills this process
   }
 }

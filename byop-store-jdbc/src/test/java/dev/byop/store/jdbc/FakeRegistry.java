@@ -20,6 +20,8 @@ public class FakeRegistry implements RegistryClient {
   public final CountDownLatch release = new CountDownLatch(1);
   public final CountDownLatch cancelSeen = new CountDownLatch(1);
   public final Queue<PushRequest> pushes = new ConcurrentLinkedQueue<>();
+  /** What {@link #resolveDigest} answers, by image reference without digest. */
+  public final java.util.Map<String, String> held = new java.util.concurrent.ConcurrentHashMap<>();
 
   @Override
   public PushResult push(PushRequest request, JobContext context) {
@@ -45,7 +47,7 @@ public class FakeRegistry implements RegistryClient {
 
   @Override
   public Optional<String> resolveDigest(ImageReference image, Credentials credentials) {
-    return Optional.empty();
+    return Optional.ofNullable(held.get(image.withoutDigest().toString()));
   }
 
   @Override

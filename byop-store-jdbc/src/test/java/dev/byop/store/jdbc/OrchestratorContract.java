@@ -93,12 +93,25 @@ public abstract class OrchestratorContract extends OrchestratorTestBase {
     FakeBuilder builder = new FakeBuilder();
     builder.canPush = true;
     FakeRegistry registry = new FakeRegistry();
+    registry.held.put(FakeBuilder.imageFor(REGISTRY, "blog", "web"), "sha256:" + "b".repeat(64));
     var o = orchestrator(builder, registry, REGISTRY);
     BuildJob done = o.await(o.requestBuild("blog", BuildConfig.defaults()).id(), Duration.ofSeconds(20));
     assertEquals(BuildStatus.SUCCESS, done.status(), () -> String.valueOf(done.error()));
     assertEquals(FakeBuilder.imageFor(REGISTRY, "blog", "web"), done.image());
     assertEquals("sha256:" + "b".repeat(64), done.digest());
     assertTrue(registry.pushes.isEmpty());
+  }
+
+  @Test
+  void builderPushedDigestThatTheRegistryDoesNotHoldFails() {
+    FakeBuilder builder = new FakeBuilder();
+    builder.canPush = true;
+    FakeRegistry registry = new FakeRegistry();
+    registry.held.put(FakeBuilder.imageFor(REGISTRY, "blog", "web"), "sha256:" + "d".repeat(64));
+    var o = orchestrator(builder, registry, REGISTRY);
+    BuildJob done = o.await(o.requestBuild("blog", BuildConfig.defaults()).id(), Duration.ofSeconds(20));
+    assertEquals(BuildStatus.FAILED, done.status());
+    assertTrue(done.error().contains("digest mismatch"), done.error());
   }
 
   @Test
@@ -303,5 +316,28 @@ public abstract class OrchestratorContract extends OrchestratorTestBase {
     assertEquals(BuildStatus.SUCCESS, done.status(), () -> String.valueOf(done.error()));
     assertEquals(2, done.attempt());
     waitFor("events", Duration.ofSeconds(5), () -> transitionsOf(job.id()).contains("FETCHING->PENDING"));
+  }
+
+  @Test
+  void cancelFromAnotherInstanceStopsTheHolderWithinTheLease() throws Exception {
+    FakeBuilder holderBuilder = new FakeBuilder();
+    holderBuilder.blockIn = FakeBuilder.Step.BUILD;
+    holderBuilder.ignoreCancellation = true;
+    var holder = orchestrator(holderBuilder, null, null);
+    BuildJob job = holder.requestBuild("blog", BuildConfig.defaults());
+    assertTrue(holderBuilder.entered.await(20, TimeUnit.SECONDS));
+    // the other instance starts once the holder has the job, so it cannot take the job itself
+    Store otherStore = db.open(2);
+    toClose.add(otherStore);
+    FakeBuilder idle = new FakeBuilder();
+    var other = orchestrator(otherStore, idle, null, null, 1, Duration.ofMillis(500), Duration.ofSeconds(20), 3, null);
+    long t0 = System.nanoTime();
+    assertEquals(BuildStatus.CANCELLED, other.cancel(job.id()).status());
+    assertTrue(holderBuilder.cancelSeen.await(5, TimeUnit.SECONDS), "the holder's builder was told");
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertTrue(ms < 1500, "holder noticed after " + ms + "ms");
+    holderBuilder.release.countDown();
+    assertEquals(BuildStatus.CANCELLED, holder.await(job.id(), Duration.ofSeconds(5)).status());
+    assertTrue(idle.builds.isEmpty());
   }
 }

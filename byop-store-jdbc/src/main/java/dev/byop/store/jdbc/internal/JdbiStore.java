@@ -54,15 +54,21 @@ public final class JdbiStore implements Store {
   private final Jdbi jdbi;
   private final Dialect dialect;
   private final AutoCloseable resources;
-  // H2 has no SKIP LOCKED we rely on; claims are conditional updates, and inside one JVM they also take this lock so
-  // that workers do not spin on each other's lost races.
-  private final ReentrantLock h2ClaimLock = new ReentrantLock();
+  // H2 has no SKIP LOCKED we rely on; claims are conditional updates, and inside one JVM they also take a lock shared
+  // by every store on the same database, so that workers do not wait on each other's row locks and lose races.
+  private static final Map<String, ReentrantLock> H2_CLAIM_LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
+  private final ReentrantLock h2ClaimLock;
   private volatile boolean closed;
 
-  public JdbiStore(Jdbi jdbi, Dialect dialect, AutoCloseable resources) {
+  /**
+   * @param database identifies the database (its URL without parameters), so that stores on one H2 database in this
+   *     JVM share their claim lock
+   */
+  public JdbiStore(Jdbi jdbi, Dialect dialect, String database, AutoCloseable resources) {
     this.jdbi = jdbi;
     this.dialect = dialect;
     this.resources = resources;
+    this.h2ClaimLock = H2_CLAIM_LOCKS.computeIfAbsent(database, k -> new ReentrantLock());
   }
 
   public Dialect dialect() {
@@ -97,6 +103,16 @@ public final class JdbiStore implements Store {
     if (closed) throw new StoreException("store is closed");
     try {
       return jdbi.inTransaction(work);
+    } catch (JdbiException e) {
+      throw new StoreException("database operation failed: " + rootMessage(e), e);
+    }
+  }
+
+  /** A read of one statement needs no transaction of its own: autocommit saves the BEGIN and COMMIT round trips. */
+  private <T> T read(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
+    if (closed) throw new StoreException("store is closed");
+    try {
+      return jdbi.withHandle(work);
     } catch (JdbiException e) {
       throw new StoreException("database operation failed: " + rootMessage(e), e);
     }
@@ -203,7 +219,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public Optional<AppState> appState(String appId) {
-    return tx(h -> h.createQuery("SELECT id, current_image, current_digest, current_preview_id, current_preview_url"
+    return read(h -> h.createQuery("SELECT id, current_image, current_digest, current_preview_id, current_preview_url"
         + " FROM byop_app WHERE id = :id").bind("id", appId)
         .map((rs, ctx) -> new AppState(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
             rs.getString(5)))
@@ -253,18 +269,21 @@ public final class JdbiStore implements Store {
 
   @Override
   public Optional<BuildJob> findBuildJob(String jobId) {
-    return tx(h -> loadJob(h, jobId));
+    return read(h -> loadJob(h, jobId));
   }
 
   @Override
   public List<BuildJob> listBuildJobs(String appId, int limit) {
-    return tx(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM byop_build_job WHERE app_id = :a ORDER BY seq DESC"
+    return read(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM byop_build_job WHERE app_id = :a ORDER BY seq DESC"
         + " LIMIT :n").bind("a", appId).bind("n", limit).map(JdbiStore::mapJob).list());
   }
 
   /** A job is claimable when it is the oldest PENDING job of its app and nothing of its app is running. */
-  private static final String CLAIMABLE = "j.status = 'PENDING' AND NOT EXISTS (SELECT 1 FROM byop_build_job o"
-      + " WHERE o.app_id = j.app_id AND (o.status IN " + RUNNING + " OR (o.status = 'PENDING' AND o.seq < j.seq)))";
+  // Two NOT EXISTS rather than one with OR: each is a range probe on the (app_id, status, seq) index.
+  private static final String CLAIMABLE = "j.status = 'PENDING'"
+      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job o WHERE o.app_id = j.app_id AND o.status = 'PENDING'"
+      + " AND o.seq < j.seq)"
+      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job r WHERE r.app_id = j.app_id AND r.status IN " + RUNNING + ")";
 
   @Override
   public Optional<BuildJob> claimBuildJob(String workerId, Instant now, Duration lease) {
@@ -285,8 +304,7 @@ public final class JdbiStore implements Store {
     try {
       for (int round = 0; round < 5; round++) {
         Optional<BuildJob> claimed = tx(h -> {
-          Optional<String> id = h.createQuery("SELECT j.id FROM byop_build_job j WHERE " + CLAIMABLE
-              + " ORDER BY j.seq LIMIT 1").mapTo(String.class).findOne();
+          Optional<String> id = h2Candidate(h);
           if (id.isEmpty()) return null;
           // The same predicate again inside the UPDATE: if another process claimed or cancelled meanwhile, the
           // count is 0 and nothing changes.
@@ -305,9 +323,26 @@ public final class JdbiStore implements Store {
     }
   }
 
+  /**
+   * H2 evaluates the claim predicate for every PENDING row before sorting, so the candidate is found in Java instead:
+   * walking PENDING jobs in request order, the first one whose app has nothing running is its app's oldest.
+   */
+  private static Optional<String> h2Candidate(Handle h) {
+    java.util.Set<String> busy = new java.util.HashSet<>(h.createQuery(
+        "SELECT DISTINCT app_id FROM byop_build_job WHERE status IN " + RUNNING).mapTo(String.class).list());
+    try (var rows = h.createQuery("SELECT id, app_id FROM byop_build_job WHERE status = 'PENDING' ORDER BY seq")
+        .setFetchSize(64).map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)}).iterator()) {
+      while (rows.hasNext()) {
+        String[] row = rows.next();
+        if (!busy.contains(row[1])) return Optional.of(row[0]);
+      }
+    }
+    return Optional.empty();
+  }
+
   @Override
   public boolean renewBuildLease(String jobId, String workerId, Instant now, Duration lease) {
-    return tx(h -> h.createUpdate("UPDATE byop_build_job SET lease_expires_at = :until WHERE id = :id"
+    return read(h -> h.createUpdate("UPDATE byop_build_job SET lease_expires_at = :until WHERE id = :id"
         + " AND lease_owner = :w AND status IN " + RUNNING)
         .bind("until", ts(micros(now.plus(lease)))).bind("id", jobId).bind("w", workerId).execute() == 1);
   }
@@ -417,7 +452,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public List<LogLine> readLog(String ownerId, long afterSeq, int limit) {
-    return tx(h -> h.createQuery("SELECT seq, at, line FROM byop_log WHERE owner_id = :o AND seq > :after"
+    return read(h -> h.createQuery("SELECT seq, at, line FROM byop_log WHERE owner_id = :o AND seq > :after"
         + " ORDER BY seq LIMIT :n").bind("o", ownerId).bind("after", afterSeq).bind("n", limit)
         .map((rs, ctx) -> new LogLine(ownerId, rs.getLong(1), instant(rs, "at"), rs.getString(3))).list());
   }
@@ -457,18 +492,18 @@ public final class JdbiStore implements Store {
 
   @Override
   public Optional<Preview> findPreview(String previewId) {
-    return tx(h -> loadPreview(h, previewId));
+    return read(h -> loadPreview(h, previewId));
   }
 
   @Override
   public List<Preview> listPreviews(String appId) {
-    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE app_id = :a"
+    return read(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE app_id = :a"
         + " AND status <> 'STOPPED' ORDER BY created_at DESC, id").bind("a", appId).map(JdbiStore::mapPreview).list());
   }
 
   @Override
   public List<Preview> listActivePreviews() {
-    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
+    return read(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
         + " ORDER BY created_at, id").map(JdbiStore::mapPreview).list());
   }
 
@@ -498,7 +533,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public boolean renewPreviewLease(String previewId, String workerId, Instant now, Duration lease) {
-    return tx(h -> h.createUpdate("UPDATE byop_preview SET lease_expires_at = :until WHERE id = :id"
+    return read(h -> h.createUpdate("UPDATE byop_preview SET lease_expires_at = :until WHERE id = :id"
         + " AND lease_owner = :w AND status IN ('BUILDING', 'DEPLOYING')")
         .bind("until", ts(micros(now.plus(lease)))).bind("id", previewId).bind("w", workerId).execute() == 1);
   }
@@ -553,7 +588,7 @@ public final class JdbiStore implements Store {
 
   @Override
   public List<Preview> listExpiredPreviews(Instant now) {
-    return tx(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
+    return read(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
         + " AND expires_at IS NOT NULL AND expires_at < :now ORDER BY expires_at").bind("now", ts(micros(now)))
         .map(JdbiStore::mapPreview).list());
   }

@@ -82,7 +82,8 @@ public final class StoreOpener {
       }
       throw new StoreException("cannot open store " + redact(url) + ": " + e.getMessage(), e);
     }
-    return new JdbiStore(Jdbi.create(ds), dialect, closer);
+    int params = url.indexOf(';');
+    return new JdbiStore(Jdbi.create(ds), dialect, params < 0 ? url : url.substring(0, params), closer);
   }
 
   /** URLs may carry {@code password=…} parameters; never show them. */

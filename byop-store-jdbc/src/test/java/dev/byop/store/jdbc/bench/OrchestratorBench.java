@@ -11,6 +11,7 @@ import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.Store;
 import dev.byop.store.jdbc.TestDatabases;
 import dev.byop.store.jdbc.internal.JdbiStore;
+import dev.byop.testing.Testbed;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ import java.util.regex.Pattern;
  * PostgreSQL as the reference limit, and the ratios.
  *
  * <p>Run: {@code ./mvnw -q -pl byop-store-jdbc -am test -Pbench -DskipTests} (optional {@code -Dbench.jobs=2000
- * -Dbench.seconds=10}).
+ * -Dbench.seconds=10 -Dbench.dbs=h2,postgresql}).
  */
 public final class OrchestratorBench {
   private OrchestratorBench() { }
@@ -46,7 +47,8 @@ public final class OrchestratorBench {
     int jobs = Integer.getInteger("bench.jobs", 2000);
     int seconds = Integer.getInteger("bench.seconds", 10);
     List<Result> results = new ArrayList<>();
-    for (String db : List.of("h2", "postgresql")) {
+    List<String> dbs = List.of(System.getProperty("bench.dbs", "h2,postgresql").split(","));
+    for (String db : dbs) {
       for (int workers : List.of(1, 4)) {
         run(db, workers, Math.min(200, jobs)); // warm-up: JIT, pools, plans
         Result r = run(db, workers, jobs);
@@ -55,6 +57,7 @@ public final class OrchestratorBench {
             r.db(), r.workers(), r.jobs(), r.jobsPerSecond(), r.claimP50Ms(), r.claimP99Ms());
       }
     }
+    if (!dbs.contains("postgresql")) return;
     Map<Integer, double[]> pgbench = Map.of(1, pgbench(1, seconds), 4, pgbench(4, seconds));
     System.out.println();
     System.out.println("reference: pgbench, single-row UPDATE script, -n -T " + seconds + " on the same PostgreSQL");
@@ -162,12 +165,11 @@ public final class OrchestratorBench {
     });
     Path script = Files.createTempFile("byop-pgbench", ".sql");
     Files.writeString(script, "UPDATE " + table + " SET n = n + 1 WHERE id = 1;\n");
-    Map<String, String> env = testbedEnv();
-    String pgbench = env.getOrDefault("PGBENCH", "/usr/lib/postgresql/15/bin/pgbench");
-    ProcessBuilder pb = new ProcessBuilder(List.of(pgbench, "-n", "-f", script.toString(), "-T",
-        String.valueOf(seconds), "-c", String.valueOf(clients), "-j", String.valueOf(clients), "-h",
-        env.getOrDefault("PG_HOST", "127.0.0.1"), "-p", env.getOrDefault("PG_PORT", "5433"), "-U", db.user(),
-        env.getOrDefault("PG_DATABASE", "byop")));
+    Testbed bed = Testbed.get();
+    Testbed.Postgres pg = bed.postgres();
+    ProcessBuilder pb = new ProcessBuilder(List.of(bed.pgbench().toString(), "-n", "-f", script.toString(), "-T",
+        String.valueOf(seconds), "-c", String.valueOf(clients), "-j", String.valueOf(clients), "-h", pg.host(), "-p",
+        String.valueOf(pg.port()), "-U", pg.user(), pg.database()));
     pb.environment().put("PGPASSWORD", db.password().reveal());
     pb.redirectErrorStream(true);
     Process p = pb.start();
@@ -185,12 +187,5 @@ public final class OrchestratorBench {
     return Double.parseDouble(m.group(1));
   }
 
-  static Map<String, String> testbedEnv() throws Exception {
-    Map<String, String> out = new java.util.HashMap<>();
-    for (String line : Files.readAllLines(Path.of("/tmp/byop-testbed/env"))) {
-      int eq = line.indexOf('=');
-      if (eq > 0 && !line.startsWith("#")) out.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
-    }
-    return out;
-  }
+
 }

@@ -1,0 +1,66 @@
+package dev.byop.buildkit.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.byop.buildkit.internal.proto.Stat;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DirWalkerTest {
+  @Test
+  void goFileModes() {
+    assertEquals(0x80000000 | 0755, GoFileMode.fromUnix(040755));
+    assertEquals(0644, GoFileMode.fromUnix(0100644));
+    assertEquals((1 << 27) | 0777, GoFileMode.fromUnix(0120777));
+    assertEquals((1 << 23) | 0755, GoFileMode.fromUnix(0104755));
+    assertEquals(0x80000000 | (1 << 20) | 0777, GoFileMode.fromUnix(041777));
+    assertEquals((1 << 25) | 0600, GoFileMode.fromUnix(010600));
+  }
+
+  @Test
+  void walksDepthFirstSortedBytewiseParentsFirst(@TempDir Path root) throws Exception {
+    for (String d : List.of("a", "a/x", "empty")) {
+      Files.createDirectories(root.resolve(d));
+    }
+    for (String f : List.of("b", "a.txt", "A", "é", "z", "a/x/f", "a/y")) {
+      Files.writeString(root.resolve(f), f);
+    }
+    Files.setPosixFilePermissions(root.resolve("z"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.createSymbolicLink(root.resolve("link"), Path.of("a/y"));
+    List<Stat> seen = new ArrayList<>();
+    new DirWalker(root, List.of(), List.of()).walk(e -> seen.add(e.stat()));
+    assertEquals(List.of("A", "a", "a/x", "a/x/f", "a/y", "a.txt", "b", "empty", "link", "z", "é"),
+        seen.stream().map(Stat::getPath).toList());
+    Stat a = seen.get(1);
+    assertEquals(GoFileMode.DIR, a.getMode() & GoFileMode.DIR);
+    assertEquals(0, a.getSize());
+    Stat link = seen.get(8);
+    assertEquals(GoFileMode.SYMLINK | 0777, link.getMode());
+    assertEquals("a/y", link.getLinkname());
+    assertEquals(0755, seen.get(9).getMode());
+    assertEquals(1, seen.get(9).getSize());
+    assertEquals(Files.getLastModifiedTime(root.resolve("z")).toInstant().getEpochSecond(),
+        seen.get(9).getModTime() / 1_000_000_000L);
+  }
+
+  @Test
+  void excludesWithReincludeEmitParentsLazily(@TempDir Path root) throws Exception {
+    Files.createDirectories(root.resolve("dir/sub"));
+    Files.writeString(root.resolve("dir/keep"), "k");
+    Files.writeString(root.resolve("dir/drop"), "d");
+    Files.writeString(root.resolve("dir/sub/drop"), "d");
+    Files.writeString(root.resolve("top"), "t");
+    List<String> seen = new ArrayList<>();
+    new DirWalker(root, List.of(), List.of("dir", "!dir/keep")).walk(e -> seen.add(e.path()));
+    assertEquals(List.of("dir", "dir/keep", "top"), seen);
+
+    List<String> inc = new ArrayList<>();
+    new DirWalker(root, List.of("dir/sub/drop", "top"), List.of()).walk(e -> inc.add(e.path()));
+    assertEquals(List.of("dir", "dir/sub", "dir/sub/drop", "top"), inc);
+  }
+}

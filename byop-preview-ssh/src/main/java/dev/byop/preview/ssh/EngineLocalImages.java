@@ -1,0 +1,32 @@
+package dev.byop.preview.ssh;
+
+import dev.byop.docker.DockerClient;
+import dev.byop.docker.ImageInfo;
+import java.io.InputStream;
+import java.util.Objects;
+
+/**
+ * {@link LocalImages} through the local Docker Engine API ({@code GET /images/{name}/json}, streamed
+ * {@code GET /images/{name}/get}), the default.
+ */
+public final class EngineLocalImages implements LocalImages {
+
+    private final DockerClient docker;
+
+    /** @param docker a client of the local engine; the caller closes it */
+    public EngineLocalImages(DockerClient docker) {
+        this.docker = Objects.requireNonNull(docker, "docker");
+    }
+
+    @Override
+    public LocalImage inspect(String reference) {
+        ImageInfo info = docker.inspectImage(reference)
+                .orElseThrow(() -> new SshException("local image '" + reference + "' does not exist in the engine at " + docker.endpoint().uri()));
+        return new LocalImage(reference, info.id(), info.layers());
+    }
+
+    @Override
+    public InputStream save(String reference) {
+        return docker.saveImage(reference);
+    }
+}

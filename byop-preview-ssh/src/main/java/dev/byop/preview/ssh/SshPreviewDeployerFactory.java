@@ -1,0 +1,116 @@
+package dev.byop.preview.ssh;
+
+import dev.byop.core.ProviderSelector;
+import dev.byop.core.Settings;
+import dev.byop.core.spi.Applicability;
+import dev.byop.core.spi.CloudProvider;
+import dev.byop.core.spi.CloudProviderFactory;
+import dev.byop.core.spi.PreviewDeployer;
+import dev.byop.core.spi.PreviewDeployerFactory;
+import dev.byop.core.spi.ProviderContext;
+import dev.byop.docker.DockerClient;
+import dev.byop.docker.DockerEndpoint;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Makes the {@code ssh} preview deployer; it takes its hosts from the configured {@code cloud} provider, which it owns.
+ *
+ * <pre>{@code
+ * preview:
+ *   provider: ssh
+ *   domain: preview.example.com
+ *   baseDir: byop/previews          # under the SSH user's home
+ *   router: {adminPort: 2019, server: byop, httpPort: 80}
+ *   docker: {host: unix:///var/run/docker.sock}   # the local engine images are shipped from
+ * cloud:
+ *   provider: static
+ *   hosts: [...]
+ * }</pre>
+ */
+public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
+
+    @Override
+    public String id() {
+        return "ssh";
+    }
+
+    @Override
+    public Applicability applicability(ProviderContext context) {
+        if (!context.settings().has("domain")) {
+            return Applicability.no("preview.domain (the remote domain previews are served under) is not configured");
+        }
+        return context.config().section("cloud").isEmpty() ? Applicability.no("no cloud section names the hosts to deploy to") : Applicability.yes();
+    }
+
+    @Override
+    public PreviewDeployer create(ProviderContext context) {
+        Settings s = context.settings();
+        s.allowOnly("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout", "stopTimeout", "instance", "router", "docker", "ssh");
+        Settings router = s.section("router");
+        router.allowOnly("adminAddress", "adminPort", "server", "httpPort");
+        Settings docker = s.section("docker");
+        docker.allowOnly("host", "remote");
+        Settings ssh = s.section("ssh");
+        ssh.allowOnly("connectTimeout", "commandTimeout", "transferTimeout", "keepAlive", "attempts");
+        SshDeployerOptions options;
+        SshOptions sshOptions;
+        RemoteRouter r;
+        try {
+            List<String> remoteDocker = docker.strings("remote").isEmpty() ? List.of("docker") : docker.strings("remote");
+            options = new SshDeployerOptions(s.string("baseDir", "byop/previews"), s.requireString("domain"), s.string("scheme", "http"),
+                    s.duration("acquireWait", Duration.ofMinutes(2)), s.duration("readyTimeout", Duration.ofMinutes(2)), remoteDocker,
+                    s.duration("stopTimeout", Duration.ofSeconds(10)), s.string("instance", "byop"));
+            SshOptions d = SshOptions.defaults();
+            sshOptions = new SshOptions(ssh.duration("connectTimeout", d.connectTimeout()), ssh.duration("commandTimeout", d.commandTimeout()),
+                    ssh.duration("transferTimeout", d.transferTimeout()), ssh.duration("keepAlive", d.keepAlive()));
+            r = new CaddyRemoteRouter(router.string("adminAddress", "127.0.0.1"), router.integer("adminPort", 2019), router.string("server", "byop"),
+                    router.integer("httpPort", 80));
+        } catch (IllegalArgumentException e) {
+            throw s.error("provider", e.getMessage());
+        }
+        ClassLoader loader = Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
+                : SshPreviewDeployerFactory.class.getClassLoader();
+        CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+                .register(new StaticCloudProviderFactory()).register(new OvhCloudProviderFactory())
+                .discover(loader).create(context.config());
+        SshConnections pool = new SshConnections(sshOptions);
+        DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
+        LocalImages local = new EngineLocalImages(engine);
+        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3),
+                context.dataDir().resolve("ssh").resolve("layer-names"));
+        SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options);
+        return new Owning(deployer, pool, cloud, engine);
+    }
+
+    /** The deployer plus what the factory made for it, closed together. */
+    private record Owning(SshPreviewDeployer d, SshConnections pool, CloudProvider cloud, DockerClient engine) implements PreviewDeployer {
+        @Override
+        public Deployment deploy(DeployRequest request, dev.byop.core.spi.JobContext context) {
+            return d.deploy(request, context);
+        }
+
+        @Override
+        public void tearDown(dev.byop.core.Preview preview, dev.byop.core.spi.JobContext context) {
+            d.tearDown(preview, context);
+        }
+
+        @Override
+        public Health status(dev.byop.core.Preview preview) {
+            return d.status(preview);
+        }
+
+        @Override
+        public List<String> logs(dev.byop.core.Preview preview, int tail) {
+            return d.logs(preview, tail);
+        }
+
+        @Override
+        public void close() {
+            d.close();
+            pool.close();
+            cloud.close();
+            engine.close();
+        }
+    }
+}
