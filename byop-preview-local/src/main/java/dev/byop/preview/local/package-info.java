@@ -1,4 +1,18 @@
-/** Local preview environments with Docker Compose and routing. */
+/**
+ * Local preview environments: {@link dev.byop.preview.local.LocalPreviewDeployer} runs each preview as a Docker
+ * Compose project on the local engine and routes a host name under the preview domain to it through the router SPI
+ * of {@code dev.byop.core.preview} (Traefik by default, Caddy, or plain published ports). It is found by
+ * {@link java.util.ServiceLoader} as provider {@code local}; options are described in
+ * {@link dev.byop.preview.local.LocalPreviewOptions}.
+ *
+ * <pre>{@code
+ * try (Byop byop = Byop.builder().config(ByopConfig.load(Path.of("byop.yml")))
+ *     .discover(Thread.currentThread().getContextClassLoader()).build()) {
+ *   Preview p = byop.previews().createPreview("shop");        // BUILDING, returns at once
+ *   p = byop.previews().await(p.id(), Duration.ofMinutes(5)); // RUNNING at http://shop-k3x9q2ab.byop.local/
+ * }
+ * }</pre>
+ */
 @NullMarked
 package dev.byop.preview.local;
 

@@ -70,7 +70,7 @@ class PreviewManagerIT {
     preview.put("sweepInterval", "0s");
     preview.put("caddy", Map.of("admin", bed.caddy().adminUri().toString(), "server", bed.caddy().serverName(),
         "listener", bed.caddy().httpUri().toString(), "publicPort", Integer.toString(bed.caddy().httpUri().getPort()),
-        "routeIdPrefix", "byop-pl-"));
+        "routeIdPrefix", TestApps.routePrefix(INSTANCE)));
     preview.putAll(previewExtra);
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("dataDir", dataDir.toString());
@@ -215,6 +215,13 @@ class PreviewManagerIT {
           () -> containers(p.id()).isEmpty());
       waitFor("its network is removed", Duration.ofSeconds(30), () -> TestApps.docker(bed, "network", "ls", "-q",
           "--filter", "label=dev.byop.preview=" + p.id()).isEmpty());
+      try {
+        waitFor("its images are removed", Duration.ofSeconds(30), () -> TestApps.docker(bed, "image", "ls", "-q",
+            "byop-it-preview/brief/web:" + v1).isEmpty());
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "; preview log:\n" + String.join("\n",
+            previews.logs(p.id(), 0, 1000).stream().map(l -> l.text()).toList()), e);
+      }
       assertEquals(2, builder.builds.get(), "built once");
     }
   }

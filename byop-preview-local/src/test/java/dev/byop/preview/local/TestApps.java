@@ -120,9 +120,17 @@ public final class TestApps {
     return new LocalPreviewOptions("byop.local", router, ready, Duration.ofMinutes(3), instance, docker, null,
         bed.dockerHost(), workDir,
         new CaddyRouter.Settings(c.adminUri(), c.serverName(), c.httpUri(), c.httpUri().getPort(), "127.0.0.1",
-            "byop-pl-"),
+            routePrefix(instance)),
         new TraefikRouter.Settings("byop-it-preview/no-such-traefik:1", "byop-pl-traefik", "byop-pl-traefik", "web",
             "127.0.0.1", 18080, instance, docker));
+  }
+
+  /**
+   * Caddy route ids of one test run: the bed's Caddy is shared (also with other runs of these tests), and a sweep
+   * removes every route with its prefix that it does not know.
+   */
+  public static String routePrefix(String instance) {
+    return "byop-" + instance + "-";
   }
 
   public static Map<String, ImageReference> images(String web, String api) {

@@ -114,6 +114,9 @@ public final class PreviewBench {
     } finally {
       new LocalPreviewDeployer(TestApps.options(bed, "caddy", instance, data.resolve("sweep"), Duration.ofSeconds(5)))
           .sweep(Set.of(), JobContext.of("bench", LogSink.discard()));
+      try (var files = Files.walk(data)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
     double mb = median(byop) / 1e6;
     double mc = median(compose) / 1e6;
@@ -146,7 +149,7 @@ public final class PreviewBench {
     preview.put("sweepInterval", "0s");
     preview.put("caddy", Map.of("admin", bed.caddy().adminUri().toString(), "server", bed.caddy().serverName(),
         "listener", bed.caddy().httpUri().toString(), "publicPort", Integer.toString(bed.caddy().httpUri().getPort()),
-        "routeIdPrefix", "byop-pl-"));
+        "routeIdPrefix", TestApps.routePrefix(instance)));
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("dataDir", data.toString());
     root.put("preview", preview);
