@@ -36,7 +36,7 @@ import java.util.Set;
  * baseline: {@code docker-compose up -d} of the very compose file byop wrote, then a {@code curl} loop on the
  * published port until it answers. Both run alternately on the same engine, medians and the ratio are printed.
  *
- * <p>Run (needs the test bed): {@code ./mvnw -q -pl byop-preview-local -am test -Ppreview-bench -DskipTests}
+ * <p>Run (needs the test bed): {@code ./mvnw -q -pl byop-preview-local -am test -Pbench-preview -DskipTests}
  * (optional {@code -Dbench.rounds=7}).
  */
 public final class PreviewBench {
