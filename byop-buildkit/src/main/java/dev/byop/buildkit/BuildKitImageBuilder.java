@@ -1,5 +1,6 @@
 package dev.byop.buildkit;
 
+import dev.byop.docker.DockerClient;
 import dev.byop.buildkit.internal.GitFetcher;
 import dev.byop.core.BuildException;
 import dev.byop.core.Component;
@@ -93,6 +94,20 @@ public final class BuildKitImageBuilder implements ImageBuilder {
     }
     String host = CredentialResolver.normalize(registry);
     return client.withCredentials(h -> CredentialResolver.normalize(h).equals(host) ? Optional.of(explicit) : dockerConfig.apply(h), work);
+  }
+
+  /**
+   * On a Docker endpoint, whether the engine holds the image (the {@code moby} exporter puts built images there); a
+   * standalone buildkitd keeps no local images, so it answers false and the image is built again (from its cache).
+   */
+  @Override
+  public boolean hasImage(ImageReference image) {
+    if (client.endpoint().kind() != BuildKitEndpoint.Kind.DOCKER || client.endpoint().engine() == null) {
+      return false;
+    }
+    try (DockerClient engine = DockerClient.connect(client.endpoint().engine())) {
+      return engine.inspectImage(image.familiar()).isPresent();
+    }
   }
 
   @Override

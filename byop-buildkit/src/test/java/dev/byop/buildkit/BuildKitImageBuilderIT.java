@@ -82,6 +82,8 @@ class BuildKitImageBuilderIT {
       assertTrue(r.imageId().startsWith("sha256:"), r.toString());
       assertEquals("hello, byop: v1\n", Cli.docker("run", "--rm", image.familiar()));
       assertEquals("1", docker.inspectImage(image.familiar()).orElseThrow().labels().get("org.byop.test"));
+      assertTrue(builder.hasImage(image), "the engine holds what the moby exporter built");
+      assertFalse(builder.hasImage(image.withTag("never-built")));
       assertTrue(log.stream().anyMatch(l -> l.startsWith("fetching file://")), String.join("\n", log));
       builder.cleanup(co);
       assertFalse(Files.exists(co.directory()));
