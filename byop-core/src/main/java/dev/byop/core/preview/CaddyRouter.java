@@ -1,18 +1,11 @@
 package dev.byop.core.preview;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.byop.core.PreviewException;
 import dev.byop.core.ValidationException;
 import dev.byop.core.internal.Checks;
 import dev.byop.core.spi.LogSink;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -25,13 +18,12 @@ import org.jspecify.annotations.Nullable;
  * store no longer knows are found by their id prefix.
  */
 public final class CaddyRouter implements PreviewRouter {
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** The response header Caddy adds to answers of a preview's route (value: the preview id). */
-  public static final String PREVIEW_HEADER = "X-Byop-Preview";
+  public static final String PREVIEW_HEADER = CaddyAdmin.MARKER_HEADER;
   private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,40}");
 
   private final Settings settings;
-  private final HttpClient http;
+  private final CaddyAdmin admin;
 
   /**
    * @param admin the admin API, e.g. {@code http://127.0.0.1:2019}
@@ -60,7 +52,7 @@ public final class CaddyRouter implements PreviewRouter {
 
   public CaddyRouter(Settings settings) {
     this.settings = settings;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    this.admin = new CaddyAdmin(CaddyAdmin.http(settings.admin()), settings.server(), "Caddy at " + settings.admin());
   }
 
   @Override
@@ -75,16 +67,16 @@ public final class CaddyRouter implements PreviewRouter {
 
   @Override
   public void ensureReady(LogSink log) {
-    HttpResponse<String> r;
+    boolean hasServer;
     try {
-      r = send(HttpRequest.newBuilder(uri("/config/apps/http/servers/" + settings.server())).GET());
+      hasServer = admin.hasServer();
     } catch (PreviewException e) {
       throw new PreviewException("Caddy's admin API at " + settings.admin() + " does not answer; start Caddy with its "
           + "admin endpoint there or choose preview.router: traefik or plain (" + e.getMessage() + ")", e);
     }
-    if (r.statusCode() != 200 || r.body().isBlank() || r.body().trim().equals("null")) {
+    if (!hasServer) {
       throw new PreviewException("Caddy at " + settings.admin() + " has no HTTP server '" + settings.server()
-          + "' (HTTP " + r.statusCode() + "); configure one or set preview.caddy.server");
+          + "'; configure one or set preview.caddy.server");
     }
   }
 
@@ -97,32 +89,14 @@ public final class CaddyRouter implements PreviewRouter {
 
   /** The route's JSON as Caddy takes it. */
   public ObjectNode routeJson(Route route, int publishedPort) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("@id", routeId(route.previewId()));
-    r.putArray("match").addObject().putArray("host").add(route.hostname());
-    ObjectNode proxy = r.putArray("handle").addObject();
-    proxy.put("handler", "reverse_proxy");
-    proxy.putArray("upstreams").addObject().put("dial", settings.upstreamHost() + ":" + publishedPort);
-    // marks answers that came through this route: Caddy answers requests matching no route with an empty 200
-    proxy.putObject("headers").putObject("response").putObject("set").putArray(PREVIEW_HEADER).add(route.previewId());
-    r.put("terminal", true);
-    return r;
+    return CaddyAdmin.routeJson(routeId(route.previewId()), route.hostname(),
+        settings.upstreamHost() + ":" + publishedPort, route.previewId());
   }
 
   @Override
   public RouteEndpoint activate(Route route, @Nullable Integer publishedPort, LogSink log) {
     if (publishedPort == null) throw new PreviewException("no published port for " + route.service());
-    remove(route.previewId(), LogSink.discard());
-    String body = routeJson(route, publishedPort).toString();
-    String routes = "/config/apps/http/servers/" + settings.server() + "/routes";
-    // PUT at index 0 puts byop's host-matched routes before any catch-all route; Caddy refuses index 0 of an empty
-    // array, so an empty list is appended to instead.
-    HttpResponse<String> r = send(json(routes + "/0", body).PUT(HttpRequest.BodyPublishers.ofString(body)));
-    if (r.statusCode() != 200) r = send(json(routes, body).POST(HttpRequest.BodyPublishers.ofString(body)));
-    if (r.statusCode() != 200) {
-      throw new PreviewException("Caddy refused route " + routeId(route.previewId()) + ": HTTP " + r.statusCode()
-          + " " + r.body());
-    }
+    admin.putRoute(routeJson(route, publishedPort));
     log.line("route " + routeId(route.previewId()) + ": " + route.hostname() + " -> " + settings.upstreamHost() + ":"
         + publishedPort);
     String url = "http://" + route.hostname() + (settings.publicPort() == 0 ? "" : ":" + settings.publicPort()) + "/";
@@ -137,29 +111,14 @@ public final class CaddyRouter implements PreviewRouter {
 
   @Override
   public void remove(String previewId, LogSink log) {
-    HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/id/" + routeId(previewId))).DELETE());
-    if (r.statusCode() == 200) {
-      log.line("route " + routeId(previewId) + " removed");
-    } else if (r.statusCode() != 404) {
-      throw new PreviewException("Caddy did not remove route " + routeId(previewId) + ": HTTP " + r.statusCode() + " "
-          + r.body());
-    }
+    if (admin.removeRoute(routeId(previewId))) log.line("route " + routeId(previewId) + " removed");
   }
 
   @Override
   public Set<String> routedPreviewIds() {
-    HttpResponse<String> r = send(HttpRequest.newBuilder(
-        uri("/config/apps/http/servers/" + settings.server() + "/routes")).GET());
-    if (r.statusCode() != 200) throw new PreviewException("cannot list Caddy routes: HTTP " + r.statusCode());
     Set<String> ids = new LinkedHashSet<>();
-    try {
-      JsonNode routes = JSON.readTree(r.body());
-      for (JsonNode route : routes) {
-        String id = route.path("@id").asText("");
-        if (id.startsWith(settings.routeIdPrefix())) ids.add(id.substring(settings.routeIdPrefix().length()));
-      }
-    } catch (IOException e) {
-      throw new PreviewException("Caddy answered routes that are not JSON: " + e.getMessage(), e);
+    for (String id : admin.routeIds()) {
+      if (id.startsWith(settings.routeIdPrefix())) ids.add(id.substring(settings.routeIdPrefix().length()));
     }
     return ids;
   }
@@ -167,24 +126,5 @@ public final class CaddyRouter implements PreviewRouter {
   @Override
   public boolean needsPublishedPort() {
     return true;
-  }
-
-  private URI uri(String path) {
-    return settings.admin().resolve(path);
-  }
-
-  private HttpRequest.Builder json(String path, String body) {
-    return HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json");
-  }
-
-  private HttpResponse<String> send(HttpRequest.Builder b) {
-    try {
-      return http.send(b.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new PreviewException("Caddy admin API " + settings.admin() + ": " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PreviewException("interrupted talking to Caddy", e);
-    }
   }
 }

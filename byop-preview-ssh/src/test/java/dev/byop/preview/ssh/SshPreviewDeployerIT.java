@@ -157,7 +157,7 @@ class SshPreviewDeployerIT {
     static String get(String address, String hostname, String path) throws IOException {
         MiniHttp.Response r = MiniHttp.get(address, ROUTER_PORT, hostname, path, Duration.ofSeconds(5));
         assertEquals(200, r.status(), r.body());
-        assertEquals(hostname.split("\\.")[0], r.header("X-Byop-Route").substring(5), "answered through the preview's route");
+        assertEquals(hostname.split("\\.")[0], r.header("X-Byop-Preview").substring(5), "answered through the preview's route");
         return r.body();
     }
 
@@ -207,7 +207,7 @@ class SshPreviewDeployerIT {
             assertFalse(c.exec(List.of("docker", "image", "inspect", WEB2), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(), "unused image removed");
             assertTrue(cloud.hosts().get(0).previews().isEmpty(), "host released");
             MiniHttp.Response gone = MiniHttp.get(dep.address(), ROUTER_PORT, hostname, "/app.txt", Duration.ofSeconds(5));
-            assertEquals(null, gone.header("X-Byop-Route"), "route removed");
+            assertEquals(null, gone.header("X-Byop-Preview"), "route removed");
             assertNotEquals("hello 2\n", gone.body());
         } finally {
             removeRemote(1, WEB1);

@@ -1,0 +1,155 @@
+package dev.byop.core.preview;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.byop.core.PreviewException;
+import dev.byop.core.ValidationException;
+import dev.byop.core.internal.Checks;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * byop's side of Caddy's admin API: preview routes (host match, reverse proxy, a marker header) added, replaced,
+ * removed and listed on one HTTP server of Caddy's config. The admin API is reached through a {@link Transport}: plain
+ * HTTP on this machine, or a channel of an SSH connection to a remote host, so both routers speak it the same way.
+ */
+public final class CaddyAdmin {
+  /** The response header a preview's route adds to every answer (Caddy answers requests matching no route with an
+   * empty 200, so readiness checks look for it). */
+  public static final String MARKER_HEADER = "X-Byop-Preview";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,120}");
+
+  /** One exchange with the admin API. */
+  @FunctionalInterface
+  public interface Transport {
+    /**
+     * Sends {@code method path} with an optional JSON body and returns the status and body.
+     *
+     * @throws PreviewException when the admin API cannot be reached
+     */
+    Reply exchange(String method, String path, @Nullable String jsonBody);
+  }
+
+  /** An admin API answer. */
+  public record Reply(int status, String body) {
+    boolean ok() {
+      return status / 100 == 2;
+    }
+  }
+
+  private final Transport transport;
+  private final String server;
+  private final String where;
+
+  /**
+   * @param transport how to reach the admin API
+   * @param server the HTTP server in Caddy's config whose routes byop manages
+   * @param where what to call this Caddy in messages, e.g. {@code http://127.0.0.1:2019} or {@code caddy on vps1}
+   */
+  public CaddyAdmin(Transport transport, String server, String where) {
+    this.transport = transport;
+    this.server = name("caddy.server", server);
+    this.where = where;
+  }
+
+  /** A transport over plain HTTP to an admin endpoint such as {@code http://127.0.0.1:2019}. */
+  public static Transport http(URI admin) {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    return (method, path, body) -> {
+      HttpRequest.Builder b = HttpRequest.newBuilder(admin.resolve(path)).timeout(Duration.ofSeconds(10))
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+      if (body != null) b.header("Content-Type", "application/json");
+      try {
+        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Reply(r.statusCode(), r.body());
+      } catch (IOException e) {
+        throw new PreviewException("Caddy admin API " + admin + ": " + e, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PreviewException("interrupted talking to Caddy at " + admin, e);
+      }
+    };
+  }
+
+  /** The route as Caddy takes it: requests for {@code hostname} go to {@code upstream} and carry the marker. */
+  public static ObjectNode routeJson(String routeId, String hostname, String upstream, String markerValue) {
+    ObjectNode r = JSON.createObjectNode();
+    r.put("@id", name("caddy route id", routeId));
+    r.putArray("match").addObject().putArray("host").add(hostname);
+    ObjectNode proxy = r.putArray("handle").addObject();
+    proxy.put("handler", "reverse_proxy");
+    proxy.putArray("upstreams").addObject().put("dial", upstream);
+    proxy.putObject("headers").putObject("response").putObject("set").putArray(MARKER_HEADER).add(markerValue);
+    r.put("terminal", true);
+    return r;
+  }
+
+  /** Whether the configured HTTP server exists (the admin API answers with its config). */
+  public boolean hasServer() {
+    Reply r = transport.exchange("GET", serverPath(), null);
+    return r.status() == 200 && !r.body().isBlank() && !r.body().trim().equals("null");
+  }
+
+  /** Adds the route, replacing one with the same id, ahead of any catch-all route. */
+  public void putRoute(ObjectNode route) {
+    String id = route.path("@id").asText();
+    removeRoute(id);
+    String body = route.toString();
+    String routes = serverPath() + "/routes";
+    // PUT at index 0 goes before any catch-all route; Caddy refuses index 0 of an empty list (then POST appends),
+    // and POST fails when the server has no routes key yet (then PUT creates the list).
+    Reply r = transport.exchange("PUT", routes + "/0", body);
+    if (!r.ok()) r = transport.exchange("POST", routes, body);
+    if (!r.ok()) r = transport.exchange("PUT", routes, "[" + body + "]");
+    if (!r.ok()) {
+      throw new PreviewException(where + " refused route " + id + ": HTTP " + r.status() + " " + r.body().strip());
+    }
+  }
+
+  /** Removes a route by id; true when it existed. */
+  public boolean removeRoute(String routeId) {
+    Reply r = transport.exchange("DELETE", "/id/" + name("caddy route id", routeId), null);
+    if (r.ok()) return true;
+    if (r.status() == 404 || (r.status() == 500 && r.body().contains("unknown object ID"))) return false;
+    throw new PreviewException(where + " did not remove route " + routeId + ": HTTP " + r.status() + " "
+        + r.body().strip());
+  }
+
+  /** The ids of every route of the server that carries an id. */
+  public List<String> routeIds() {
+    Reply r = transport.exchange("GET", serverPath() + "/routes", null);
+    if (r.status() != 200) throw new PreviewException("cannot list routes of " + where + ": HTTP " + r.status());
+    List<String> ids = new ArrayList<>();
+    try {
+      JsonNode routes = JSON.readTree(r.body());
+      for (JsonNode route : routes) {
+        String id = route.path("@id").asText("");
+        if (!id.isEmpty()) ids.add(id);
+      }
+    } catch (IOException e) {
+      throw new PreviewException(where + " answered routes that are not JSON: " + e.getMessage(), e);
+    }
+    return ids;
+  }
+
+  private String serverPath() {
+    return "/config/apps/http/servers/" + server;
+  }
+
+  private static String name(String field, String value) {
+    if (value == null || !NAME.matcher(value).matches()) {
+      throw new ValidationException(field, Checks.printable(value), "must be 1-120 characters of [A-Za-z0-9_.-]");
+    }
+    return value;
+  }
+}
