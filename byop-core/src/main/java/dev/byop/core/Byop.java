@@ -197,14 +197,7 @@ public final class Byop implements AutoCloseable {
     try {
       return s.trySelect(config)
           .map(sel -> new ProviderChoice(k, sel.factory().id(), sel.factory().getClass().getName(), sel.passedOver()))
-          .orElseGet(() -> {
-            try {
-              s.select(config);
-              throw new IllegalStateException("unreachable");
-            } catch (ProviderException e) {
-              return new ProviderChoice(k, null, null, e.rejections());
-            }
-          });
+          .orElseGet(() -> new ProviderChoice(k, null, null, s.rejections(config)));
     } catch (ProviderException e) {
       return new ProviderChoice(k, null, null, e.rejections());
     }

@@ -86,12 +86,27 @@ public final class ProviderSelector<T> {
 
   /** Selects a factory for the configuration, or throws {@link ProviderException} listing every rejection. */
   public Selection<T> select(ByopConfig config) {
-    return trySelect(config).orElseThrow(() -> new ProviderException(kind,
-        "no provider fits", rejections(config)));
+    Outcome<T> o = evaluate(config);
+    if (o.chosen() == null) throw new ProviderException(kind, "no provider fits", o.rejected());
+    return new Selection<>(o.chosen(), o.rejected());
   }
 
   /** Like {@link #select} but empty when the kind is optional and nothing fits. */
   public Optional<Selection<T>> trySelect(ByopConfig config) {
+    Outcome<T> o = evaluate(config);
+    return o.chosen() == null ? Optional.empty() : Optional.of(new Selection<>(o.chosen(), o.rejected()));
+  }
+
+  /** Why no factory fits the configuration, one entry per candidate; empty when one fits. */
+  public List<Rejection> rejections(ByopConfig config) {
+    Outcome<T> o = evaluate(config);
+    return o.chosen() == null ? o.rejected() : List.of();
+  }
+
+  /** The first fitting factory (or none) and the candidates passed over before it (or all of them). */
+  private record Outcome<T>(@Nullable ProviderFactory<T> chosen, List<Rejection> rejected) {}
+
+  private Outcome<T> evaluate(ByopConfig config) {
     List<Rejection> rejected = new ArrayList<>();
     List<ProviderFactory<T>> candidates = candidates(rejected);
     Optional<String> wanted = config.providerId(kind);
@@ -102,28 +117,13 @@ public final class ProviderSelector<T> {
         continue;
       }
       Applicability a = applicability(f, ctx);
-      if (a.applicable()) return Optional.of(new Selection<>(f, rejected));
+      if (a.applicable()) return new Outcome<>(f, rejected);
       rejected.add(new Rejection(f.id(), a.reason()));
-    }
-    return Optional.empty();
-  }
-
-  private List<Rejection> rejections(ByopConfig config) {
-    List<Rejection> rejected = new ArrayList<>();
-    List<ProviderFactory<T>> candidates = candidates(rejected);
-    Optional<String> wanted = config.providerId(kind);
-    ProviderContext ctx = context(config);
-    for (ProviderFactory<T> f : candidates) {
-      if (wanted.isPresent() && !wanted.get().equals(f.id())) {
-        rejected.add(new Rejection(f.id(), "configuration asks for provider '" + wanted.get() + "'"));
-      } else {
-        rejected.add(new Rejection(f.id(), applicability(f, ctx).reason()));
-      }
     }
     if (wanted.isPresent() && candidates.stream().noneMatch(f -> f.id().equals(wanted.get()))) {
       rejected.add(new Rejection(wanted.get(), "configured but no such provider is registered or discovered"));
     }
-    return rejected;
+    return new Outcome<>(null, rejected);
   }
 
   private Applicability applicability(ProviderFactory<T> f, ProviderContext ctx) {
