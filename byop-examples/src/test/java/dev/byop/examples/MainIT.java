@@ -44,7 +44,7 @@ class MainIT {
       assertTrue(first.contains("router: caddy"), first);
       assertTrue(first.contains("store:    jdbc") && first.contains("builder:  buildkit")
           && first.contains("preview:  local"), first);
-      assertTrue(first.contains("web: built byop/" + app + "-web:") && first.contains("api: built byop/" + app + "-api:"),
+      assertTrue(first.contains("web: built byop/" + app + "/web:") && first.contains("api: built byop/" + app + "/api:"),
           first);
       assertTrue(first.contains("web | ") && first.contains("api: warming up"), "live build log lines:\n" + first);
       assertTrue(first.contains("preview: DEPLOYING -> RUNNING") && first.contains("URL:   http://" + app + "-"), first);
@@ -52,7 +52,7 @@ class MainIT {
       String second = run(args);
       assertTrue(second.contains("(unchanged since the last run, reused)"), second);
       assertTrue(second.contains("is in the store unchanged (reused)"), second);
-      assertTrue(second.contains("web: image byop/" + app + "-web:") && second.contains("(reused, not built again)"),
+      assertTrue(second.contains("web: image byop/" + app + "/web:") && second.contains("(reused, not built again)"),
           second);
       assertTrue(second.contains("already runs this commit (reused)"), second);
 
@@ -64,7 +64,7 @@ class MainIT {
       Commands.Result images = Commands.run(rmi, null, java.time.Duration.ofMinutes(1));
       List<String> mine = new ArrayList<>(List.of(bed.dockerCli().toString(), "rmi", "-f"));
       for (String i : images.output().split("\n")) {
-        if (i.startsWith("byop/" + app + "-") || i.startsWith("byop/" + app + "/")) mine.add(i.strip());
+        if (i.startsWith("byop/" + app + "/")) mine.add(i.strip());
       }
       if (mine.size() > 3) Commands.run(mine, null, java.time.Duration.ofMinutes(2));
     }

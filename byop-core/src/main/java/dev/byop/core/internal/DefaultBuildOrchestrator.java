@@ -383,9 +383,8 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     SourceCheckout checkout = builder.fetchSource(new FetchRequest(job.appId(), component, config.commit(), null), ctx);
     try {
       ctx.cancellation().throwIfCancelled();
-      String tag = config.tag() != null ? config.tag()
-          : checkout.commit().substring(0, Math.min(12, checkout.commit().length()));
-      ImageReference local = ImageReference.parse("byop/" + job.appId() + "-" + job.component() + ":" + tag);
+      String tag = config.tag() != null ? config.tag() : ImageNames.tag(checkout.commit());
+      ImageReference local = ImageNames.local("byop", job.appId(), job.component(), tag);
       ImageReference target = address == null ? null
           : ImageReference.parse(address + "/" + job.appId() + "/" + job.component() + ":" + tag);
       run.move(BuildStatus.BUILDING, checkout.commit(), null, null);

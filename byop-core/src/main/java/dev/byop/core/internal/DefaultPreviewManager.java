@@ -72,7 +72,8 @@ public final class DefaultPreviewManager implements PreviewManager {
    * @param domain preview host names are one label under it
    * @param ttl how long a preview lives, or null for ever
    * @param maxPerApp how many previews that are not STOPPED one app may have
-   * @param imageRepository images are named {@code <imageRepository>/<app>/<component>:<commit>}
+   * @param imageRepository images are named {@code <imageRepository>/<app>/<component>:<commit prefix>}, as the
+   *     build orchestrator names them, so a preview reuses what a build made
    * @param reapInterval how often expired previews are torn down
    * @param sweepInterval how often orphaned resources are swept, or null for never
    * @param workers previews deployed at once
@@ -455,7 +456,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     }
 
     private ImageReference image(App app, Component c, String commit) {
-      return ImageReference.parse(options.imageRepository() + "/" + app.id() + "/" + c.name() + ":" + commit);
+      return ImageNames.local(options.imageRepository(), app.id(), c.name(), ImageNames.tag(commit));
     }
   }
 }

@@ -54,7 +54,7 @@ public abstract class OrchestratorContract extends OrchestratorTestBase {
     assertEquals(BuildStatus.PENDING, job.status());
     BuildJob done = o.await(job.id(), Duration.ofSeconds(20));
     assertEquals(BuildStatus.SUCCESS, done.status(), () -> String.valueOf(done.error()));
-    assertEquals("byop/shop-web:" + FakeBuilder.COMMIT.substring(0, 12), done.image());
+    assertEquals("byop/shop/web:" + FakeBuilder.COMMIT.substring(0, 12), done.image());
     assertEquals(FakeBuilder.COMMIT, done.commit());
     assertEquals(1, done.attempt());
     assertNull(done.leaseOwner());
@@ -78,7 +78,7 @@ public abstract class OrchestratorContract extends OrchestratorTestBase {
     assertEquals(REGISTRY + "/shop/api:v1", done.image());
     assertEquals(FakeRegistry.DIGEST, done.digest());
     assertEquals(1, registry.pushes.size());
-    assertEquals("byop/shop-api:v1", registry.pushes.peek().localImage());
+    assertEquals("byop/shop/api:v1", registry.pushes.peek().localImage());
     var state = store.appState("shop").orElseThrow();
     assertEquals(done.image(), state.currentImage());
     assertEquals(FakeRegistry.DIGEST, state.currentDigest());
