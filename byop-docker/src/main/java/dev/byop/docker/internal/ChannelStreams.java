@@ -19,20 +19,9 @@ public final class ChannelStreams {
 
   /** An input stream that reads the channel directly. */
   public static InputStream in(SocketChannel ch) {
-    return new InputStream() {
+    return new BlockInputStream() {
       @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        Objects.checkFromIndexSize(off, len, b.length);
-        if (len == 0) {
-          return 0;
-        }
+      protected int readBlock(byte[] b, int off, int len) throws IOException {
         int n;
         do {
           n = ch.read(ByteBuffer.wrap(b, off, len));

@@ -2,11 +2,9 @@ package dev.byop.docker.internal;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.util.Objects;
 
 /** Decodes an HTTP/1.1 chunked body (RFC 9112 section 7.1); trailers are read and dropped. */
-public final class ChunkedInputStream extends InputStream {
+public final class ChunkedInputStream extends BlockInputStream {
   private final BufferedIn in;
   private long remaining;
   private boolean eof;
@@ -53,18 +51,7 @@ public final class ChunkedInputStream extends InputStream {
   }
 
   @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
-  }
-
-  @Override
-  public int read(byte[] b, int off, int len) throws IOException {
-    Objects.checkFromIndexSize(off, len, b.length);
-    if (len == 0) {
-      return 0;
-    }
+  protected int readBlock(byte[] b, int off, int len) throws IOException {
     if (!nextChunk()) {
       return -1;
     }

@@ -3,10 +3,9 @@ package dev.byop.docker.internal;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Objects;
 
 /** A body of known Content-Length. */
-public final class LimitedInputStream extends InputStream {
+public final class LimitedInputStream extends BlockInputStream {
   private final InputStream in;
   private long remaining;
 
@@ -16,20 +15,9 @@ public final class LimitedInputStream extends InputStream {
   }
 
   @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
-  }
-
-  @Override
-  public int read(byte[] b, int off, int len) throws IOException {
-    Objects.checkFromIndexSize(off, len, b.length);
+  protected int readBlock(byte[] b, int off, int len) throws IOException {
     if (remaining <= 0) {
       return -1;
-    }
-    if (len == 0) {
-      return 0;
     }
     int n = in.read(b, off, (int) Math.min(len, remaining));
     if (n < 0) {
