@@ -27,12 +27,14 @@ public final class BuildKitImageBuilder implements ImageBuilder {
   private final BuildKitClient client;
   private final GitFetcher git;
   private final Function<String, Optional<Credentials>> dockerConfig;
+  private final @Nullable Credentials gitCredentials;
 
   BuildKitImageBuilder(BuildKitClient client, GitFetcher git,
-      Function<String, Optional<Credentials>> dockerConfig) {
+      Function<String, Optional<Credentials>> dockerConfig, @Nullable Credentials gitCredentials) {
     this.client = client;
     this.git = git;
     this.dockerConfig = dockerConfig;
+    this.gitCredentials = gitCredentials;
   }
 
   /** The underlying client (for direct builds of local directories). */
@@ -49,7 +51,8 @@ public final class BuildKitImageBuilder implements ImageBuilder {
   public SourceCheckout fetchSource(FetchRequest request, JobContext context) {
     Component c = request.component();
     GitFetcher.Checkout co = git.fetch(context.ownerId(), c.source(), request.revision(), c.contextDir(),
-        request.credentials(), context.log(), context.cancellation());
+        request.credentials() != null ? request.credentials() : gitCredentials, context.log(),
+        context.cancellation());
     return new SourceCheckout(co.directory(), co.contextDir(), co.commit());
   }
 

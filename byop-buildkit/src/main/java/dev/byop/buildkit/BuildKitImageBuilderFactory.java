@@ -1,6 +1,7 @@
 package dev.byop.buildkit;
 
 import dev.byop.buildkit.internal.GitFetcher;
+import dev.byop.core.Credentials;
 import dev.byop.core.Settings;
 import dev.byop.core.auth.CredentialResolver;
 import dev.byop.core.spi.Applicability;
@@ -58,7 +59,10 @@ public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
     s.allowOnly("provider", "endpoint", "tls", "git", "dockerConfig");
     BuildKitEndpoint ep = endpoint(s);
     Settings g = s.section("git");
-    g.allowOnly("sshKey", "knownHosts", "binary");
+    g.allowOnly("sshKey", "knownHosts", "binary", "username", "token");
+    // an https token for fetches whose request brings no credentials (git asks for it through GIT_ASKPASS)
+    Credentials gitCredentials = g.secret("token")
+        .map(ref -> new Credentials(g.string("username", "x-access-token"), ref.resolve())).orElse(null);
     Path root = context.dataDir().resolve("buildkit");
     GitFetcher git = new GitFetcher(root.resolve("git-cache"), root.resolve("jobs"), context.config().gitPolicy(),
         path(g, "sshKey"), path(g, "knownHosts"), g.string("binary", "git"));
@@ -66,7 +70,8 @@ public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
     CredentialResolver.Builder rb = CredentialResolver.builder().settings(context.config().section("registry"));
     s.string("dockerConfig").ifPresent(p -> rb.dockerConfig(Path.of(p)));
     CredentialResolver resolver = rb.build();
-    return new BuildKitImageBuilder(BuildKitClient.connect(ep, resolver::resolve), git, resolver::resolve);
+    return new BuildKitImageBuilder(BuildKitClient.connect(ep, resolver::resolve), git, resolver::resolve,
+        gitCredentials);
   }
 
   private static @Nullable Path path(Settings s, String key) {

@@ -183,7 +183,17 @@ public final class GitFetcher {
       unshallowFetch(cache, log, c, env);
       return;
     }
-    run(log, c, env, cache, git, "fetch", "-q", "--depth=1", "--no-tags", "--", "origin", rev);
+    if (runOk(log, c, env, cache, git, "fetch", "-q", "--depth=1", "--no-tags", "--", "origin", rev)) {
+      return;
+    }
+    // shallow where the server allows: git's dumb HTTP transport, for one, has no shallow capability
+    log.line("the server does not allow a shallow fetch of " + rev + "; fetching its whole history");
+    List<String> cmd = new ArrayList<>(List.of(git, "fetch", "-q", "--no-tags"));
+    if (Files.exists(cache.resolve(".git/shallow"))) {
+      cmd.add("--unshallow");
+    }
+    cmd.addAll(List.of("--", "origin", rev));
+    run(log, c, env, cache, cmd.toArray(String[]::new));
   }
 
   private void unshallowFetch(Path cache, LogSink log, Cancellation c, Map<String, String> env) throws IOException {
