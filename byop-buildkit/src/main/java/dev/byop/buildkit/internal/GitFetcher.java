@@ -2,6 +2,7 @@ package dev.byop.buildkit.internal;
 
 import dev.byop.core.BuildException;
 import dev.byop.core.Credentials;
+import dev.byop.core.internal.ShellQuote;
 import dev.byop.core.GitSource;
 import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.LogSink;
@@ -126,10 +127,10 @@ public final class GitFetcher {
         if (sshKey != null || knownHosts != null) {
           StringBuilder ssh = new StringBuilder("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes");
           if (sshKey != null) {
-            ssh.append(" -o IdentitiesOnly=yes -i ").append(shQuote(sshKey.toString()));
+            ssh.append(" -o IdentitiesOnly=yes -i ").append(ShellQuote.quote(sshKey.toString()));
           }
           if (knownHosts != null) {
-            ssh.append(" -o UserKnownHostsFile=").append(shQuote(knownHosts.toString()));
+            ssh.append(" -o UserKnownHostsFile=").append(ShellQuote.quote(knownHosts.toString()));
           }
           env.put("GIT_SSH_COMMAND", ssh.toString());
         }
@@ -331,10 +332,5 @@ public final class GitFetcher {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** Single-quotes a value for the shell that git runs GIT_SSH_COMMAND with. */
-  static String shQuote(String s) {
-    return "'" + s.replace("'", "'\\''") + "'";
   }
 }

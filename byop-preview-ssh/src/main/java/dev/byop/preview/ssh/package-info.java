@@ -16,7 +16,7 @@
  * disabled unless the domain has certificates). Host keys are always verified: a known_hosts file, a pinned
  * {@code SHA256:} fingerprint, or — only when configured — accept-new, which records the first-seen key.
  *
- * <p>Every remote command is an argument list joined by {@link dev.byop.preview.ssh.ShellQuote}; secrets travel only on
+ * <p>Every remote command is an argument list joined by {@link dev.byop.core.internal.ShellQuote}; secrets travel only on
  * stdin.
  */
 @NullMarked

@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.internal.ShellQuote;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -105,7 +106,7 @@ class SshConnectionsIT {
 
     @Test
     void everyQuotedWordReachesTheRemoteCommandUnchanged() {
-        List<String> words = new ArrayList<>(ShellQuoteTest.words().toList());
+        List<String> words = new ArrayList<>(dev.byop.testing.ShellWords.words().toList());
         List<String> argv = new ArrayList<>(List.of("printf", "%s\\0"));
         argv.addAll(words);
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
