@@ -215,29 +215,7 @@ public final class ApiServer implements AutoCloseable {
         } else if (n == 3 && p.get(2).equals("cancel")) {
           if (m.equals("POST")) cancelBuild(ex, p.get(1));
           else throw methodNotAllowed(ex, "POST");
-        } else if (n == 3 && p.get(2).equals("logs")) {
-          if (!m.equals("GET")) throw methodNotAllowed(ex, "GET");
-          String id = p.get(1);
-          builds().job(id); // 404 for an unknown job rather than an empty log
-          long after = queryLong(ex, "after", 0);
-          int limit = (int) Math.min(queryLong(ex, "limit", 1000), 10_000);
-          send(ex, 200, JsonViews.logs(builds().logs(id, after, limit), after));
-        } else if (n == 4 && p.get(2).equals("logs") && p.get(3).equals("stream")) {
-          if (!m.equals("GET")) throw methodNotAllowed(ex, "GET");
-          String id = p.get(1);
-          BuildOrchestrator o = builds();
-          o.job(id);
-          stream(ex, new LogSource() {
-            @Override public AutoCloseable follow(long after, java.util.function.Consumer<LogLine> c) {
-              return o.followLogs(id, after, c);
-            }
-            @Override public List<LogLine> read(long after) { return o.logs(id, after, 1000); }
-            @Override public @Nullable String finished() {
-              BuildJob j = o.job(id);
-              return j.status().isTerminal() ? j.status().name() : null;
-            }
-          });
-        } else {
+        } else if (n < 3 || !logRoutes(ex, m, p, buildLogs(p.get(1)))) {
           throw notFound(ex);
         }
       }
@@ -249,29 +227,7 @@ public final class ApiServer implements AutoCloseable {
           if (m.equals("GET")) send(ex, 200, JsonViews.preview(previews().preview(p.get(1))));
           else if (m.equals("DELETE")) send(ex, 200, JsonViews.preview(previews().deletePreview(p.get(1))));
           else throw methodNotAllowed(ex, "GET, DELETE");
-        } else if (n == 3 && p.get(2).equals("logs")) {
-          if (!m.equals("GET")) throw methodNotAllowed(ex, "GET");
-          String id = p.get(1);
-          previews().preview(id);
-          long after = queryLong(ex, "after", 0);
-          int limit = (int) Math.min(queryLong(ex, "limit", 1000), 10_000);
-          send(ex, 200, JsonViews.logs(previews().logs(id, after, limit), after));
-        } else if (n == 4 && p.get(2).equals("logs") && p.get(3).equals("stream")) {
-          if (!m.equals("GET")) throw methodNotAllowed(ex, "GET");
-          String id = p.get(1);
-          PreviewManager pm = previews();
-          pm.preview(id);
-          stream(ex, new LogSource() {
-            @Override public AutoCloseable follow(long after, java.util.function.Consumer<LogLine> c) {
-              return pm.followLogs(id, after, c);
-            }
-            @Override public List<LogLine> read(long after) { return pm.logs(id, after, 1000); }
-            @Override public @Nullable String finished() {
-              Preview pv = pm.preview(id);
-              return pv.status().isInProgress() ? null : pv.status().name();
-            }
-          });
-        } else {
+        } else if (n < 3 || !logRoutes(ex, m, p, previewLogs(p.get(1)))) {
           throw notFound(ex);
         }
       }
@@ -374,10 +330,60 @@ public final class ApiServer implements AutoCloseable {
   private interface LogSource {
     AutoCloseable follow(long after, java.util.function.Consumer<LogLine> consumer);
 
-    List<LogLine> read(long after);
+    List<LogLine> read(long after, int limit);
 
     /** The final status once the owner is done, else null. */
     @Nullable String finished();
+  }
+
+  /** A build job's log; 404 at once for an unknown job rather than an empty log. */
+  private LogSource buildLogs(String id) {
+    BuildOrchestrator o = builds();
+    o.job(id);
+    return new LogSource() {
+      @Override public AutoCloseable follow(long after, java.util.function.Consumer<LogLine> c) {
+        return o.followLogs(id, after, c);
+      }
+      @Override public List<LogLine> read(long after, int limit) { return o.logs(id, after, limit); }
+      @Override public @Nullable String finished() {
+        BuildJob j = o.job(id);
+        return j.status().isTerminal() ? j.status().name() : null;
+      }
+    };
+  }
+
+  /** A preview's log; 404 at once for an unknown preview. */
+  private LogSource previewLogs(String id) {
+    PreviewManager pm = previews();
+    pm.preview(id);
+    return new LogSource() {
+      @Override public AutoCloseable follow(long after, java.util.function.Consumer<LogLine> c) {
+        return pm.followLogs(id, after, c);
+      }
+      @Override public List<LogLine> read(long after, int limit) { return pm.logs(id, after, limit); }
+      @Override public @Nullable String finished() {
+        Preview pv = pm.preview(id);
+        return pv.status().isInProgress() ? null : pv.status().name();
+      }
+    };
+  }
+
+  /** {@code …/{id}/logs} (JSON) and {@code …/{id}/logs/stream} (SSE) of builds and previews; false for other paths. */
+  private boolean logRoutes(HttpExchange ex, String m, List<String> p, LogSource source) throws IOException {
+    int n = p.size();
+    if (n == 3 && p.get(2).equals("logs")) {
+      if (!m.equals("GET")) throw methodNotAllowed(ex, "GET");
+      long after = queryLong(ex, "after", 0);
+      int limit = (int) Math.min(queryLong(ex, "limit", 1000), 10_000);
+      send(ex, 200, JsonViews.logs(source.read(after, limit), after));
+      return true;
+    }
+    if (n == 4 && p.get(2).equals("logs") && p.get(3).equals("stream")) {
+      if (!m.equals("GET")) throw methodNotAllowed(ex, "GET");
+      stream(ex, source);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -420,7 +426,7 @@ public final class ApiServer implements AutoCloseable {
         }
         if (end == null) return; // server stopping: the client reconnects with Last-Event-ID
         for (LogLine l; (l = queue.poll()) != null; ) last = writeEvent(out, l, last);
-        for (List<LogLine> more = source.read(last); !more.isEmpty(); more = source.read(last)) {
+        for (List<LogLine> more = source.read(last, 1000); !more.isEmpty(); more = source.read(last, 1000)) {
           for (LogLine l : more) last = writeEvent(out, l, last);
         }
         out.write(("event: end\ndata: " + mapper.writeValueAsString(Map.of("status", end, "lastSeq", last))
