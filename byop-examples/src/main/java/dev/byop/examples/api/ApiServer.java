@@ -747,7 +747,7 @@ public final class ApiServer implements AutoCloseable {
       // A client leaves the default port out of Host.
       for (String h : List.copyOf(out)) if (h.endsWith(":80")) out.add(h.substring(0, h.length() - 3));
     }
-    return Set.copyOf(out);
+    return java.util.Collections.unmodifiableSet(out);
   }
 
   private static String incident() {
