@@ -406,7 +406,7 @@ public final class ApiServer implements AutoCloseable {
     PreviewManager pm = previews();
     PreviewRequest req = readBody(ex, PreviewRequest.class);
     if (req.appId() == null || req.appId().isBlank()) throw new ApiError(400, "appId is required", "appId");
-    apps.findApp(req.appId()).orElseThrow(() -> new NotFoundException("app", req.appId()));
+    checkSources(apps.findApp(req.appId()).orElseThrow(() -> new NotFoundException("app", req.appId())));
     Preview p;
     try {
       p = pm.createPreview(req.appId(), req.commit());
@@ -830,7 +830,10 @@ public final class ApiServer implements AutoCloseable {
     /** The preview manager; without it the preview endpoints answer 503. */
     public Builder previews(@Nullable PreviewManager v) { previews = v; return this; }
 
-    /** The address to listen on (default 127.0.0.1:8080; port 0 picks a free one). */
+    /**
+     * The address to listen on (default 127.0.0.1:8080; port 0 picks a free one). Beyond loopback, the names clients
+     * use for it go in {@link #allowedHosts}.
+     */
     public Builder address(InetSocketAddress v) { address = v; return this; }
 
     /** The largest request body accepted (default 64 KiB). */

@@ -233,6 +233,30 @@ class ApiServerHostileIT {
   }
 
   @Test
+  void aServerWithoutFileGitNeitherBuildsNorPreviewsAStoredFileApp() throws Exception {
+    // As `serve` runs: the API's git policy is byop's default (no file://), and the store holds an app with a file://
+    // source that the main job saved, which the API must not fetch for a token holder.
+    SampleApp.Repo repo = SampleApp.ensureRepository(dir.resolve("git"));
+    byop.store().saveApp(SampleApp.app(appId, repo, bed.baseImage()));
+    ApiServer lenient = server;
+    try (ApiServer strict = ApiServer.builder().apps(byop.store()).builds(byop.orchestrator())
+        .previews(byop.previews()).token(token).address(new InetSocketAddress("127.0.0.1", 0)).start()) {
+      server = strict;
+      Reply build = call("POST", "/apps/" + appId + "/build", "{\"component\":\"api\"}");
+      assertEquals(400, build.status(), build.raw().body());
+      assertTrue(build.body().get("error").asText().contains("file://"), build.raw().body());
+      Reply preview = call("POST", "/previews", "{\"appId\":\"" + appId + "\"}");
+      assertEquals(400, preview.status(), preview.raw().body());
+      Reply create = call("POST", "/apps", ApiServerIT.appJson(SampleApp.app(appId + "-2", repo, bed.baseImage())));
+      assertEquals(400, create.status(), create.raw().body());
+      assertEquals(0, call("GET", "/apps/" + appId + "/builds", null).body().get("builds").size(), "no build job");
+      assertEquals(404, call("GET", "/apps/" + appId + "/preview", null).status(), "no preview");
+    } finally {
+      server = lenient;
+    }
+  }
+
+  @Test
   void secretEnvValuesAreNeverShown() throws Exception {
     String canary = "canary-" + UUID.randomUUID();
     Map<String, String> env = new LinkedHashMap<>();
