@@ -17,7 +17,10 @@ public interface PreviewManager extends AutoCloseable {
     return createPreview(appId, null);
   }
 
-  /** Creates a preview of the app at {@code commit} (a commit or ref applied to every component), or configured. */
+  /**
+   * Creates a preview of the app at {@code commit} (a commit or ref applied to every component), or configured;
+   * {@link PreviewLimitException} when the app already has {@code preview.maxPerApp} previews that are not stopped.
+   */
   Preview createPreview(String appId, @Nullable String commit);
 
   /** The preview as stored; {@link NotFoundException} when unknown. */

@@ -17,6 +17,7 @@ import dev.byop.core.PreviewStatus;
 import dev.byop.core.ProviderException;
 import dev.byop.examples.HostEnvironment.MissingException;
 import dev.byop.examples.api.ApiServer;
+import dev.byop.examples.api.ApiToken;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -39,7 +40,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  * scripts/example                 build the sample app and start its preview (the README's first command)
- * scripts/example serve [--port N] the HTTP API over the same data directory (see {@link ApiServer})
+ * scripts/example serve [--port N] the HTTP API over the same data directory (see {@link ApiServer}); its bearer
+ *                                 token is made in DIR/api/token and printed on the first serve
  * scripts/example providers       which provider byop found for each kind, and why others were passed over
  * scripts/example stop            tear the sample's preview down
  * options: --data DIR (default ./byop-data)  --config byop.yml  --pull auto|never  --router auto|traefik|caddy|plain
@@ -163,7 +165,7 @@ public final class Main {
         + (repo.reused() ? " (unchanged since the last run, reused)" : " (committed now)"));
 
     Tracker tracker = new Tracker();
-    try (Byop byop = open(chosen, tracker)) {
+    try (Byop byop = open(chosen, tracker, "run")) {
       // On Ctrl-C the workers stop cleanly; a build or preview left half-way is taken up by the next run.
       Thread onExit = new Thread(() -> {
         progress.close();
@@ -196,11 +198,23 @@ public final class Main {
     return preview(byop.previews(), app, repo.commit(), host, tracker);
   }
 
-  private Byop open(HostEnvironment.@Nullable Router chosen, ByopListener listener) {
-    ByopConfig config;
+  private Byop open(HostEnvironment.@Nullable Router chosen, ByopListener listener, String command) {
+    ByopConfig config = configuration(command, chosen);
+    if (configFile != null) progress.info("configuration: " + configFile);
+    return Byop.builder().config(config).discover(Main.class.getClassLoader()).listener(listener).build();
+  }
+
+  /**
+   * The configuration of a command: the operator's file when given (taken as is), else the example's own. Only the
+   * main job ({@code run}) turns on {@code git.allowFile}: it fetches nothing but the sample repository it has just
+   * made itself, and nobody else talks to it. {@code serve} never does: with file:// allowed, anyone holding the API
+   * token could create an app whose source is any repository on this machine (another tenant's checkout, the git
+   * cache, the sample's own history) and read it through a build.
+   */
+  ByopConfig configuration(String command, HostEnvironment.@Nullable Router chosen) {
+    boolean allowFileGit = command.equals("run");
     if (configFile != null) {
-      config = ByopConfig.load(configFile);
-      progress.info("configuration: " + configFile);
+      return ByopConfig.load(configFile);
     } else {
       Map<String, Object> preview = new LinkedHashMap<>();
       preview.put("provider", "local");
@@ -218,14 +232,12 @@ public final class Main {
         preview.putAll(settings);
       }
       preview.put("docker", docker.get(0));
-      config = ByopConfig.of(Map.of(
+      return ByopConfig.of(Map.of(
           "dataDir", dataDir.toString(),
-          // The sample's repository is a local file:// URL; a host serving strangers would keep this off.
-          "git", Map.of("allowFile", true),
+          "git", Map.of("allowFile", allowFileGit),
           "store", Map.of("provider", "jdbc"),
           "preview", preview));
     }
-    return Byop.builder().config(config).discover(Main.class.getClassLoader()).listener(listener).build();
   }
 
   private static String shortHash(String text) {
@@ -332,7 +344,8 @@ public final class Main {
   // ------------------------------------------------------------------------------------------------ other commands
 
   private int serve() throws ByopException {
-    Byop byop = open(savedOrDetectedRouter(), new ByopListener() { });
+    ApiToken token = ApiToken.loadOrCreate(dataDir);
+    Byop byop = open(savedOrDetectedRouter(), new ByopListener() { }, "serve");
     CountDownLatch stopped = new CountDownLatch(1);
     try {
       ApiServer server = ApiServer.builder()
@@ -340,6 +353,7 @@ public final class Main {
           .gitPolicy(byop.config().gitPolicy())
           .builds(byop.orchestrator())
           .previews(byop.previews())
+          .token(token)
           .address(new InetSocketAddress("127.0.0.1", port))
           .start();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -348,7 +362,19 @@ public final class Main {
         stopped.countDown();
       }, "shutdown"));
       progress.step("byop API on " + server.uri() + " (data in " + dataDir + "); Ctrl-C stops it");
-      progress.info("curl " + server.uri() + "/apps");
+      if (token.created()) {
+        progress.info("API token (new; shown this once, kept in " + token.file() + "): " + token.value());
+      } else {
+        progress.info("API token: the one in " + token.file() + " (made by the first serve)");
+      }
+      progress.info("try:   curl -H \"Authorization: Bearer $(cat " + token.file() + ")\" " + server.uri() + "/apps");
+      for (App a : byop.store().listApps()) {
+        if (a.components().stream().anyMatch(c -> c.source().transport().equals("file"))) {
+          progress.info("note:  app '" + a.id() + "' fetches a file:// repository, which this server refuses to build"
+              + " (git.allowFile stays off: it would let every token holder read any repository on this machine);"
+              + " serve it over git:// or https and create an app for that URL (README: the example API)");
+        }
+      }
       progress.close();
       stopped.await();
       return 0;
@@ -372,14 +398,14 @@ public final class Main {
   }
 
   private int providers() {
-    try (Byop byop = open(null, new ByopListener() { })) {
+    try (Byop byop = open(null, new ByopListener() { }, "providers")) {
       printProviders(byop);
     }
     return 0;
   }
 
   private int stop() {
-    try (Byop byop = open(savedOrDetectedRouter(), new ByopListener() { })) {
+    try (Byop byop = open(savedOrDetectedRouter(), new ByopListener() { }, "stop")) {
       Optional<Preview> p = byop.previews().currentPreview(appId)
           .filter(x -> x.status() != PreviewStatus.STOPPED);
       if (p.isEmpty()) {

@@ -11,6 +11,7 @@ import dev.byop.core.LogLine;
 import dev.byop.core.NotFoundException;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewException;
+import dev.byop.core.PreviewLimitException;
 import dev.byop.core.PreviewManager;
 import dev.byop.core.PreviewStatus;
 import dev.byop.core.Settings;
@@ -159,8 +160,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     app.components().forEach(c -> options.gitPolicy().check(c.source()));
     List<Preview> active = store.listPreviews(app.id());
     if (active.size() >= options.maxPerApp()) {
-      throw new PreviewException("app " + app.id() + " already has " + active.size()
-          + " previews that are not stopped; the limit is " + options.maxPerApp() + " (preview.maxPerApp)");
+      throw new PreviewLimitException(app.id(), active.size(), options.maxPerApp());
     }
     Instant now = clock.instant();
     Preview p = store.createPreview(app.id(), deployerId, commit, uniqueHostname(app.id()), now,

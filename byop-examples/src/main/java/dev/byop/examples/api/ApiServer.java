@@ -17,6 +17,7 @@ import dev.byop.core.IllegalTransitionException;
 import dev.byop.core.LogLine;
 import dev.byop.core.NotFoundException;
 import dev.byop.core.Preview;
+import dev.byop.core.PreviewLimitException;
 import dev.byop.core.PreviewManager;
 import dev.byop.core.ProviderException;
 import dev.byop.core.ValidationException;
@@ -32,13 +33,17 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -72,23 +77,57 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <pre>{@code
+ * ApiToken token = ApiToken.loadOrCreate(dataDir);   // print token.value() once, when token.created()
  * try (Byop byop = Byop.builder().config(config).discover(loader).build();
  *      ApiServer api = ApiServer.builder()
  *          .apps(byop.store()).gitPolicy(byop.config().gitPolicy())
  *          .builds(byop.orchestrator()).previews(byop.previews())
+ *          .token(token)
  *          .address(new InetSocketAddress("127.0.0.1", 8080))
  *          .start()) {
  *   ...
  * }
  * }</pre>
  *
- * <p>Errors are {@code {"error": …, "field": …}}: 400 for bad input and bad JSON, 404 for unknown ids or paths, 405,
- * 409 for a status change the state machine refuses, 413 for a body over {@link Builder#maxBodyBytes}, 503 when byop
- * has no provider for the request, and 500 with an incident id (never a stack trace) otherwise.
+ * <p>Safe by default, in this order, before any endpoint runs:
+ * <ul>
+ *   <li>the {@code Host} header must name the bound address ({@code 127.0.0.1:PORT}, {@code localhost:PORT},
+ *       {@code [::1]:PORT}, or a name given to {@link Builder#allowedHosts}), else 421: a web page the operator opens
+ *       cannot reach the API by rebinding its own DNS name to 127.0.0.1;
+ *   <li>{@code Authorization: Bearer <token>} must carry the token (compared in constant time), else 401 with
+ *       {@code WWW-Authenticate: Bearer}; only {@link Builder#unauthenticated()}, for a host that puts its own
+ *       authentication in front, turns this off;
+ *   <li>a request with a body (or any {@code Content-Type}) must be {@code application/json}, else 415: an HTML form
+ *       can send {@code application/x-www-form-urlencoded}, {@code multipart/form-data} and {@code text/plain}
+ *       across sites without a CORS preflight, so those never reach an endpoint.
+ * </ul>
+ *
+ * <p>Slow clients. The JDK server reads a request's line, headers and body on a worker thread, so a client sending a
+ * byte a second (slowloris) holds a worker; a few dozen of them would hold the whole pool. Its one defence is the
+ * system property {@value #MAX_REQ_TIME} (seconds; off by default): a request not read whole within it is cut. This
+ * class sets it to {@value #DEFAULT_MAX_REQ_TIME} s when the host has not set it (the JDK reads it once, when the first
+ * {@code HttpServer} of the process starts: a host creating another one earlier sets it itself, e.g. on the command
+ * line). Bodies are further capped at {@link Builder#maxBodyBytes}. {@code sun.net.httpserver.maxRspTime} is left
+ * off on purpose: it would cut every Server-Sent Events log stream after that time, while the request time limit
+ * ends once the (body-less) request is read, so streams run as long as their log does; a stream holds one worker,
+ * and {@link Builder#maxStreams} keeps them below the pool size. {@code jdk.httpserver.maxConnections} is left off
+ * too: a cap on connections is exactly what slow clients would fill, locking everyone out until the time limit.
+ *
+ * <p>Errors are {@code {"error": …, "code": …, "field": …}}: 400 for bad input and bad JSON, 401, 404 for unknown ids
+ * or paths, 405, 409 for a status change the state machine refuses and for a preview over the app's
+ * {@code preview.maxPerApp}, 413 for a body over {@link Builder#maxBodyBytes}, 415, 421, 503 when byop has no
+ * provider for the request, and 500 with an incident id (never a stack trace) otherwise.
  */
 public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
   private static final String JSON = "application/json; charset=utf-8";
+  /** The JDK server's limit, in seconds, on reading one request whole; see the class comment. */
+  static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
+  static final String DEFAULT_MAX_REQ_TIME = "10";
+
+  static {
+    if (System.getProperty(MAX_REQ_TIME) == null) System.setProperty(MAX_REQ_TIME, DEFAULT_MAX_REQ_TIME);
+  }
 
   private final AppStore apps;
   private final GitSource.Policy gitPolicy;
@@ -97,6 +136,8 @@ public final class ApiServer implements AutoCloseable {
   private final int maxBodyBytes;
   private final int maxStreams;
   private final Duration heartbeat;
+  private final byte @Nullable [] tokenDigest;
+  private final Set<String> allowedHosts;
   private final ObjectMapper mapper = new ObjectMapper()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -114,6 +155,11 @@ public final class ApiServer implements AutoCloseable {
     this.maxBodyBytes = b.maxBodyBytes;
     this.maxStreams = b.maxStreams;
     this.heartbeat = b.heartbeat;
+    if (b.token == null && !b.unauthenticated) {
+      throw new IllegalStateException("the API needs a token (ApiServer.builder().token(ApiToken.loadOrCreate(dataDir)))"
+          + " unless the host authenticates requests itself (unauthenticated())");
+    }
+    this.tokenDigest = b.token == null ? null : sha256(b.token);
     AtomicInteger n = new AtomicInteger();
     // A fixed pool: each live log stream holds one thread, so streams are capped below the pool size (maxStreams)
     // and ordinary requests always find a thread.
@@ -123,9 +169,16 @@ public final class ApiServer implements AutoCloseable {
       return t;
     });
     this.server = HttpServer.create(b.address, 0);
+    this.allowedHosts = allowedHosts(server.getAddress(), b.allowedHosts);
     server.createContext("/", this::handle);
     server.setExecutor(executor);
     server.start();
+  }
+
+  /** The request time limit in effect (see the class comment), or null when the host turned it off. */
+  public static @Nullable Duration requestTimeLimit() {
+    long s = Long.getLong(MAX_REQ_TIME, -1);
+    return s > 0 ? Duration.ofSeconds(s) : null;
   }
 
   /** Starts configuring a server. */
@@ -158,6 +211,9 @@ public final class ApiServer implements AutoCloseable {
 
   private void handle(HttpExchange ex) {
     try {
+      checkHost(ex);
+      checkToken(ex);
+      checkContentType(ex);
       route(ex);
     } catch (ApiError e) {
       sendError(ex, e.status, e.getMessage(), e.field);
@@ -178,6 +234,43 @@ public final class ApiServer implements AutoCloseable {
       sendError(ex, 500, "internal error (incident " + incident + ")", null);
     } finally {
       ex.close();
+    }
+  }
+
+  private void checkHost(HttpExchange ex) {
+    List<String> hosts = ex.getRequestHeaders().get("Host");
+    String host = hosts == null || hosts.size() != 1 ? null : hosts.get(0).trim().toLowerCase(Locale.ROOT);
+    if (host == null || !allowedHosts.contains(host)) {
+      throw new ApiError(421, (host == null ? "a request needs exactly one Host header"
+          : "Host '" + printable(host) + "' is not this server's address") + "; the API answers only requests for "
+          + String.join(", ", allowedHosts) + " (a request for another name may be a DNS rebinding attack; a host "
+          + "name of your own goes in allowedHosts)", "Host");
+    }
+  }
+
+  private void checkToken(HttpExchange ex) {
+    if (tokenDigest == null) return;
+    String h = ex.getRequestHeaders().getFirst("Authorization");
+    String presented = h != null && h.length() > 7 && h.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? h.substring(7).trim() : null;
+    // Digests of equal length compared by MessageDigest.isEqual: the time taken says nothing about the token.
+    if (presented == null || presented.isEmpty() || !MessageDigest.isEqual(sha256(presented), tokenDigest)) {
+      boolean none = presented == null || presented.isEmpty();
+      ex.getResponseHeaders().set("WWW-Authenticate",
+          none ? "Bearer realm=\"byop\"" : "Bearer realm=\"byop\", error=\"invalid_token\"");
+      throw new ApiError(401, none ? "this API needs the header Authorization: Bearer <token> (the token is in "
+          + "api/token of the server's data directory)" : "the bearer token is not valid", "Authorization");
+    }
+  }
+
+  /** A body (or a declared type) must be JSON, checked before routing so no endpoint acts on a form post. */
+  private void checkContentType(HttpExchange ex) {
+    String ct = ex.getRequestHeaders().getFirst("Content-Type");
+    if (ct == null && !hasBody(ex)) return;
+    String media = ct == null ? "" : ct.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    if (!media.equals("application/json")) {
+      throw new ApiError(415, ct == null ? "a request body needs Content-Type: application/json"
+          : "the body must be application/json, got '" + printable(ct) + "'", "Content-Type");
     }
   }
 
@@ -246,6 +339,15 @@ public final class ApiServer implements AutoCloseable {
   private void createApp(HttpExchange ex) throws IOException {
     AppRequest req = readBody(ex, AppRequest.class);
     App app = req.toApp();
+    checkSources(app);
+    // saveApp replaces; creating over an existing id would silently change another client's app.
+    if (apps.findApp(app.id()).isPresent()) throw new ApiError(409, "app '" + app.id() + "' already exists", "id");
+    App saved = apps.saveApp(app);
+    ex.getResponseHeaders().set("Location", "/apps/" + saved.id());
+    send(ex, 201, JsonViews.app(saved, apps.appState(saved.id()).orElse(null)));
+  }
+
+  private void checkSources(App app) {
     for (var c : app.components()) {
       try {
         gitPolicy.check(c.source());
@@ -253,11 +355,6 @@ public final class ApiServer implements AutoCloseable {
         throw new ApiError(400, "component '" + c.name() + "': " + e.getMessage(), e.field());
       }
     }
-    // saveApp replaces; creating over an existing id would silently change another client's app.
-    if (apps.findApp(app.id()).isPresent()) throw new ApiError(409, "app '" + app.id() + "' already exists", "id");
-    App saved = apps.saveApp(app);
-    ex.getResponseHeaders().set("Location", "/apps/" + saved.id());
-    send(ex, 201, JsonViews.app(saved, apps.appState(saved.id()).orElse(null)));
   }
 
   private void getApp(HttpExchange ex, String id) throws IOException {
@@ -267,7 +364,9 @@ public final class ApiServer implements AutoCloseable {
 
   private void requestBuild(HttpExchange ex, String appId) throws IOException {
     BuildOrchestrator o = builds();
-    apps.findApp(appId).orElseThrow(() -> new NotFoundException("app", appId));
+    // An app stored by someone else (the main job's file:// sample, say) may name a transport this server does not
+    // allow: say so now rather than accept a job that can only fail.
+    checkSources(apps.findApp(appId).orElseThrow(() -> new NotFoundException("app", appId)));
     BuildRequest req = hasBody(ex) ? readBody(ex, BuildRequest.class)
         : new BuildRequest(null, null, null, null, null, null, null, null, null);
     BuildJob job = o.requestBuild(appId, req.toConfig());
@@ -307,8 +406,13 @@ public final class ApiServer implements AutoCloseable {
     PreviewManager pm = previews();
     PreviewRequest req = readBody(ex, PreviewRequest.class);
     if (req.appId() == null || req.appId().isBlank()) throw new ApiError(400, "appId is required", "appId");
-    apps.findApp(req.appId()).orElseThrow(() -> new NotFoundException("app", req.appId()));
-    Preview p = pm.createPreview(req.appId(), req.commit());
+    checkSources(apps.findApp(req.appId()).orElseThrow(() -> new NotFoundException("app", req.appId())));
+    Preview p;
+    try {
+      p = pm.createPreview(req.appId(), req.commit());
+    } catch (PreviewLimitException e) {
+      throw new ApiError(409, e.getMessage() + "; delete one (DELETE /previews/{id}) to make room", "appId");
+    }
     ex.getResponseHeaders().set("Location", "/previews/" + p.id());
     // The seed answers 200 with the pending preview; 202 says the same thing more precisely.
     send(ex, 202, JsonViews.preview(p));
@@ -478,10 +582,6 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private <T> T readBody(HttpExchange ex, Class<T> type) throws IOException {
-    String ct = ex.getRequestHeaders().getFirst("Content-Type");
-    if (ct != null && !ct.toLowerCase(Locale.ROOT).startsWith("application/json")) {
-      throw new ApiError(415, "the body must be application/json, got '" + printable(ct) + "'", null);
-    }
     String len = ex.getRequestHeaders().getFirst("Content-Length");
     if (len != null) {
       try {
@@ -551,6 +651,7 @@ public final class ApiServer implements AutoCloseable {
   private void sendError(HttpExchange ex, int status, String message, @Nullable String field) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("error", message);
+    body.put("code", code(status));
     body.put("field", field);
     try {
       // The JDK server drains an unread request body itself when the exchange is closed.
@@ -605,6 +706,50 @@ public final class ApiServer implements AutoCloseable {
     return new ApiError(405, "method " + printable(ex.getRequestMethod()) + " not allowed here; allowed: " + allow, null);
   }
 
+  /** A stable word for each status, so clients can branch without parsing messages. */
+  private static String code(int status) {
+    return switch (status) {
+      case 400 -> "bad_request";
+      case 401 -> "unauthorized";
+      case 404 -> "not_found";
+      case 405 -> "method_not_allowed";
+      case 409 -> "conflict";
+      case 413 -> "too_large";
+      case 415 -> "unsupported_media_type";
+      case 421 -> "wrong_host";
+      case 503 -> "unavailable";
+      default -> status >= 500 ? "internal" : "error";
+    };
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always present", e);
+    }
+  }
+
+  /** host:port forms a client may send for the bound address, lower-case. */
+  private static Set<String> allowedHosts(InetSocketAddress bound, List<String> extra) {
+    int port = bound.getPort();
+    Set<String> names = new LinkedHashSet<>(List.of("127.0.0.1", "localhost", "[::1]"));
+    String literal = bound.getAddress().getHostAddress();
+    if (!bound.getAddress().isAnyLocalAddress()) names.add(literal.contains(":") ? "[" + literal + "]" : literal);
+    Set<String> out = new LinkedHashSet<>();
+    for (String name : names) out.add(name + ":" + port);
+    for (String e : extra) {
+      String x = e.trim().toLowerCase(Locale.ROOT);
+      boolean hasPort = x.startsWith("[") ? x.contains("]:") : x.contains(":");
+      out.add(hasPort ? x : x + ":" + port);
+    }
+    if (port == 80) {
+      // A client leaves the default port out of Host.
+      for (String h : List.copyOf(out)) if (h.endsWith(":80")) out.add(h.substring(0, h.length() - 3));
+    }
+    return java.util.Collections.unmodifiableSet(out);
+  }
+
   private static String incident() {
     return UUID.randomUUID().toString().substring(0, 8);
   }
@@ -632,8 +777,46 @@ public final class ApiServer implements AutoCloseable {
     private int maxBodyBytes = 64 * 1024;
     private int maxStreams = 16;
     private Duration heartbeat = Duration.ofSeconds(15);
+    private @Nullable String token;
+    private boolean unauthenticated;
+    private final List<String> allowedHosts = new ArrayList<>();
 
     private Builder() {}
+
+    /** The bearer token every request must carry; required unless {@link #unauthenticated()}. */
+    public Builder token(ApiToken v) {
+      return token(v.value());
+    }
+
+    /** The bearer token every request must carry, at least 128 bits of randomness (22 base64url characters). */
+    public Builder token(String v) {
+      if (v == null || v.length() < ApiToken.MIN_LENGTH || v.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+        throw new IllegalArgumentException("an API token needs at least " + ApiToken.MIN_LENGTH
+            + " printable characters without spaces");
+      }
+      token = v;
+      unauthenticated = false;
+      return this;
+    }
+
+    /**
+     * Serves without a token: only for a host that authenticates requests before they reach this server (or for a
+     * test). Never the default.
+     */
+    public Builder unauthenticated() {
+      token = null;
+      unauthenticated = true;
+      return this;
+    }
+
+    /**
+     * More names (or name:port) clients may put in {@code Host}, e.g. the name a reverse proxy forwards; the
+     * loopback names and the bound address are always allowed.
+     */
+    public Builder allowedHosts(String... names) {
+      allowedHosts.addAll(List.of(names));
+      return this;
+    }
 
     /** Where apps are stored, usually {@code byop.store()}; required. */
     public Builder apps(AppStore v) { apps = v; return this; }
@@ -647,7 +830,10 @@ public final class ApiServer implements AutoCloseable {
     /** The preview manager; without it the preview endpoints answer 503. */
     public Builder previews(@Nullable PreviewManager v) { previews = v; return this; }
 
-    /** The address to listen on (default 127.0.0.1:8080; port 0 picks a free one). */
+    /**
+     * The address to listen on (default 127.0.0.1:8080; port 0 picks a free one). Beyond loopback, the names clients
+     * use for it go in {@link #allowedHosts}.
+     */
     public Builder address(InetSocketAddress v) { address = v; return this; }
 
     /** The largest request body accepted (default 64 KiB). */

@@ -13,14 +13,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The JSON shapes of the API: request bodies as records Jackson binds (unknown fields are refused), responses as
  * ordered maps written field by field, so the wire format is spelled out here and never follows byop's Java types by
- * accident (a git URL, for instance, is shown only with its credentials removed).
+ * accident (a git URL, for instance, is shown only with its credentials removed, and secret env values not at all).
  */
 final class JsonViews {
+  /** Env names that say their value is a secret (see {@link #envValue}). */
+  private static final Pattern SECRET_NAME = Pattern.compile(
+      "PASSW|SECRET|TOKEN|CREDENTIAL|PRIVATE|(^|_)(API_?)?KEY($|_)|(^|_)AUTH($|_)|PASSPHRASE|(^|_)PWD($|_)",
+      Pattern.CASE_INSENSITIVE);
+
   private JsonViews() {}
 
   /** {@code POST /apps}. */
@@ -87,9 +93,30 @@ final class JsonViews {
     m.put("dockerfile", c.dockerfile());
     m.put("buildArgs", c.buildArgs());
     m.put("port", c.port());
-    m.put("env", c.env());
+    Map<String, Object> env = new LinkedHashMap<>();
+    c.env().forEach((k, v) -> env.put(k, envValue(k, v)));
+    m.put("env", env);
     m.put("healthPath", c.healthPath());
     return m;
+  }
+
+  /**
+   * An env value as shown: secrets are write-only. A value that is a secret reference (as byop spells them,
+   * {@code env:NAME} or {@code file:/path}) shows only its kind, {@code {"secret": true, "ref": "env"}}, since even the
+   * name or path tells an attacker where to look; a value whose name says it is a secret ({@code *PASSWORD*},
+   * {@code *TOKEN*}, {@code *SECRET*}, {@code *_KEY}, ...) shows {@code {"secret": true}}. Everything else is shown
+   * exactly as stored.
+   */
+  static Object envValue(String name, String value) {
+    int colon = value.indexOf(':');
+    String kind = colon < 0 ? "" : value.substring(0, colon);
+    if ((kind.equals("env") || kind.equals("file") || kind.equals("secret")) && colon + 1 < value.length()) {
+      Map<String, Object> ref = new LinkedHashMap<>();
+      ref.put("secret", true);
+      ref.put("ref", kind);
+      return ref;
+    }
+    return SECRET_NAME.matcher(name).find() ? Map.of("secret", true) : value;
   }
 
   static Map<String, Object> job(BuildJob j) {

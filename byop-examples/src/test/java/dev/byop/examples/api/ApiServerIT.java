@@ -56,6 +56,7 @@ class ApiServerIT {
   private @Nullable Byop byop;
   private @Nullable ApiServer server;
   private Testbed bed;
+  private String token;
 
   record Event(@Nullable String id, @Nullable String event, String data, Instant received) {}
 
@@ -105,8 +106,9 @@ class ApiServerIT {
   void buildsStreamsLogsCancelsAndRunsAPreviewOverHttp(Testbed bed, @TempDir Path dir) throws Exception {
     this.bed = bed;
     byop = open(bed, dir);
+    token = ApiToken.loadOrCreate(dir).value();
     server = ApiServer.builder().apps(byop.store()).gitPolicy(byop.config().gitPolicy())
-        .builds(byop.orchestrator()).previews(byop.previews())
+        .builds(byop.orchestrator()).previews(byop.previews()).token(token)
         .address(new InetSocketAddress("127.0.0.1", 0)).heartbeat(Duration.ofSeconds(1)).start();
 
     SampleApp.Repo repo = SampleApp.ensureRepository(dir.resolve("git"));
@@ -194,7 +196,8 @@ class ApiServerIT {
 
   private Reply call(String method, String path, @Nullable String body) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path)).timeout(Duration.ofMinutes(2));
+      HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path)).timeout(Duration.ofMinutes(2))
+          .header("Authorization", "Bearer " + token);
       if (body != null) b.header("Content-Type", "application/json");
       b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
@@ -206,7 +209,8 @@ class ApiServerIT {
 
   /** Reads a whole event stream (until the server ends it after the end event). */
   private List<Event> stream(String path, @Nullable String lastEventId) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path)).header("Accept", "text/event-stream");
+    HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path)).header("Accept", "text/event-stream")
+        .header("Authorization", "Bearer " + token);
     if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
     CompletableFuture<HttpResponse<Stream<String>>> f = http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofLines());
     HttpResponse<Stream<String>> r = f.get(2, TimeUnit.MINUTES);
@@ -235,7 +239,7 @@ class ApiServerIT {
     }).get(4, TimeUnit.MINUTES);
   }
 
-  private static String appJson(App app) throws Exception {
+  static String appJson(App app) throws Exception {
     ObjectNode root = JSON.createObjectNode().put("id", app.id()).put("name", app.name());
     var components = root.putArray("components");
     for (Component c : app.components()) {

@@ -3,6 +3,7 @@ package dev.byop.examples.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,6 +28,7 @@ class ApiServerTest {
   @TempDir Path dir;
   private Byop byop;
   private ApiServer server;
+  private ApiToken token;
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeEach
@@ -35,7 +37,8 @@ class ApiServerTest {
         .config(ByopConfig.of(Map.of("dataDir", dir.toString(), "git", Map.of("allowFile", true))))
         .discover(getClass().getClassLoader())
         .build();
-    server = ApiServer.builder().apps(byop.store()).gitPolicy(byop.config().gitPolicy())
+    token = ApiToken.loadOrCreate(dir);
+    server = ApiServer.builder().apps(byop.store()).gitPolicy(byop.config().gitPolicy()).token(token)
         .address(new InetSocketAddress("127.0.0.1", 0)).maxBodyBytes(4096).start();
   }
 
@@ -48,7 +51,8 @@ class ApiServerTest {
   record Reply(int status, JsonNode body, HttpResponse<String> raw) {}
 
   private Reply call(String method, String path, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path)).header("Content-Type", "application/json");
+    HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path)).header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + token.value());
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     return new Reply(r.statusCode(), r.body().isEmpty() ? JSON.nullNode() : JSON.readTree(r.body()), r);
@@ -128,7 +132,7 @@ class ApiServerTest {
   @Test
   void fileUrlsFollowTheHostsGitPolicy() throws Exception {
     server.close();
-    server = ApiServer.builder().apps(byop.store()).address(new InetSocketAddress("127.0.0.1", 0)).start();
+    server = ApiServer.builder().apps(byop.store()).token(token).address(new InetSocketAddress("127.0.0.1", 0)).start();
     Reply r = call("POST", "/apps", app("shop"));
     assertEquals(400, r.status());
     assertTrue(r.body().get("error").asText().contains("file://"), r.body().toString());
@@ -149,6 +153,7 @@ class ApiServerTest {
     assertEquals("GET, POST", method.raw().headers().firstValue("Allow").orElseThrow());
 
     Reply type = http(HttpRequest.newBuilder(server.uri().resolve("/apps")).header("Content-Type", "text/plain")
+        .header("Authorization", "Bearer " + token.value())
         .POST(HttpRequest.BodyPublishers.ofString(app("x"))).build());
     assertEquals(415, type.status());
   }
@@ -160,6 +165,37 @@ class ApiServerTest {
     assertEquals(503, build.status());
     assertFalse(build.raw().body().contains("Exception"), build.raw().body());
     assertEquals(503, call("POST", "/previews", "{\"appId\":\"shop\"}").status());
+  }
+
+  @Test
+  void noServerWithoutATokenUnlessTheHostSaysSo() throws Exception {
+    var b = ApiServer.builder().apps(byop.store()).address(new InetSocketAddress("127.0.0.1", 0));
+    IllegalStateException e = assertThrows(IllegalStateException.class, b::start);
+    assertTrue(e.getMessage().contains("token"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> b.token("too-short"));
+    try (ApiServer open = b.unauthenticated().start()) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(open.uri().resolve("/apps")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), "the host's explicit choice");
+    }
+    Reply none = http(HttpRequest.newBuilder(server.uri().resolve("/apps")).build());
+    assertEquals(401, none.status());
+    assertEquals("unauthorized", none.body().get("code").asText());
+  }
+
+  @Test
+  void envValuesThatAreSecretsAreShownAsSecrets() {
+    assertEquals("a \"b\"", JsonViews.envValue("QUOTE", "a \"b\""));
+    assertEquals("http://api:8081", JsonViews.envValue("API_URL", "http://api:8081"));
+    assertEquals("8081", JsonViews.envValue("API_PORT", "8081"));
+    assertEquals(Map.of("secret", true), JsonViews.envValue("DB_PASSWORD", "hunter2"));
+    assertEquals(Map.of("secret", true), JsonViews.envValue("api_key", "k"));
+    assertEquals(Map.of("secret", true), JsonViews.envValue("AWS_SECRET_ACCESS_KEY", "k"));
+    assertEquals(Map.of("secret", true), JsonViews.envValue("GITHUB_TOKEN", "k"));
+    assertEquals(Map.of("secret", true, "ref", "env"), JsonViews.envValue("DATABASE_URL", "env:DATABASE_URL"));
+    assertEquals(Map.of("secret", true, "ref", "file"), JsonViews.envValue("CERT", "file:/run/secrets/cert"));
+    assertEquals("KEYBOARD", JsonViews.envValue("LAYOUT", "KEYBOARD"));
+    assertEquals("us", JsonViews.envValue("KEYBOARD_LAYOUT", "us"));
   }
 
   private Reply http(HttpRequest req) throws Exception {
