@@ -67,6 +67,7 @@ class GitCredentialIsolationIT {
   private static GitServer foreign;
   private static Path gitWrapper;
   private static Path argvLog;
+  private static Path redirectingGit;
 
   @BeforeAll
   static void servers() throws Exception {
@@ -89,6 +90,12 @@ class GitCredentialIsolationIT {
     gitWrapper = tmp.resolve("git-wrapper");
     Files.writeString(gitWrapper, "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '" + argvLog + "'\nexec git \"$@\"\n");
     Files.setPosixFilePermissions(gitWrapper, PosixFilePermissions.fromString("rwx------"));
+    // a git that follows redirects whatever byop asks, to show the askpass helper alone still sends nothing there
+    redirectingGit = tmp.resolve("git-follows-redirects");
+    Files.writeString(redirectingGit, "#!/bin/bash\nargs=()\nfor a in \"$@\"; do\n"
+        + "  [ \"$a\" = http.followRedirects=false ] && a=http.followRedirects=true\n  args+=(\"$a\")\ndone\n"
+        + "exec git \"${args[@]}\"\n");
+    Files.setPosixFilePermissions(redirectingGit, PosixFilePermissions.fromString("rwx------"));
   }
 
   @AfterAll
@@ -127,6 +134,19 @@ class GitCredentialIsolationIT {
     }
     assertTrue(trusted.redirected.size() > 0, "the trusted host answered with its redirect");
     assertEquals(List.of(), foreign.authorizations, "credentials followed a redirect to another host");
+  }
+
+  @Test
+  void evenAGitThatFollowsTheRedirectSendsTheForeignHostNoCredentials() throws Exception {
+    String app = "gc" + RUN + "-follow";
+    foreign.authorizations.clear();
+    foreign.requests.clear();
+    try (Byop byop = byop(tmp.resolve("data-follow"), "/", redirectingGit, l -> { })) {
+      BuildJob job = build(byop, app, GitSource.of(trusted.url("/moved.git")).withRef("main"));
+      assertEquals(BuildStatus.FAILED, job.status());
+    }
+    assertTrue(foreign.requests.size() > 0, "git followed the redirect to the foreign host");
+    assertEquals(List.of(), foreign.authorizations, "the askpass helper answered a prompt for another host");
   }
 
   @Test
@@ -249,10 +269,10 @@ class GitCredentialIsolationIT {
   }
 
   /** The operator's token, configured for URLs under {@code match} on the trusted host. */
-  private static Map<String, Object> gitSection(String match) throws IOException {
+  private static Map<String, Object> gitSection(String match, Path gitBinary) throws IOException {
     Path tokenFile = Files.writeString(tmp.resolve("operator.token"), TOKEN + "\n");
     Map<String, Object> git = new HashMap<>();
-    git.put("binary", gitWrapper.toString());
+    git.put("binary", gitBinary.toString());
     git.put("credentials", List.of(Map.of("match", trusted.url(match), "username", "ci",
         "token", Map.of("file", tokenFile.toString()))));
     git.put("appSecrets", tmp.resolve("app-secrets").toString());
@@ -262,10 +282,14 @@ class GitCredentialIsolationIT {
   // ---------------------------------------------------------------- machinery
 
   private static Byop byop(Path dataDir, String match, Consumer<LogLine> lines) throws IOException {
+    return byop(dataDir, match, gitWrapper, lines);
+  }
+
+  private static Byop byop(Path dataDir, String match, Path gitBinary, Consumer<LogLine> lines) throws IOException {
     ByopConfig config = ByopConfig.of(Map.of(
         "dataDir", dataDir.toString(),
         "git", Map.of("allowHttp", true),
-        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + BED.dockerHost(), "git", gitSection(match)),
+        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + BED.dockerHost(), "git", gitSection(match, gitBinary)),
         "orchestrator", Map.of("workers", 1, "pollInterval", "50ms")));
     return Byop.builder().config(config).discover(GitCredentialIsolationIT.class.getClassLoader())
         .listener(new ByopListener() {
