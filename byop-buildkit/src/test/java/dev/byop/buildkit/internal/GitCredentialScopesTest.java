@@ -49,6 +49,16 @@ class GitCredentialScopesTest {
   }
 
   @Test
+  void anSshKeyIsScopedToItsSshHost() {
+    GitCredentialScopes s = GitCredentialScopes.from(git(Map.of("credentials", List.of(
+        Map.of("match", "ssh://git.example.com/acme/", "sshKey", "/keys/acme")))));
+    assertEquals(Path.of("/keys/acme"), s.choose("app", GitSource.of("git@git.example.com:acme/x.git"), null).sshKey());
+    assertNull(s.choose("app", GitSource.of("ssh://git@git.example.com/other/x.git"), null));
+    assertNull(s.choose("app", GitSource.of("ssh://git@evil.example.com/acme/x.git"), null));
+    assertNull(s.choose("app", GitSource.of("https://git.example.com/acme/x.git"), null));
+  }
+
+  @Test
   void theOlderSingleTokenMustNameItsHost() {
     ConfigException e = assertThrows(ConfigException.class, () -> GitCredentialScopes.from(git(Map.of(
         "username", "ci", "token", SecretRef.value("t")))));
