@@ -199,7 +199,8 @@ class GitCredentialIsolationIT {
         }
       }
       assertEquals(6, refused.size(), "every URL with a token is refused: " + refused);
-      assertTrue(refused.stream().allMatch(m -> m.contains("invalid git.url") && m.contains("credentials")), refused::toString);
+      assertTrue(refused.stream().allMatch(m -> m.contains("invalid git.url") && m.contains("credentials")),
+          refused::toString);
       BuildJob ok = build(byop, app, ownersSource(app).withRef("main"));
       assertEquals(BuildStatus.SUCCESS, ok.status(), ok::error);
       images.add(ok.image());
@@ -289,7 +290,8 @@ class GitCredentialIsolationIT {
     ByopConfig config = ByopConfig.of(Map.of(
         "dataDir", dataDir.toString(),
         "git", Map.of("allowHttp", true),
-        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + BED.dockerHost(), "git", gitSection(match, gitBinary)),
+        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + BED.dockerHost(),
+            "git", gitSection(match, gitBinary)),
         "orchestrator", Map.of("workers", 1, "pollInterval", "50ms")));
     return Byop.builder().config(config).discover(GitCredentialIsolationIT.class.getClassLoader())
         .listener(new ByopListener() {

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A token from {@code builder.git.token} (scoped to its {@code builder.git.host}) authenticates a fetch over HTTP: a
- * bare repository served with git's dumb HTTP protocol by a server that demands Basic auth, fetched by the real git client through byop's GIT_ASKPASS.
+ * bare repository served with git's dumb HTTP protocol by a server that demands Basic auth, fetched by the real git
+ * client through byop's GIT_ASKPASS.
  */
 class GitTokenFromConfigurationIT {
   private static final String TOKEN = "tok-canary-7f3a9c";

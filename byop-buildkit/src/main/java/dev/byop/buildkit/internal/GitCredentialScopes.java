@@ -50,8 +50,12 @@ public final class GitCredentialScopes {
       c.allowOnly("match", "username", "token", "sshKey");
       GitUrl match = prefix(c, "match", c.requireString("match"));
       boolean http = match.scheme().equals("https") || match.scheme().equals("http");
-      if (http && !c.has("token")) throw c.error("token", "is required for an https match (a reference {env: NAME} or {file: PATH})");
-      if (!http && c.has("token")) throw c.error("token", "a token is sent only over https or http; give sshKey for ssh");
+      if (http && !c.has("token")) {
+        throw c.error("token", "is required for an https match (a reference {env: NAME} or {file: PATH})");
+      }
+      if (!http && c.has("token")) {
+        throw c.error("token", "a token is sent only over https or http; give sshKey for ssh");
+      }
       if (match.scheme().equals("ssh") && !c.has("sshKey")) throw c.error("sshKey", "is required for an ssh match");
       if (http && c.has("sshKey")) throw c.error("sshKey", "applies to ssh:// matches only");
       out.add(new Scope(match, c.requireString("match"), c.string("username").orElse(null),
@@ -76,7 +80,9 @@ public final class GitCredentialScopes {
   }
 
   private static GitUrl prefix(Settings s, String key, String value) {
-    if (!value.contains("://")) throw s.error(key, "expected a URL prefix with a scheme, e.g. https://git.example.com/");
+    if (!value.contains("://")) {
+      throw s.error(key, "expected a URL prefix with a scheme, e.g. https://git.example.com/");
+    }
     GitUrl u = GitUrl.parse(value).orElseThrow(() -> s.error(key, "expected a URL prefix such as"
         + " https://git.example.com/ or https://git.example.com/acme/ (scheme, host, optional port and path)"));
     if (value.substring(value.indexOf("://") + 3).split("/", 2)[0].contains("@") && !u.scheme().equals("ssh")) {

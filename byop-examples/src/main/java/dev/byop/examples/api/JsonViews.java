@@ -61,7 +61,8 @@ final class JsonViews {
       String file = token == null || token.size() != 1 ? null : token.get("file");
       if (file == null || !file.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")) {
         throw new ValidationException("source.credentials.token", null,
-            "must be {\"file\": NAME}, a plain file name ([A-Za-z0-9._-], no path, no env reference) in the app's secrets folder");
+            "must be {\"file\": NAME}, a plain file name ([A-Za-z0-9._-], no path, no env reference) in the app's"
+                + " secrets folder");
       }
       return GitCredentials.of(username == null ? "" : username, SecretRef.file(Path.of(file)));
     }

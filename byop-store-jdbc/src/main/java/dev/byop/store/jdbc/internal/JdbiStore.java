@@ -160,7 +160,8 @@ public final class JdbiStore implements Store {
             .bind("ref", c.source().ref()).bind("commit", c.source().commit())
             .bind("gitUser", c.source().credentials() == null ? null : c.source().credentials().username())
             .bind("gitToken", c.source().credentials() == null ? null
-                : Codec.secretRef("component." + c.name() + ".source.credentials.token", c.source().credentials().token()))
+                : Codec.secretRef("component." + c.name() + ".source.credentials.token",
+                    c.source().credentials().token()))
             .bind("ctx", c.contextDir())
             .bind("dockerfile", c.dockerfile()).bind("args", Codec.map(c.buildArgs())).bind("port", c.port())
             .bind("env", Codec.map(c.env())).bind("health", c.healthPath()).add();

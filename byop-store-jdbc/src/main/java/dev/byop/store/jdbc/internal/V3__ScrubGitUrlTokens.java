@@ -34,7 +34,8 @@ public final class V3__ScrubGitUrlTokens extends BaseJavaMigration {
         if (!clean.equals(url)) changes.put(new String[] {rs.getString(1), rs.getString(2)}, clean);
       }
     }
-    try (PreparedStatement u = c.prepareStatement("UPDATE byop_component SET git_url = ? WHERE app_id = ? AND name = ?")) {
+    try (PreparedStatement u = c.prepareStatement(
+        "UPDATE byop_component SET git_url = ? WHERE app_id = ? AND name = ?")) {
       for (var e : changes.entrySet()) {
         u.setString(1, e.getValue());
         u.setString(2, e.getKey()[0]);
