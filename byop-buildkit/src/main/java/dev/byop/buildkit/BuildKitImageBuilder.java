@@ -1,6 +1,7 @@
 package dev.byop.buildkit;
 
 import dev.byop.docker.DockerClient;
+import dev.byop.buildkit.internal.GitCredentialScopes;
 import dev.byop.buildkit.internal.GitFetcher;
 import dev.byop.core.BuildException;
 import dev.byop.core.Component;
@@ -27,10 +28,10 @@ public final class BuildKitImageBuilder implements ImageBuilder {
   private final BuildKitClient client;
   private final GitFetcher git;
   private final Function<String, Optional<Credentials>> dockerConfig;
-  private final @Nullable Credentials gitCredentials;
+  private final GitCredentialScopes gitCredentials;
 
   BuildKitImageBuilder(BuildKitClient client, GitFetcher git,
-      Function<String, Optional<Credentials>> dockerConfig, @Nullable Credentials gitCredentials) {
+      Function<String, Optional<Credentials>> dockerConfig, GitCredentialScopes gitCredentials) {
     this.client = client;
     this.git = git;
     this.dockerConfig = dockerConfig;
@@ -50,9 +51,11 @@ public final class BuildKitImageBuilder implements ImageBuilder {
   @Override
   public SourceCheckout fetchSource(FetchRequest request, JobContext context) {
     Component c = request.component();
-    GitFetcher.Checkout co = git.fetch(context.ownerId(), c.source(), request.revision(), c.contextDir(),
-        request.credentials() != null ? request.credentials() : gitCredentials, context.log(),
-        context.cancellation());
+    // credentials are chosen for this source's URL (request, then the app's own, then configuration by prefix) and
+    // the fetcher holds them to that URL's host
+    GitFetcher.Auth auth = gitCredentials.choose(request.appId(), c.source(), request.credentials());
+    GitFetcher.Checkout co = git.fetch(context.ownerId(), request.appId(), c.source(), request.revision(),
+        c.contextDir(), auth, context.log(), context.cancellation());
     return new SourceCheckout(co.directory(), co.contextDir(), co.commit());
   }
 

@@ -1,7 +1,7 @@
 package dev.byop.buildkit;
 
+import dev.byop.buildkit.internal.GitCredentialScopes;
 import dev.byop.buildkit.internal.GitFetcher;
-import dev.byop.core.Credentials;
 import dev.byop.core.Settings;
 import dev.byop.core.auth.CredentialResolver;
 import dev.byop.core.spi.Applicability;
@@ -20,7 +20,16 @@ import org.jspecify.annotations.Nullable;
  *   provider: buildkit
  *   endpoint: docker              # or docker+unix:///path, unix:///run/buildkit/buildkitd.sock, tcp://host:1234
  *   tls: { ca: ca.pem, cert: cert.pem, key: key.pem, serverName: buildkitd }   # tcp:// only
- *   git: { sshKey: /keys/id_ed25519, knownHosts: /keys/known_hosts, binary: git }
+ *   git:
+ *     sshKey: /keys/id_ed25519          # the default SSH identity; known_hosts is always verified
+ *     knownHosts: /keys/known_hosts
+ *     binary: git
+ *     credentials:                      # sent only to URLs under match (scheme, host, port, whole path segments)
+ *       - { match: "https://git.example.com/acme/", username: ci, token: { env: GIT_TOKEN } }
+ *       - { match: "ssh://git.example.com/", sshKey: /keys/acme_ed25519 }
+ *     appSecrets: /run/byop/app-secrets # an app's own token is a {file: NAME} under <appSecrets>/<app id>/
+ *     # older form, still read: one token for one host
+ *     # username: ci, token: { env: GIT_TOKEN }, host: git.example.com
  *   dockerConfig: ~/.docker/config.json   # registry credentials for base images and pushes
  * }</pre>
  */
@@ -59,10 +68,8 @@ public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
     s.allowOnly("provider", "endpoint", "tls", "git", "dockerConfig");
     BuildKitEndpoint ep = endpoint(s);
     Settings g = s.section("git");
-    g.allowOnly("sshKey", "knownHosts", "binary", "username", "token");
-    // an https token for fetches whose request brings no credentials (git asks for it through GIT_ASKPASS)
-    Credentials gitCredentials = g.secret("token")
-        .map(ref -> new Credentials(g.string("username", "x-access-token"), ref.resolve())).orElse(null);
+    g.allowOnly("sshKey", "knownHosts", "binary", "username", "token", "host", "credentials", "appSecrets");
+    GitCredentialScopes gitCredentials = GitCredentialScopes.from(g);
     Path root = context.dataDir().resolve("buildkit");
     GitFetcher git = new GitFetcher(root.resolve("git-cache"), root.resolve("jobs"), context.config().gitPolicy(),
         path(g, "sshKey"), path(g, "knownHosts"), g.string("binary", "git"));

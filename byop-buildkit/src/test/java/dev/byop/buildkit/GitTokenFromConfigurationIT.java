@@ -29,8 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A token from {@code builder.git.token} authenticates a fetch over HTTP: a bare repository served with git's dumb
- * HTTP protocol by a server that demands Basic auth, fetched by the real git client through byop's GIT_ASKPASS.
+ * A token from {@code builder.git.token} (scoped to its {@code builder.git.host}) authenticates a fetch over HTTP: a
+ * bare repository served with git's dumb HTTP protocol by a server that demands Basic auth, fetched by the real git
+ * client through byop's GIT_ASKPASS.
  */
 class GitTokenFromConfigurationIT {
   private static final String TOKEN = "tok-canary-7f3a9c";
@@ -75,7 +76,7 @@ class GitTokenFromConfigurationIT {
       Component web = Component.of("web", GitSource.of(url).withRef("main"), 8080);
 
       ImageBuilder.SourceCheckout co;
-      try (ImageBuilder builder = builder(tmp.resolve("data"), TOKEN)) {
+      try (ImageBuilder builder = builder(tmp.resolve("data"), TOKEN, url)) {
         co = builder.fetchSource(new ImageBuilder.FetchRequest("shop", web, null, null), JobContext.of("job-1", l -> { }));
         assertEquals("over http with a token", Files.readString(co.contextDir().resolve("f.txt")));
       }
@@ -87,7 +88,7 @@ class GitTokenFromConfigurationIT {
 
       int refusedBefore = unauthorized.get();
       List<String> log = new CopyOnWriteArrayList<>();
-      try (ImageBuilder wrong = builder(tmp.resolve("data2"), "not-the-token")) {
+      try (ImageBuilder wrong = builder(tmp.resolve("data2"), "not-the-token", url)) {
         BuildException e = assertThrows(BuildException.class, () -> wrong.fetchSource(
             new ImageBuilder.FetchRequest("shop", web, null, null), JobContext.of("job-2", log::add)));
         assertFalse((e.getMessage() + e.logTail() + log).contains("not-the-token"), "the token is shown nowhere");
@@ -98,13 +99,13 @@ class GitTokenFromConfigurationIT {
     }
   }
 
-  private static ImageBuilder builder(Path dataDir, String token) throws Exception {
+  private static ImageBuilder builder(Path dataDir, String token, String url) throws Exception {
     Path tokenFile = Files.writeString(dataDir.getParent().resolve(dataDir.getFileName() + ".token"), token + "\n");
     ByopConfig config = ByopConfig.of(Map.of(
         "dataDir", dataDir.toString(),
         "git", Map.of("allowHttp", true),
         "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + Testbed.get().dockerHost(),
-            "git", Map.of("username", "ci", "token", SecretRef.file(tokenFile)))));
+            "git", Map.of("username", "ci", "token", SecretRef.file(tokenFile), "host", url + "/"))));
     return new ProviderSelector<>("builder", ImageBuilderFactory.class).discover(
         GitTokenFromConfigurationIT.class.getClassLoader()).create(config);
   }

@@ -1,6 +1,7 @@
 package dev.byop.core;
 
 import dev.byop.core.internal.Checks;
+import dev.byop.core.internal.GitUrl;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -9,14 +10,25 @@ import org.jspecify.annotations.Nullable;
  * Where a component's source lives: a git URL plus a ref (branch or tag) and/or a commit. The URL is validated at
  * construction against option injection and dangerous transports, so it can safely follow {@code --} on a git
  * command line; whether {@code file://} and plain {@code http://} are allowed is the host's {@link Policy}.
+ *
+ * <p>A URL never carries a password or token ({@code https://user:token@host/…}, {@code https://token@host/…},
+ * {@code ssh://user:password@host/…}): it would be stored with the app and shown wherever the URL is. Such a URL is
+ * refused; the app gives {@link GitCredentials} (references, sent only to this URL's host) instead.
+ *
+ * @param credentials the app's own credentials for this repository, or null for the builder's configured ones
  */
-public record GitSource(String url, @Nullable String ref, @Nullable String commit) {
+public record GitSource(String url, @Nullable String ref, @Nullable String commit,
+    @Nullable GitCredentials credentials) {
   private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{7,40}|[0-9a-f]{64}");
   private static final Pattern SCHEME = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*)://.*");
   private static final Pattern SCP_LIKE = Pattern.compile("([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:[^/\\\\].*|([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:/.*");
 
   public GitSource {
     checkUrl(url);
+    if (credentials != null && !(transportOf(url).equals("https") || transportOf(url).equals("http"))) {
+      throw new ValidationException("git.credentials", redactUrl(url),
+          "a token is sent only over https (or http); ssh sources use the builder's configured key");
+    }
     if (ref != null) checkRef("git.ref", ref);
     if (commit != null && !COMMIT.matcher(commit).matches()) {
       throw new ValidationException("git.commit", Checks.printable(commit),
@@ -24,16 +36,25 @@ public record GitSource(String url, @Nullable String ref, @Nullable String commi
     }
   }
 
+  public GitSource(String url, @Nullable String ref, @Nullable String commit) {
+    this(url, ref, commit, null);
+  }
+
   public static GitSource of(String url) {
-    return new GitSource(url, null, null);
+    return new GitSource(url, null, null, null);
   }
 
   public GitSource withRef(String newRef) {
-    return new GitSource(url, newRef, commit);
+    return new GitSource(url, newRef, commit, credentials);
   }
 
   public GitSource withCommit(String newCommit) {
-    return new GitSource(url, ref, newCommit);
+    return new GitSource(url, ref, newCommit, credentials);
+  }
+
+  /** The same source with the app's own credentials for it (null: the builder's configured ones). */
+  public GitSource withCredentials(@Nullable GitCredentials newCredentials) {
+    return new GitSource(url, ref, commit, newCredentials);
   }
 
   /** What to check out: the commit when given, else the ref, else {@code HEAD}. */
@@ -43,6 +64,10 @@ public record GitSource(String url, @Nullable String ref, @Nullable String commi
 
   /** The URL's transport: {@code https}, {@code http}, {@code ssh}, {@code git} or {@code file}. */
   public String transport() {
+    return transportOf(url);
+  }
+
+  private static String transportOf(String url) {
     var m = SCHEME.matcher(url);
     if (m.matches()) return m.group(1).toLowerCase(Locale.ROOT);
     return "ssh"; // scp-like user@host:path
@@ -50,18 +75,35 @@ public record GitSource(String url, @Nullable String ref, @Nullable String commi
 
   /** The URL with any user info (a token) removed, for logs and messages. */
   public String redactedUrl() {
-    return redact(url);
+    return redactUrl(url);
+  }
+
+  /** One URL with everything between {@code ://} (or its start) and its last {@code @} masked. */
+  private static String redactUrl(String url) {
+    int scheme = url.indexOf("://");
+    int start = scheme >= 0 ? scheme + 3 : 0;
+    int at = url.lastIndexOf('@');
+    return at < start ? url : url.substring(0, start) + "***" + url.substring(at);
   }
 
   @Override
   public String toString() {
-    return "GitSource[url=" + redactedUrl() + ", ref=" + ref + ", commit=" + commit + "]";
+    return "GitSource[url=" + redactedUrl() + ", ref=" + ref + ", commit=" + commit
+        + (credentials == null ? "" : ", credentials=" + credentials) + "]";
   }
 
-  /** Removes {@code user:password@} from a URL so it can be logged. */
-  public static String redact(String url) {
-    return url.replaceAll("(?<=://)[^/@]*@", "***@");
+  /**
+   * Masks the user info of every URL in a text (a URL, a command line, a line git printed): everything from
+   * {@code ://} to the last {@code @} of the URL, so a password holding {@code @}, {@code /} or {@code %40} is masked
+   * whole; an scp-like {@code user:password@host:path} likewise.
+   */
+  public static String redact(String text) {
+    String out = URL_USERINFO.matcher(text).replaceAll("$1***@");
+    return SCP_USERINFO.matcher(out).replaceAll("$1***@");
   }
+
+  private static final Pattern URL_USERINFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)[^\\s'\"<>]*@");
+  private static final Pattern SCP_USERINFO = Pattern.compile("(^|[\\s'\"])[^\\s'\"/@:]*:(?!//)[^\\s'\"]*@");
 
   /** Which transports a host allows beyond https, ssh and git. */
   public record Policy(boolean allowFile, boolean allowHttp) {
@@ -82,10 +124,22 @@ public record GitSource(String url, @Nullable String ref, @Nullable String commi
     }
   }
 
+  private static final String NO_PASSWORD = "must not carry a password or token (it would be stored and shown with"
+      + " the URL); give credentials as secret references instead: GitSource.withCredentials (an app's own, in the"
+      + " API 'source.credentials') or builder.git.credentials";
+
+  /** What git connects to must be what credentials are matched on: a plain host name, no dot segments. */
+  private static void checkParts(String url, String shown) {
+    if (GitUrl.parse(url).isEmpty()) {
+      throw new ValidationException("git.url", shown, "the host must be a DNS name or an IP address (with an optional"
+          + " port) and the path must hold no '.' or '..' segments, encoded slashes or backslashes");
+    }
+  }
+
   static void checkUrl(@Nullable String url) {
     Checks.notBlank("git.url", url);
     Checks.singleLine("git.url", url);
-    String shown = redact(url);
+    String shown = redactUrl(url);
     if (url.startsWith("-")) {
       throw new ValidationException("git.url", shown, "must not start with '-' (it would be read as an option)");
     }
@@ -110,13 +164,26 @@ public record GitSource(String url, @Nullable String ref, @Nullable String commi
       if (scheme.equals("file") && !rest.startsWith("/")) {
         throw new ValidationException("git.url", shown, "file:// URLs must hold an absolute path");
       }
+      if (scheme.equals("file")) return;
+      String info = at >= 0 ? rest.substring(0, at) : null;
+      if (info != null && (scheme.equals("https") || scheme.equals("http") || info.contains(":"))) {
+        throw new ValidationException("git.url", shown, NO_PASSWORD);
+      }
+      checkParts(url, shown);
       return;
     }
     if (url.contains("::")) {
       throw new ValidationException("git.url", shown,
           "remote-helper transports ('<transport>::<address>', e.g. ext::) are not allowed");
     }
-    if (SCP_LIKE.matcher(url).matches()) return;
+    if (SCP_LIKE.matcher(url).matches()) {
+      int colon = url.indexOf(':');
+      if (url.lastIndexOf('@') > colon) {
+        throw new ValidationException("git.url", shown, NO_PASSWORD);
+      }
+      checkParts(url, shown);
+      return;
+    }
     throw new ValidationException("git.url", shown,
         "must be a URL (https://, ssh://, git://, file://) or scp-like user@host:path");
   }

@@ -2,6 +2,7 @@ package dev.byop.buildkit.internal;
 
 import dev.byop.core.BuildException;
 import dev.byop.core.Credentials;
+import dev.byop.core.internal.GitUrl;
 import dev.byop.core.internal.ShellQuote;
 import dev.byop.core.GitSource;
 import dev.byop.core.spi.Cancellation;
@@ -78,27 +79,44 @@ public final class GitFetcher {
     this.git = gitBinary;
   }
 
+  /**
+   * How a fetch authenticates: a token (https) and/or an SSH key, and where they came from. {@code identity} names
+   * the source of the credentials (never their value) and is part of the cache key.
+   */
+  public record Auth(@Nullable Credentials token, @Nullable Path sshKey, String identity) {}
+
+  /** A fetch for no particular app (tests, tools); explicit credentials go only to the source's own host. */
   public Checkout fetch(String jobId, GitSource source, @Nullable String revision, String contextDir,
       @Nullable Credentials credentials, LogSink log, Cancellation cancellation) {
+    return fetch(jobId, "-", source, revision, contextDir,
+        credentials == null ? null : new Auth(credentials, null, "explicit:" + credentials.username()), log,
+        cancellation);
+  }
+
+  /**
+   * Fetches {@code source} for {@code appId}. The credentials in {@code auth} were chosen for this source's URL by
+   * the caller; here they are held to its origin (scheme, host, port): git gets the URL without user info, follows
+   * no redirect while it holds credentials, and the askpass helper answers only git's prompts for that origin.
+   */
+  public Checkout fetch(String jobId, String appId, GitSource source, @Nullable String revision, String contextDir,
+      @Nullable Auth auth, LogSink log, Cancellation cancellation) {
     policy.check(source);
     if (!jobId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
       throw new dev.byop.core.ValidationException("job id", jobId, "must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     }
     String rev = revision != null ? revision : source.revision();
-    // a token written into the URL moves to GIT_ASKPASS like configured credentials: it is never stored in the
-    // cache's .git/config nor shown on a command line
-    java.util.regex.Matcher ui = Pattern.compile("^([a-z]+://)([^/@]*)@(.*)$").matcher(source.url());
-    String url = source.url();
-    if (ui.matches() && (source.transport().equals("https") || source.transport().equals("http"))) {
-      url = ui.group(1) + ui.group(3);
-      if (credentials == null) {
-        String info = java.net.URLDecoder.decode(ui.group(2), StandardCharsets.UTF_8);
-        int colon = info.indexOf(':');
-        credentials = colon < 0 ? Credentials.basic(info, "") : Credentials.basic(info.substring(0, colon),
-            info.substring(colon + 1));
-      }
-    }
-    Path cache = cacheRoot.resolve(hash(stripUserInfo(source.url())));
+    // GitSource refuses URLs with a password or token, so the URL given to git (and written into the cache's
+    // .git/config) holds none; http(s) URLs go to git in the normalised form credentials were matched on
+    GitUrl parsed = GitUrl.parse(source.url()).orElse(null);
+    boolean http = source.transport().equals("https") || source.transport().equals("http");
+    String url = http && parsed != null ? parsed.withoutUserInfo() : source.url();
+    Credentials credentials = auth == null || !http || parsed == null ? null : auth.token();
+    // One cache per app, URL and source of credentials, never one per repository: objects in a cache were
+    // authorised by the server for that app's fetch only. A shared cache would hand a private commit fetched with
+    // app A's token to app B naming the same URL and commit (the object is present, so git never asks the server);
+    // verifying with the server first cannot close that for every transport (dumb HTTP has no notion of a
+    // reachable-commit check), so the caches are kept apart instead, at the cost of one copy per app.
+    Path cache = cacheRoot.resolve(hash(appId + "\n" + url + "\n" + (auth == null ? "none" : auth.identity())));
     Path jobDir = jobsRoot.resolve(jobId);
     Path src = jobDir.resolve("src");
     ReentrantLock lock = LOCKS.computeIfAbsent(cache, k -> new ReentrantLock());
@@ -112,22 +130,22 @@ public final class GitFetcher {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("GIT_TERMINAL_PROMPT", "0");
         env.put("GIT_CONFIG_NOSYSTEM", "1");
+        // nor the byop user's ~/.gitconfig: an insteadOf or credential setting there would change where a fetch goes
+        env.put("GIT_CONFIG_GLOBAL", "/dev/null");
         if (credentials != null) {
           askpassDir = Files.createTempDirectory("byop-askpass", PosixFilePermissions.asFileAttribute(
               PosixFilePermissions.fromString("rwx------")));
-          Path script = askpassDir.resolve("askpass.sh");
-          // the script holds no secret: git runs it and it prints variables from git's environment
-          Files.writeString(script, "#!/bin/sh\ncase \"$1\" in\n  Username*) printf '%s\\n' \"$BYOP_GIT_USERNAME\" ;;\n"
-              + "  *) printf '%s\\n' \"$BYOP_GIT_PASSWORD\" ;;\nesac\n");
-          Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+          Path script = writeAskpass(askpassDir);
+          String user = credentials.username().isEmpty() ? "x-access-token" : credentials.username();
           env.put("GIT_ASKPASS", script.toString());
-          env.put("BYOP_GIT_USERNAME", credentials.username().isEmpty() ? "x-access-token" : credentials.username());
-          env.put("BYOP_GIT_PASSWORD", credentials.secret().reveal());
+          env.putAll(askpassEnv(parsed, user, credentials.secret().reveal()));
         }
-        if (sshKey != null || knownHosts != null) {
+        Path identity = auth != null && auth.sshKey() != null && source.transport().equals("ssh") ? auth.sshKey()
+            : sshKey;
+        if (identity != null || knownHosts != null) {
           StringBuilder ssh = new StringBuilder("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes");
-          if (sshKey != null) {
-            ssh.append(" -o IdentitiesOnly=yes -i ").append(ShellQuote.quote(sshKey.toString()));
+          if (identity != null) {
+            ssh.append(" -o IdentitiesOnly=yes -i ").append(ShellQuote.quote(identity.toString()));
           }
           if (knownHosts != null) {
             ssh.append(" -o UserKnownHostsFile=").append(ShellQuote.quote(knownHosts.toString()));
@@ -223,6 +241,12 @@ public final class GitFetcher {
     List<String> full = new ArrayList<>(List.of(cmd));
     // no credential helpers of the host: credentials come only from byop's configuration
     full.addAll(1, List.of("-c", "credential.helper=", "-c", "core.hooksPath=/dev/null"));
+    String secret = env.get("BYOP_GIT_PASSWORD");
+    if (secret != null) {
+      // with credentials, git follows no redirect at all: its default ("initial") would follow one to another host
+      // and then ask for (and send) the credentials there
+      full.addAll(1, List.of("-c", "http.followRedirects=false"));
+    }
     ProcessBuilder pb = new ProcessBuilder(full);
     if (dir != null) {
       pb.directory(dir.toFile());
@@ -237,7 +261,7 @@ public final class GitFetcher {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
         String l;
         while ((l = r.readLine()) != null) {
-          String red = GitSource.redact(l);
+          String red = mask(GitSource.redact(l), secret);
           synchronized (errLines) {
             errLines.add(red);
           }
@@ -321,8 +345,34 @@ public final class GitFetcher {
     }
   }
 
-  static String stripUserInfo(String url) {
-    return url.replaceAll("(?<=://)[^/@]*@", "");
+  /**
+   * Writes the askpass helper. It holds no secret: git runs it and it prints variables from git's environment. It
+   * answers only the two prompts git asks for the one origin the credentials are for ("Username for
+   * 'https://host': " and "Password for 'https://user@host': ", git's credential_ask_one); a prompt naming any other
+   * host (a redirect, a URL rewritten by configuration) gets nothing and a non-zero exit.
+   */
+  static Path writeAskpass(Path dir) throws IOException {
+    Path script = dir.resolve("askpass.sh");
+    Files.writeString(script, "#!/bin/sh\nif [ \"$1\" = \"$BYOP_GIT_USER_PROMPT\" ]; then\n"
+        + "  printf '%s\\n' \"$BYOP_GIT_USERNAME\"\nelif [ \"$1\" = \"$BYOP_GIT_PASS_PROMPT\" ]; then\n"
+        + "  printf '%s\\n' \"$BYOP_GIT_PASSWORD\"\nelse\n  exit 1\nfi\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+    return script;
+  }
+
+  /** The environment {@link #writeAskpass} reads: the exact prompts for {@code origin} and the answers. */
+  static Map<String, String> askpassEnv(GitUrl origin, String user, String password) {
+    String hostPort = origin.origin().substring(origin.scheme().length() + 3);
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("BYOP_GIT_USER_PROMPT", "Username for '" + origin.origin() + "': ");
+    env.put("BYOP_GIT_PASS_PROMPT", "Password for '" + origin.scheme() + "://" + user + "@" + hostPort + "': ");
+    env.put("BYOP_GIT_USERNAME", user);
+    env.put("BYOP_GIT_PASSWORD", password);
+    return env;
+  }
+
+  private static String mask(String line, @Nullable String secret) {
+    return secret == null || secret.isEmpty() ? line : line.replace(secret, "******");
   }
 
   private static String hash(String s) {

@@ -4,10 +4,14 @@ import dev.byop.core.App;
 import dev.byop.core.BuildConfig;
 import dev.byop.core.BuildJob;
 import dev.byop.core.Component;
+import dev.byop.core.GitCredentials;
 import dev.byop.core.GitSource;
 import dev.byop.core.LogLine;
 import dev.byop.core.Preview;
+import dev.byop.core.SecretRef;
+import dev.byop.core.ValidationException;
 import dev.byop.core.spi.AppStore.AppState;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,13 +47,32 @@ final class JsonViews {
       @Nullable String dockerfile, @Nullable Map<String, String> buildArgs, @Nullable Integer port,
       @Nullable Map<String, String> env, @Nullable String healthPath) {
     Component toComponent() {
-      GitSource s = source == null ? null : new GitSource(source.url(), source.ref(), source.commit());
+      GitSource s = source == null ? null : new GitSource(source.url(), source.ref(), source.commit(),
+          source.credentials() == null ? null : source.credentials().toCredentials());
       return new Component(name, s, contextDir, dockerfile, buildArgs, port == null ? 0 : port, env, healthPath);
     }
   }
 
   /** A component's git source. */
-  record SourceRequest(@Nullable String url, @Nullable String ref, @Nullable String commit) {}
+  record SourceRequest(@Nullable String url, @Nullable String ref, @Nullable String commit,
+      @Nullable CredentialsRequest credentials) {}
+
+  /**
+   * An app's own git credentials: {@code {"username": "ci", "token": {"file": "git-token"}}}. Only a file name is
+   * taken, which the builder reads from this app's own folder ({@code builder.git.appSecrets/<app id>/}); an
+   * {@code env} reference or an absolute path would let an API client point the token at the server's secrets.
+   */
+  record CredentialsRequest(@Nullable String username, @Nullable Map<String, String> token) {
+    GitCredentials toCredentials() {
+      String file = token == null || token.size() != 1 ? null : token.get("file");
+      if (file == null || !file.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")) {
+        throw new ValidationException("source.credentials.token", null,
+            "must be {\"file\": NAME}, a plain file name ([A-Za-z0-9._-], no path, no env reference) in the app's"
+                + " secrets folder");
+      }
+      return GitCredentials.of(username == null ? "" : username, SecretRef.file(Path.of(file)));
+    }
+  }
 
   /**
    * {@code POST /apps/{id}/build}; every field optional. Build secrets are deliberately not accepted here: they are
@@ -88,6 +111,10 @@ final class JsonViews {
     s.put("url", c.source().redactedUrl());
     s.put("ref", c.source().ref());
     s.put("commit", c.source().commit());
+    GitCredentials gc = c.source().credentials();
+    // the reference is shown (it is no secret), never what it points at
+    s.put("credentials", gc == null ? null : Map.of("username", gc.username(), "token",
+        gc.token() instanceof SecretRef.File f ? Map.of("file", f.path().toString()) : Map.of("set", true)));
     m.put("source", s);
     m.put("contextDir", c.contextDir());
     m.put("dockerfile", c.dockerfile());

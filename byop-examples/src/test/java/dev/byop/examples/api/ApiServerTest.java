@@ -63,7 +63,8 @@ class ApiServerTest {
         {"id":"%s","name":"Shop","components":[
           {"name":"web","source":{"url":"file:///srv/git/shop.git","ref":"main"},"contextDir":"web","port":8080,
            "env":{"QUOTE":"a \\"b\\" $c\\nd"},"healthPath":"/"},
-          {"name":"api","source":{"url":"https://tok:secret@git.example/shop.git"},"port":8081}]}
+          {"name":"api","source":{"url":"https://git.example/shop.git",
+           "credentials":{"username":"ci","token":{"file":"git-token"}}},"port":8081}]}
         """.formatted(id);
   }
 
@@ -74,9 +75,21 @@ class ApiServerTest {
     assertEquals("/apps/shop", created.raw().headers().firstValue("Location").orElseThrow());
     assertEquals("shop", created.body().get("id").asText());
     assertEquals("a \"b\" $c\nd", created.body().at("/components/0/env/QUOTE").asText());
-    // A token in a git URL never comes back out.
-    assertEquals("https://***@git.example/shop.git", created.body().at("/components/1/source/url").asText());
-    assertFalse(created.raw().body().contains("secret"));
+    // the app's own git credentials come back as the reference they are
+    assertEquals("ci", created.body().at("/components/1/source/credentials/username").asText());
+    assertEquals("git-token", created.body().at("/components/1/source/credentials/token/file").asText());
+    // a token in a git URL is refused and never comes back out; a token may not point at the server's env or files
+    String withToken = app("tok").replace("https://git.example/shop.git", "https://tok:s3cr%40t@git.example/shop.git");
+    Reply refused = call("POST", "/apps", withToken);
+    assertEquals(400, refused.status());
+    assertEquals("git.url", refused.body().get("field").asText());
+    assertFalse(refused.raw().body().contains("s3cr"), refused.raw().body());
+    for (String token : new String[] {"{\"env\":\"REGISTRY_PASSWORD\"}", "{\"file\":\"/etc/shadow\"}",
+        "{\"file\":\"../other/git-token\"}"}) {
+      Reply ref = call("POST", "/apps", app("ref").replace("{\"file\":\"git-token\"}", token));
+      assertEquals(400, ref.status(), token);
+      assertEquals("source.credentials.token", ref.body().get("field").asText());
+    }
 
     assertEquals(201, call("POST", "/apps", app("blog")).status());
     Reply list = call("GET", "/apps", null);

@@ -54,12 +54,19 @@ public abstract class StoreContract extends DbTestBase {
     List<Map<String, Object>> rows = ((JdbiStore) store).jdbi().withHandle((Handle h) -> h.createQuery(
         "SELECT \"version\", \"success\" FROM \"" + StoreOpener.HISTORY_TABLE + "\" WHERE \"version\" IS NOT NULL")
         .mapToMap().list());
-    assertEquals(1, rows.size(), rows::toString);
-    assertEquals("1", String.valueOf(rows.get(0).get("version")));
-    assertEquals(true, rows.get(0).get("success"));
+    assertEquals(List.of("1", "2", "3"), rows.stream().map(r -> String.valueOf(r.get("version"))).toList());
+    assertTrue(rows.stream().allMatch(r -> Boolean.TRUE.equals(r.get("success"))), rows::toString);
     try (var again = db.open(2)) {
       assertTrue(again.findApp("shop").isPresent());
     }
+  }
+
+  @Test
+  void aStoredGitTokenIsAReference() {
+    store.saveApp(App.of("shop", Component.of("web", GitSource.of("https://git.example/shop.git"), 0)));
+    String cols = "UPDATE byop_component SET git_username = 'ci', git_token_ref = ";
+    refused("a token value", cols + "'ghp_value' WHERE app_id = 'shop'");
+    refused("a user without a token", "UPDATE byop_component SET git_username = 'ci' WHERE app_id = 'shop'");
   }
 
   @Test
@@ -95,8 +102,18 @@ public abstract class StoreContract extends DbTestBase {
   void appsRoundTripWithComponentsAndState() {
     Component web = new Component("web", new GitSource("https://git.example/shop.git", "main", null), "services/web",
         "Dockerfile.prod", Map.of("A", "1"), 3000, Map.of("GREETING", "hello $USER \"quoted\""), "/health");
-    App app = new App("shop", "The Shop", List.of(web, Component.of("api", GitSource.of("git@host:shop.git"), 0)));
+    Component own = Component.of("own", GitSource.of("https://git.example/own.git")
+        .withCredentials(dev.byop.core.GitCredentials.of("ci", SecretRef.file(Path.of("git-token")))), 0);
+    App app = new App("shop", "The Shop", List.of(web, Component.of("api", GitSource.of("git@host:shop.git"), 0), own));
     store.saveApp(app);
+    assertEquals(app, store.findApp("shop").orElseThrow());
+    assertEquals("file:git-token", store.findApp("shop").orElseThrow().component("own").orElseThrow().source()
+        .credentials().token().describe(), "the app's git token is stored as its reference");
+    // a token value is never written: saving it fails and leaves the stored app as it was
+    App withValue = new App("shop", "The Shop", List.of(own.withSource(own.source().withCredentials(
+        dev.byop.core.GitCredentials.of("ci", SecretRef.value("tok-in-a-row"))))));
+    var refused = assertThrows(dev.byop.core.ValidationException.class, () -> store.saveApp(withValue));
+    assertFalse(refused.getMessage().contains("tok-in-a-row"), refused.getMessage());
     assertEquals(app, store.findApp("shop").orElseThrow());
     assertEquals(List.of(app), store.listApps());
     assertNull(store.appState("shop").orElseThrow().currentImage());

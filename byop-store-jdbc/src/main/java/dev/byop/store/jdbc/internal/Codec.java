@@ -38,6 +38,19 @@ final class Codec {
     }
   }
 
+  /** A secret reference as stored: {@code env:NAME} or {@code file:PATH}; a value is refused, never written. */
+  static String secretRef(String field, SecretRef ref) {
+    if (ref instanceof SecretRef.Env env) return "env:" + env.name();
+    if (ref instanceof SecretRef.File file) return "file:" + file.path();
+    throw new ValidationException(field, ref.describe(), "only an env or file reference can be stored, not a value");
+  }
+
+  static SecretRef secretRef(String stored) {
+    if (stored.startsWith("env:")) return SecretRef.env(stored.substring(4));
+    if (stored.startsWith("file:")) return SecretRef.file(Path.of(stored.substring(5)));
+    throw new StoreException("a stored secret is not a reference");
+  }
+
   static String buildConfig(BuildConfig c) {
     ObjectNode n = JSON.createObjectNode();
     n.put("component", c.component());

@@ -5,6 +5,7 @@ import dev.byop.core.BuildConfig;
 import dev.byop.core.BuildJob;
 import dev.byop.core.BuildStatus;
 import dev.byop.core.Component;
+import dev.byop.core.GitCredentials;
 import dev.byop.core.GitSource;
 import dev.byop.core.LogLine;
 import dev.byop.core.NotFoundException;
@@ -150,12 +151,18 @@ public final class JdbiStore implements Store {
       }
       h.createUpdate("DELETE FROM byop_component WHERE app_id = :id").bind("id", app.id()).execute();
       PreparedBatch b = h.prepareBatch("INSERT INTO byop_component (app_id, position, name, git_url, git_ref,"
-          + " git_commit, context_dir, dockerfile, build_args, port, env, health_path) VALUES (:app, :pos, :name,"
-          + " :url, :ref, :commit, :ctx, :dockerfile, :args, :port, :env, :health)");
+          + " git_commit, git_username, git_token_ref, context_dir, dockerfile, build_args, port, env, health_path)"
+          + " VALUES (:app, :pos, :name, :url, :ref, :commit, :gitUser, :gitToken, :ctx, :dockerfile, :args, :port,"
+          + " :env, :health)");
       int pos = 0;
       for (Component c : app.components()) {
         b.bind("app", app.id()).bind("pos", pos++).bind("name", c.name()).bind("url", c.source().url())
-            .bind("ref", c.source().ref()).bind("commit", c.source().commit()).bind("ctx", c.contextDir())
+            .bind("ref", c.source().ref()).bind("commit", c.source().commit())
+            .bind("gitUser", c.source().credentials() == null ? null : c.source().credentials().username())
+            .bind("gitToken", c.source().credentials() == null ? null
+                : Codec.secretRef("component." + c.name() + ".source.credentials.token",
+                    c.source().credentials().token()))
+            .bind("ctx", c.contextDir())
             .bind("dockerfile", c.dockerfile()).bind("args", Codec.map(c.buildArgs())).bind("port", c.port())
             .bind("env", Codec.map(c.env())).bind("health", c.healthPath()).add();
       }
@@ -176,7 +183,9 @@ public final class JdbiStore implements Store {
     List<Component> components = h.createQuery("SELECT * FROM byop_component WHERE app_id = :id ORDER BY position")
         .bind("id", appId)
         .map((rs, ctx) -> new Component(rs.getString("name"),
-            new GitSource(rs.getString("git_url"), rs.getString("git_ref"), rs.getString("git_commit")),
+            new GitSource(rs.getString("git_url"), rs.getString("git_ref"), rs.getString("git_commit"),
+                rs.getString("git_token_ref") == null ? null : GitCredentials.of(rs.getString("git_username"),
+                    Codec.secretRef(rs.getString("git_token_ref")))),
             rs.getString("context_dir"), rs.getString("dockerfile"), Codec.map(rs.getString("build_args")),
             rs.getInt("port"), Codec.map(rs.getString("env")), rs.getString("health_path")))
         .list();

@@ -69,7 +69,7 @@ public final class StoreOpener {
     }
     try {
       var fw = Flyway.configure().dataSource(ds).locations(MIGRATIONS).table(HISTORY_TABLE)
-          .failOnMissingLocations(true);
+          .javaMigrations(new V3__ScrubGitUrlTokens()).failOnMissingLocations(true);
       if (schema != null) fw = fw.schemas(schema).defaultSchema(schema).createSchemas(true);
       MigrateResult r = fw.load().migrate();
       LOG.info("store {} at schema version {} ({} migration(s) applied now)", redact(url),
