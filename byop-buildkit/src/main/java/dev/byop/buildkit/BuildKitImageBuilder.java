@@ -28,6 +28,8 @@ public final class BuildKitImageBuilder implements ImageBuilder {
   private final GitFetcher git;
   private final Function<String, Optional<Credentials>> dockerConfig;
   private final @Nullable Credentials gitCredentials;
+  /** For tests: runs after the paths were checked, before they are used (to swap a link at that moment). */
+  static volatile java.util.function.@Nullable Consumer<Path> afterPathCheck;
 
   BuildKitImageBuilder(BuildKitClient client, GitFetcher git,
       Function<String, Optional<Credentials>> dockerConfig, @Nullable Credentials gitCredentials) {
