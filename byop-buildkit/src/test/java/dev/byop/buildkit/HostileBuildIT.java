@@ -139,7 +139,7 @@ class HostileBuildIT {
   @Test
   void a200KbLineWithoutNewlineIsCutAndTheBuildSucceeds() throws Exception {
     Path repo = repo("longline", Map.of("Dockerfile", "FROM " + BED.baseImage() + "\n"
-        + "RUN head -c 200000 /dev/zero | tr '\\0' x\n"), Map.of());
+        + "RUN echo " + RUN + " > /run-id && head -c 200000 /dev/zero | tr '\\0' x\n"), Map.of());
     Outcome o = build("longline", Component.of("web", GitSource.of("file://" + repo), 8080), BuildConfig.defaults());
     assertEquals(BuildStatus.SUCCESS, o.job.status(), o::describe);
     assertTrue(o.logs.stream().anyMatch(l -> l.contains("[cut: 200000 bytes]")), o::describe);
@@ -270,6 +270,7 @@ class HostileBuildIT {
       for (LogLine l : byop.orchestrator().logs(job.id(), 0, 100_000)) {
         logs.add(l.text());
       }
+      System.out.println("[" + name + "] " + job.status() + ": " + Outcome.cut(String.valueOf(job.error())));
       return new Outcome(job, logs);
     }
   }
