@@ -134,6 +134,21 @@ class HostileBuildIT {
     o.assertNowhere(canary);
   }
 
+  @Test
+  void linksInsideTheContextAreSentAsLinksNeverFollowed() throws Exception {
+    String canary = "operator-canary-inner-" + RUN;
+    Path outside = Files.createDirectories(tmp.resolve("outside-inner"));
+    Files.writeString(outside.resolve("secret.txt"), canary + "\n");
+    Path repo = repo("inner", Map.of("f", "inside\n", "Dockerfile", "FROM " + BED.baseImage() + "\nCOPY . /app\n"
+        + "RUN test -L /app/inlink && test \"$(cat /app/inlink)\" = inside && test -L /app/out"
+        + " && ! test -e /app/out/secret.txt && echo links-ok-" + RUN + "\n"),
+        Map.of("inlink", "f", "out", outside.toString()));
+    Outcome o = build("inner", Component.of("web", GitSource.of("file://" + repo), 8080), BuildConfig.defaults());
+    assertEquals(BuildStatus.SUCCESS, o.job.status(), o::describe);
+    assertTrue(o.logs.stream().anyMatch(l -> l.contains("links-ok-" + RUN)), o::describe);
+    o.assertNowhere(canary);
+  }
+
   // --- bounded output -----------------------------------------------------------------------------------------
 
   @Test
