@@ -125,6 +125,7 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
     private final Object readyLock = new Object();
     private volatile boolean cancelled;
     private final Map<Integer, Path> files = new HashMap<>();
+    private final SafePaths.Opener opener = new SafePaths.Opener();
 
     final StreamObserver<Packet> inbound = new StreamObserver<>() {
       @Override
@@ -179,7 +180,7 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
 
     @Override
     public void run() {
-      try {
+      try (opener) {
         int[] counter = {0};
         walker.walk(e -> {
           int id = counter[0]++;
@@ -203,7 +204,7 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
                 throw new IOException("daemon requested unknown file id " + p.getId());
               }
               // opened without following any link on the way: content never comes from outside the root
-              try (InputStream in = java.nio.channels.Channels.newInputStream(SafePaths.openFile(f))) {
+              try (InputStream in = java.nio.channels.Channels.newInputStream(opener.openFile(f))) {
                 int n;
                 while ((n = in.readNBytes(buf, 0, CHUNK)) > 0) {
                   send(Packet.newBuilder().setType(Packet.PacketType.PACKET_DATA).setId(p.getId())

@@ -10,6 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -110,6 +112,65 @@ public final class SafePaths {
     }
     try (SecureDirectoryStream<Path> dir = openDirectory(parent)) {
       return dir.newByteChannel(abs.getFileName(), Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
+    }
+  }
+
+  /**
+   * Opens files like {@link #openFile}, keeping the last directories it opened (so the files of one directory cost
+   * one {@code openat} each, not one per path component). A kept directory is the one checked when it was opened:
+   * a link swapped in for its path later does not change what it reads. Not thread-safe.
+   */
+  public static final class Opener implements AutoCloseable {
+    private static final int KEEP = 32;
+    private final Map<Path, SecureDirectoryStream<Path>> open = new LinkedHashMap<>(64, 0.75f, true) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Path, SecureDirectoryStream<Path>> eldest) {
+        if (size() > KEEP) {
+          closeQuietly(eldest.getValue());
+          return true;
+        }
+        return false;
+      }
+    };
+
+    /** Opens an absolute, link-free file path for reading, refusing a link on the way or at the end. */
+    public SeekableByteChannel openFile(Path file) throws IOException {
+      Path abs = file.toAbsolutePath().normalize();
+      Path parent = abs.getParent();
+      if (parent == null || abs.getFileName() == null) {
+        throw new IOException("not a file: " + abs);
+      }
+      return directory(parent).newByteChannel(abs.getFileName(),
+          Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    private SecureDirectoryStream<Path> directory(Path dir) throws IOException {
+      SecureDirectoryStream<Path> d = open.get(dir);
+      if (d != null) {
+        return d;
+      }
+      Path parent = dir.getParent();
+      d = parent == null ? openDirectory(dir) : openChild(directory(parent), dir.getFileName().toString());
+      open.put(dir, d);
+      return d;
+    }
+
+    @Override
+    public void close() {
+      for (SecureDirectoryStream<Path> d : open.values()) {
+        closeQuietly(d);
+      }
+      open.clear();
+    }
+
+    private static void closeQuietly(SecureDirectoryStream<Path> d) {
+      try {
+        d.close();
+      } catch (IOException e) {
+        // nothing to do
+      }
     }
   }
 
