@@ -96,7 +96,7 @@ import org.slf4j.LoggerFactory;
 public final class BuildKitClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BuildKitClient.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern EXIT_CODE = Pattern.compile("exit code: (\\d+)");
+  private static final Pattern EXIT_CODE = Pattern.compile("exit code: (\\d{1,9})(?!\\d)");
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final int MAX_DOCKERIGNORE = 1024 * 1024;
   /** The daemon's error text (and a failing step's name) can be as long as a RUN line: summaries are cut. */
@@ -518,7 +518,8 @@ public final class BuildKitClient implements AutoCloseable {
     }
     Integer exit = null;
     Matcher m = EXIT_CODE.matcher(msg);
-    if (m.find()) {
+    while (m.find()) {
+      // the last one: the message quotes the user's command first, which may say "exit code: 0" itself
       exit = Integer.valueOf(m.group(1));
     }
     String shortMsg = ProgressPrinter.cutMiddle(msg, MAX_MESSAGE);

@@ -40,6 +40,8 @@ public final class DirWalker {
     void visit(Entry e) throws IOException;
   }
 
+  /** Deeper than any real project; bounds the directories held open at once. */
+  static final int MAX_DEPTH = 256;
   private final Path root;
   private final PatternMatcher includes;
   private final PatternMatcher excludes;
@@ -58,6 +60,10 @@ public final class DirWalker {
 
   private void walkDir(SecureDirectoryStream<Path> ds, Path dir, String rel, Deque<Entry> pending, Visitor v)
       throws IOException {
+    if (rel.chars().filter(c -> c == '/').count() >= MAX_DEPTH) {
+      // each level holds one open directory during the walk: a repository nested without end must not use up fds
+      throw new IOException("the context nests directories deeper than " + MAX_DEPTH + " levels");
+    }
     List<byte[]> names = new ArrayList<>();
     for (Path p : ds) {
       names.add(p.getFileName().toString().getBytes(StandardCharsets.UTF_8));
