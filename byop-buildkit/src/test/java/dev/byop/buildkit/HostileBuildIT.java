@@ -135,6 +135,30 @@ class HostileBuildIT {
   }
 
   @Test
+  void dockerfileSwappedForAnOutsideLinkAfterTheCheckFails() throws Exception {
+    String canary = "operator-canary-dfswap-" + RUN;
+    Path outside = Files.createDirectories(tmp.resolve("outside-dfswap"));
+    Files.writeString(outside.resolve("Dockerfile"), "FROM " + BED.baseImage() + "\nRUN echo " + canary + "\n");
+    Path repo = repo("dfswap", Map.of("Dockerfile", "FROM " + BED.baseImage() + "\nRUN echo inside\n"), Map.of());
+    BuildKitImageBuilder.afterPathCheck = checkout -> {
+      try {
+        Files.delete(checkout.resolve("Dockerfile"));
+        Files.createSymbolicLink(checkout.resolve("Dockerfile"), outside.resolve("Dockerfile"));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    Outcome o;
+    try {
+      o = build("dfswap", Component.of("web", GitSource.of("file://" + repo), 8080), BuildConfig.defaults());
+    } finally {
+      BuildKitImageBuilder.afterPathCheck = null;
+    }
+    o.assertFailedNaming("symbolic link");
+    o.assertNowhere(canary);
+  }
+
+  @Test
   void linksInsideTheContextAreSentAsLinksNeverFollowed() throws Exception {
     String canary = "operator-canary-inner-" + RUN;
     Path outside = Files.createDirectories(tmp.resolve("outside-inner"));
