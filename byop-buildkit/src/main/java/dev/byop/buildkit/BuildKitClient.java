@@ -6,7 +6,9 @@ import dev.byop.buildkit.internal.AuthService;
 import dev.byop.buildkit.internal.ByteStream;
 import dev.byop.buildkit.internal.FileSyncService;
 import dev.byop.buildkit.internal.HealthService;
+import dev.byop.buildkit.internal.PatternMatcher;
 import dev.byop.buildkit.internal.ProgressPrinter;
+import dev.byop.buildkit.internal.SafePaths;
 import dev.byop.buildkit.internal.SecretsService;
 import dev.byop.buildkit.internal.Session;
 import dev.byop.buildkit.internal.SocketBridge;
@@ -94,8 +96,12 @@ import org.slf4j.LoggerFactory;
 public final class BuildKitClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BuildKitClient.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern EXIT_CODE = Pattern.compile("exit code: (\\d+)");
+  private static final Pattern EXIT_CODE = Pattern.compile("exit code: (\\d{1,9})(?!\\d)");
   private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final int MAX_DOCKERIGNORE = 1024 * 1024;
+  /** The daemon's error text (and a failing step's name) can be as long as a RUN line: summaries are cut. */
+  private static final int MAX_STEP = 300;
+  private static final int MAX_MESSAGE = 1500;
 
   private final BuildKitEndpoint endpoint;
   private final @Nullable DockerClient docker;
@@ -152,7 +158,9 @@ public final class BuildKitClient implements AutoCloseable {
     if (bridge != null) {
       cb.overrideAuthority("localhost");
     }
-    this.channel = cb.executor(executor).maxInboundMessageSize(64 * 1024 * 1024).build();
+    this.channel = cb.executor(executor).maxInboundMessageSize(64 * 1024 * 1024)
+        // an error's text (the grpc-message trailer) repeats a RUN line of any length: take it, then cut it
+        .maxInboundMetadataSize(1024 * 1024).build();
     this.control = ControlGrpc.newStub(channel);
   }
 
@@ -322,6 +330,8 @@ public final class BuildKitClient implements AutoCloseable {
 
   /**
    * Runs one Dockerfile build with its own session, rendering progress as buildctl's plain output into {@code log}.
+   * The context and the Dockerfile are opened without following links: give paths without links on the way (real
+   * paths, e.g. {@code toRealPath()}); links inside the context are sent as links.
    *
    * @throws BuildException when the build fails (with step, exit code and log tail) or the daemon is unreachable
    * @throws CancelledException when {@code cancellation} fired; the build is cancelled on the daemon too
@@ -333,16 +343,22 @@ public final class BuildKitClient implements AutoCloseable {
     cancellation.throwIfCancelled();
     Map<String, Path> dirs = new LinkedHashMap<>();
     String filename = b.dockerfile().getFileName().toString();
+    // Both are served as given, opened without following links (SafePaths): a path through a link fails here
+    // rather than sending what the link points to.
     if (b.contextDir() != null) {
-      if (!Files.isDirectory(b.contextDir())) {
-        throw new BuildException("build context " + b.contextDir() + " is not a directory");
+      if (!SafePaths.isLinkFreeDirectory(b.contextDir())) {
+        throw new BuildException("build context " + b.contextDir() + " is not a directory reached without"
+            + " following a symbolic link");
       }
       dirs.put("context", b.contextDir());
+      checkDockerignore(b.contextDir());
     }
-    if (!Files.isRegularFile(b.dockerfile())) {
-      throw new BuildException("Dockerfile " + b.dockerfile() + " does not exist");
+    Path dockerfileDir = b.dockerfile().toAbsolutePath().normalize().getParent();
+    if (!isRegularNoFollow(b.dockerfile()) || !SafePaths.isLinkFreeDirectory(dockerfileDir)) {
+      throw new BuildException("Dockerfile " + b.dockerfile() + " is not a regular file reached without following"
+          + " a symbolic link");
     }
-    dirs.put("dockerfile", b.dockerfile().toAbsolutePath().getParent());
+    dirs.put("dockerfile", dockerfileDir);
     long t0 = System.nanoTime();
     checkReachable();
     long tReach = System.nanoTime();
@@ -421,9 +437,45 @@ public final class BuildKitClient implements AutoCloseable {
     } catch (BuildException | CancelledException e) {
       throw e;
     } catch (Exception e) {
-      throw new BuildException("build failed: " + e.getMessage(), e);
+      throw new BuildException("build failed: " + ProgressPrinter.cutMiddle(String.valueOf(e.getMessage()),
+          MAX_MESSAGE), e);
     } finally {
       callContext.cancel(null);
+    }
+  }
+
+  private static boolean isRegularNoFollow(Path f) {
+    try {
+      return Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS).isRegularFile();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Checks the context's {@code .dockerignore} before the daemon sees it: a malformed pattern becomes an error
+   * naming its line (the daemon only passes the patterns on, without line numbers). Read without following links
+   * and bounded, as the daemon reads it.
+   */
+  static void checkDockerignore(Path contextDir) {
+    Path f = contextDir.toAbsolutePath().normalize().resolve(".dockerignore");
+    if (!Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        || Files.isSymbolicLink(f)) {
+      return; // a link is sent as a link; the daemon then finds no patterns in it
+    }
+    byte[] bytes;
+    try (InputStream in = java.nio.channels.Channels.newInputStream(SafePaths.openFile(f))) {
+      bytes = in.readNBytes(MAX_DOCKERIGNORE + 1);
+    } catch (IOException e) {
+      throw new BuildException(".dockerignore cannot be read (" + e.getClass().getSimpleName() + ")");
+    }
+    if (bytes.length > MAX_DOCKERIGNORE) {
+      throw new BuildException(".dockerignore is larger than " + MAX_DOCKERIGNORE / 1024 + " KiB");
+    }
+    String problem = PatternMatcher.checkIgnoreFile(new String(bytes, StandardCharsets.UTF_8));
+    if (problem != null) {
+      throw new BuildException(problem);
     }
   }
 
@@ -466,14 +518,18 @@ public final class BuildKitClient implements AutoCloseable {
     }
     Integer exit = null;
     Matcher m = EXIT_CODE.matcher(msg);
-    if (m.find()) {
+    while (m.find()) {
+      // the last one: the message quotes the user's command first, which may say "exit code: 0" itself
       exit = Integer.valueOf(m.group(1));
     }
+    String shortMsg = ProgressPrinter.cutMiddle(msg, MAX_MESSAGE);
     if (f != null) {
-      String text = "build failed at step " + f.step() + (exit != null ? " (exit code " + exit + ")" : "") + ": " + msg;
-      return new BuildException(text, f.step(), exit, f.logTail(), t);
+      String step = ProgressPrinter.cutMiddle(f.step(), MAX_STEP);
+      String text = "build failed at step " + step + (exit != null ? " (exit code " + exit + ")" : "") + ": "
+          + shortMsg;
+      return new BuildException(text, step, exit, f.logTail(), t);
     }
-    return new BuildException("build failed: " + msg, null, exit, List.of(), t);
+    return new BuildException("build failed: " + shortMsg, null, exit, List.of(), t);
   }
 
   private SolveRequest solveRequest(DockerfileBuild b, String filename, String ref, String sessionId) {

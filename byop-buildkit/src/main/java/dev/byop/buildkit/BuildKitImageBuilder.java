@@ -3,6 +3,7 @@ package dev.byop.buildkit;
 import dev.byop.docker.DockerClient;
 import dev.byop.buildkit.internal.GitCredentialScopes;
 import dev.byop.buildkit.internal.GitFetcher;
+import dev.byop.buildkit.internal.SafePaths;
 import dev.byop.core.BuildException;
 import dev.byop.core.Component;
 import dev.byop.core.Credentials;
@@ -12,11 +13,15 @@ import dev.byop.core.auth.CredentialResolver;
 import dev.byop.core.spi.ImageBuilder;
 import dev.byop.core.spi.JobContext;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -29,13 +34,25 @@ public final class BuildKitImageBuilder implements ImageBuilder {
   private final GitFetcher git;
   private final Function<String, Optional<Credentials>> dockerConfig;
   private final GitCredentialScopes gitCredentials;
+  private final Set<String> pushRegistries;
+  private final Set<String> baseRegistries;
+  /** For tests: runs after the paths were checked, before they are used (to swap a link at that moment). */
+  static volatile java.util.function.@Nullable Consumer<Path> afterPathCheck;
 
+  /**
+   * @param dockerConfig registry credentials by host (explicit configuration, then the Docker config)
+   * @param pushRegistries normalized hosts builds push to (the configured registry)
+   * @param baseRegistries normalized hosts whose credentials base-image pulls may use ({@code builder.registryAuth})
+   */
   BuildKitImageBuilder(BuildKitClient client, GitFetcher git,
-      Function<String, Optional<Credentials>> dockerConfig, GitCredentialScopes gitCredentials) {
+      Function<String, Optional<Credentials>> dockerConfig, GitCredentialScopes gitCredentials,
+      Set<String> pushRegistries, Set<String> baseRegistries) {
     this.client = client;
     this.git = git;
     this.dockerConfig = dockerConfig;
     this.gitCredentials = gitCredentials;
+    this.pushRegistries = Set.copyOf(pushRegistries);
+    this.baseRegistries = Set.copyOf(baseRegistries);
   }
 
   /** The underlying client (for direct builds of local directories). */
@@ -62,11 +79,24 @@ public final class BuildKitImageBuilder implements ImageBuilder {
   @Override
   public BuildResult build(BuildRequest request, JobContext context) {
     Component c = request.component();
-    String dockerfile = request.config().dockerfile() != null ? request.config().dockerfile() : c.dockerfile();
-    Path ctx = request.checkout().contextDir();
-    Path df = ctx.resolve(dockerfile).normalize();
-    if (!df.startsWith(request.checkout().directory())) {
-      throw new BuildException("Dockerfile '" + dockerfile + "' lies outside the checkout");
+    boolean fromRequest = request.config().dockerfile() != null;
+    String dockerfile = fromRequest ? request.config().dockerfile() : c.dockerfile();
+    // Every user-named path is resolved following links and must stay in the checkout; then only the real paths
+    // are used, and BuildKitClient opens them without following links (SafePaths explains the design).
+    Path root = SafePaths.real(request.checkout().directory());
+    Path ctx = SafePaths.inside(root, request.checkout().contextDir(), "component.contextDir", c.contextDir());
+    if (!Files.isDirectory(ctx, LinkOption.NOFOLLOW_LINKS)) {
+      throw new BuildException("component.contextDir '" + c.contextDir() + "' is not a directory");
+    }
+    String dfField = fromRequest ? "build.dockerfile" : "component.dockerfile";
+    String dfShown = c.contextDir().equals(".") ? dockerfile : c.contextDir() + "/" + dockerfile;
+    Path df = SafePaths.inside(root, ctx.resolve(dockerfile), dfField, dfShown);
+    if (!Files.isRegularFile(df, LinkOption.NOFOLLOW_LINKS)) {
+      throw new BuildException(dfField + " '" + dfShown + "' is not a regular file");
+    }
+    java.util.function.Consumer<Path> hook = afterPathCheck;
+    if (hook != null) {
+      hook.accept(root);
     }
     Map<String, String> args = new LinkedHashMap<>(c.buildArgs());
     args.putAll(request.config().buildArgs());
@@ -79,13 +109,28 @@ public final class BuildKitImageBuilder implements ImageBuilder {
         request.config().labels(), request.config().platforms(), request.config().noCache(), List.of(), List.of(),
         List.of(image.toString()), request.push() && client.endpoint().kind() != BuildKitEndpoint.Kind.DOCKER,
         secrets, sharedKey(request.appId(), c.name()));
-    context.log().line("building " + image + " from " + request.checkout().commit() + " (" + dockerfile + ")");
-    SolveResult r = withCredentials(request.registryCredentials(), image.registry(),
-        () -> client.build(b, context.log(), context.cancellation()));
+    context.log().line("building " + image + " from " + request.checkout().commit() + " (" + dfShown + ")");
+    SolveResult r;
+    try {
+      r = withCredentials(request.registryCredentials(), image, request.push(),
+          () -> client.build(b, context.log(), context.cancellation()));
+    } catch (BuildException e) {
+      throw withoutHostPaths(e, root, request.checkout().directory());
+    }
     String digest = r.imageDigest().orElse(null);
     boolean pushed = b.push();
     return new BuildResult(image, pushed ? r.exporterResponse().get("containerimage.config.digest") : digest,
         pushed ? Optional.ofNullable(digest) : Optional.empty());
+  }
+
+  /** The error with the checkout's host path shown as {@code <checkout>} (messages show repo-relative paths). */
+  private static BuildException withoutHostPaths(BuildException e, Path... roots) {
+    String msg = String.valueOf(e.getMessage());
+    String shown = msg;
+    for (Path p : roots) {
+      shown = shown.replace(p.toString(), "<checkout>");
+    }
+    return shown.equals(msg) ? e : new BuildException(shown, e.step(), e.exitCode(), e.logTail(), e);
   }
 
   /** Stable per app and component, so the daemon keeps the previous upload and re-sends only changes. */
@@ -93,13 +138,25 @@ public final class BuildKitImageBuilder implements ImageBuilder {
     return "byop:" + appId + ":" + component;
   }
 
-  private <T> T withCredentials(@Nullable Credentials explicit, String registry, java.util.function.Supplier<T> work) {
-    // explicit credentials for the target registry first, then ~/.docker/config.json (helpers included)
-    if (explicit == null) {
-      return work.get();
+  /**
+   * Runs a build whose daemon gets registry credentials only for the hosts this build needs: its push target (the
+   * configured registry, the image's own registry when it names one) with the request's credentials or the
+   * resolver's, and the base-image registries the host configured ({@code builder.registryAuth}). Every other host
+   * the daemon asks about gets none, whatever the Docker config holds.
+   */
+  private <T> T withCredentials(@Nullable Credentials explicit, ImageReference image, boolean push,
+      java.util.function.Supplier<T> work) {
+    Set<String> targets = new HashSet<>(pushRegistries);
+    if (push || !image.registry().equals(ImageReference.DOCKER_HUB)) {
+      targets.add(CredentialResolver.normalize(image.registry()));
     }
-    String host = CredentialResolver.normalize(registry);
-    return client.withCredentials(h -> CredentialResolver.normalize(h).equals(host) ? Optional.of(explicit) : dockerConfig.apply(h), work);
+    return client.withCredentials(h -> {
+      String host = CredentialResolver.normalize(h);
+      if (targets.contains(host)) {
+        return explicit != null ? Optional.of(explicit) : dockerConfig.apply(h);
+      }
+      return baseRegistries.contains(host) ? dockerConfig.apply(h) : Optional.empty();
+    }, work);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.byop.buildkit;
 
 import dev.byop.buildkit.internal.GitCredentialScopes;
 import dev.byop.buildkit.internal.GitFetcher;
+import dev.byop.core.Credentials;
 import dev.byop.core.Settings;
 import dev.byop.core.auth.CredentialResolver;
 import dev.byop.core.spi.Applicability;
@@ -10,6 +11,11 @@ import dev.byop.core.spi.ImageBuilderFactory;
 import dev.byop.core.spi.ProviderContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,7 +37,13 @@ import org.jspecify.annotations.Nullable;
  *     # older form, still read: one token for one host
  *     # username: ci, token: { env: GIT_TOKEN }, host: git.example.com
  *   dockerConfig: ~/.docker/config.json   # registry credentials for base images and pushes
+ *   registryAuth: [ registry.acme.dev, "10.0.0.5:5000" ]   # base-image registries that may get credentials
  * }</pre>
+ *
+ * <p>The daemon asks for registry credentials for every host a Dockerfile names. A build's Dockerfile is the user's,
+ * so credentials go only to the configured push registry ({@code registry.address}) and to the hosts listed in
+ * {@code registryAuth} ({@code host} or {@code host:port}; {@code docker.io} for Docker Hub); every other host gets
+ * none, whatever {@code dockerConfig} holds.
  */
 public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
   @Override
@@ -65,7 +77,8 @@ public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
   @Override
   public ImageBuilder create(ProviderContext context) {
     Settings s = context.settings();
-    s.allowOnly("provider", "endpoint", "tls", "git", "dockerConfig");
+    s.allowOnly("provider", "endpoint", "tls", "git", "dockerConfig", "registryAuth");
+    Set<String> baseRegistries = registryAuth(s);
     BuildKitEndpoint ep = endpoint(s);
     Settings g = s.section("git");
     g.allowOnly("sshKey", "knownHosts", "binary", "username", "token", "host", "credentials", "appSecrets");
@@ -77,8 +90,31 @@ public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
     CredentialResolver.Builder rb = CredentialResolver.builder().settings(context.config().section("registry"));
     s.string("dockerConfig").ifPresent(p -> rb.dockerConfig(Path.of(p)));
     CredentialResolver resolver = rb.build();
-    return new BuildKitImageBuilder(BuildKitClient.connect(ep, resolver::resolve), git, resolver::resolve,
-        gitCredentials);
+    Set<String> pushRegistries = new LinkedHashSet<>();
+    context.config().section("registry").string("address").filter(a -> !a.isBlank())
+        .ifPresent(a -> pushRegistries.add(CredentialResolver.normalize(a)));
+    Set<String> allowed = new LinkedHashSet<>(pushRegistries);
+    allowed.addAll(baseRegistries);
+    // direct builds through client() get the same scope: nothing for a host the configuration does not name
+    Function<String, Optional<Credentials>> scoped = h -> allowed.contains(CredentialResolver.normalize(h))
+        ? resolver.resolve(h) : Optional.empty();
+    return new BuildKitImageBuilder(BuildKitClient.connect(ep, scoped), git, resolver::resolve,
+        gitCredentials, pushRegistries, baseRegistries);
+  }
+
+  private static final Pattern REGISTRY_HOST = Pattern.compile(
+      "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?");
+
+  /** {@code builder.registryAuth}: registry hosts ({@code host[:port]}), normalized as credential lookups are. */
+  static Set<String> registryAuth(Settings s) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String h : s.strings("registryAuth")) {
+      if (!REGISTRY_HOST.matcher(h).matches()) {
+        throw s.error("registryAuth", "'" + h + "' is not a registry host (host or host:port, no scheme or path)");
+      }
+      out.add(CredentialResolver.normalize(h));
+    }
+    return out;
   }
 
   private static @Nullable Path path(Settings s, String key) {

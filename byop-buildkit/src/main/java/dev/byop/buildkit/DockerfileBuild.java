@@ -10,9 +10,11 @@ import org.jspecify.annotations.Nullable;
  * One {@code dockerfile.v0} build: the local context (or a git URL the daemon fetches), Dockerfile, options, and
  * where the image goes.
  *
- * @param contextDir the local build context, or null when {@link #gitContext} is used
+ * @param contextDir the local build context, or null when {@link #gitContext} is used; a path without symbolic
+ *     links on the way (it is opened without following any)
  * @param gitContext a git URL ({@code https://host/repo.git#ref}) for the daemon to fetch, or null
- * @param dockerfile the Dockerfile on disk (for a local context usually inside it)
+ * @param dockerfile the Dockerfile on disk (for a local context usually inside it); a regular file, its path free
+ *     of symbolic links like the context's
  * @param target the stage to build, or null for the last
  * @param buildArgs build arguments
  * @param labels image labels

@@ -4,10 +4,10 @@ import dev.byop.buildkit.internal.proto.Stat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,6 +20,10 @@ import java.util.concurrent.TimeUnit;
  * Walks a local directory the way fsutil's sender does: depth first, entries of each directory sorted bytewise by
  * their UTF-8 names, the root itself excluded, parents before children; include/exclude patterns applied with
  * directories emitted lazily when only something below them is selected.
+ *
+ * <p>Never follows a link: the root is opened with {@link SafePaths#openDirectory} (it must be a link-free path),
+ * every directory below is opened relative to its parent with {@code NOFOLLOW_LINKS}, and links are reported as
+ * links. A directory swapped for a link during the walk fails the walk.
  */
 public final class DirWalker {
   /** One entry to send. */
@@ -36,6 +40,8 @@ public final class DirWalker {
     void visit(Entry e) throws IOException;
   }
 
+  /** Deeper than any real project; bounds the directories held open at once. */
+  static final int MAX_DEPTH = 256;
   private final Path root;
   private final PatternMatcher includes;
   private final PatternMatcher excludes;
@@ -47,15 +53,20 @@ public final class DirWalker {
   }
 
   public void walk(Visitor v) throws IOException {
-    walkDir(root, "", new ArrayDeque<>(), v);
+    try (SecureDirectoryStream<Path> ds = SafePaths.openDirectory(root)) {
+      walkDir(ds, root.toAbsolutePath().normalize(), "", new ArrayDeque<>(), v);
+    }
   }
 
-  private void walkDir(Path dir, String rel, Deque<Entry> pending, Visitor v) throws IOException {
+  private void walkDir(SecureDirectoryStream<Path> ds, Path dir, String rel, Deque<Entry> pending, Visitor v)
+      throws IOException {
+    if (rel.chars().filter(c -> c == '/').count() >= MAX_DEPTH) {
+      // each level holds one open directory during the walk: a repository nested without end must not use up fds
+      throw new IOException("the context nests directories deeper than " + MAX_DEPTH + " levels");
+    }
     List<byte[]> names = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-      for (Path p : ds) {
-        names.add(p.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-      }
+    for (Path p : ds) {
+      names.add(p.getFileName().toString().getBytes(StandardCharsets.UTF_8));
     }
     names.sort(Arrays::compareUnsigned);
     for (byte[] nb : names) {
@@ -83,7 +94,10 @@ public final class DirWalker {
         if (!selected) {
           pending.addLast(e);
         }
-        walkDir(file, path, pending, v);
+        // opened relative to this directory without following links: a link swapped in since the stat fails here
+        try (SecureDirectoryStream<Path> child = SafePaths.openChild(ds, name)) {
+          walkDir(child, file, path, pending, v);
+        }
         if (!selected && !pending.isEmpty() && pending.peekLast() == e) {
           pending.removeLast();
         }

@@ -74,7 +74,19 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
       }
     }
     LOG.debug("DiffCopy {} ({}) includes={} excludes={} follow={}", dirName, root, includes, excludes, follow);
-    Sender sender = new Sender(out, new DirWalker(root, allIncludes, excludes));
+    DirWalker walker;
+    try {
+      walker = new DirWalker(root, allIncludes, excludes);
+    } catch (PatternMatcher.BadPatternException e) {
+      // the daemon passes .dockerignore on as it is; a pattern we cannot match is the user's error, said plainly
+      out.onError(Status.INVALID_ARGUMENT.withDescription(".dockerignore: " + e.getMessage()).asRuntimeException());
+      return new StreamObserver<>() {
+        @Override public void onNext(Packet value) { }
+        @Override public void onError(Throwable t) { }
+        @Override public void onCompleted() { }
+      };
+    }
+    Sender sender = new Sender(out, walker);
     // with the default 32 KiB threshold every 256 KiB chunk would wait for the transport to drain completely
     out.setOnReadyThreshold(4 * CHUNK);
     out.setOnReadyHandler(sender::ready);
@@ -113,6 +125,7 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
     private final Object readyLock = new Object();
     private volatile boolean cancelled;
     private final Map<Integer, Path> files = new HashMap<>();
+    private final SafePaths.Opener opener = new SafePaths.Opener();
 
     final StreamObserver<Packet> inbound = new StreamObserver<>() {
       @Override
@@ -167,7 +180,7 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
 
     @Override
     public void run() {
-      try {
+      try (opener) {
         int[] counter = {0};
         walker.walk(e -> {
           int id = counter[0]++;
@@ -190,7 +203,8 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
               if (f == null) {
                 throw new IOException("daemon requested unknown file id " + p.getId());
               }
-              try (InputStream in = Files.newInputStream(f)) {
+              // opened without following any link on the way: content never comes from outside the root
+              try (InputStream in = java.nio.channels.Channels.newInputStream(opener.openFile(f))) {
                 int n;
                 while ((n = in.readNBytes(buf, 0, CHUNK)) > 0) {
                   send(Packet.newBuilder().setType(Packet.PacketType.PACKET_DATA).setId(p.getId())

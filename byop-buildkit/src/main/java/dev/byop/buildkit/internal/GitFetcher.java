@@ -167,9 +167,10 @@ public final class GitFetcher {
         deleteTree(jobDir);
         Files.createDirectories(jobDir);
         linkTree(cache, src);
-        Path ctx = src.resolve(contextDir).normalize();
-        if (!ctx.startsWith(src) || !Files.isDirectory(ctx)) {
-          throw new BuildException("context directory '" + contextDir + "' does not exist in "
+        // resolved following links, and it must stay in the checkout (a repo link ctx -> ../.. must not escape)
+        Path ctx = SafePaths.inside(src.toRealPath(), src.resolve(contextDir), "component.contextDir", contextDir);
+        if (!Files.isDirectory(ctx, LinkOption.NOFOLLOW_LINKS)) {
+          throw new BuildException("component.contextDir '" + contextDir + "' is not a directory in "
               + source.redactedUrl() + " at " + commit);
         }
         log.line("checked out " + commit);

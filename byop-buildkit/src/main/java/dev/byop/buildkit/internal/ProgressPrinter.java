@@ -7,7 +7,6 @@ import dev.byop.buildkit.internal.proto.VertexLog;
 import dev.byop.buildkit.internal.proto.VertexStatus;
 import dev.byop.buildkit.internal.proto.VertexWarning;
 import dev.byop.core.spi.LogSink;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -25,9 +24,38 @@ import org.jspecify.annotations.Nullable;
  * Renders BuildKit's Status stream as buildctl's plain progress ({@code #N name}, log lines, {@code DONE},
  * {@code CACHED}, {@code ERROR}) into a log sink; keeps each step's last lines for the failure report.
  * Not thread-safe: fed by the one Status stream.
+ *
+ * <p>A step's output is the user's: a line is kept up to {@link #MAX_LINE} bytes (plus the longest secret, so a
+ * secret that straddles the cut is still masked) and the rest only counted, so a line without end costs bounded
+ * memory; it is then shown cut, with a {@code … [cut: N bytes]} marker giving its full length.
  */
 public final class ProgressPrinter {
   private static final int TAIL = 30;
+  /** The longest log line shown, in bytes of output (also bounds step names and errors in the log). */
+  public static final int MAX_LINE = 8192;
+
+  /** A partial line: its first bytes, and how many there were in all. */
+  private static final class LineBuffer {
+    private final byte[] kept;
+    private int size;
+    private long total;
+
+    LineBuffer(int capacity) {
+      this.kept = new byte[capacity];
+    }
+
+    void write(byte b) {
+      if (size < kept.length) {
+        kept[size++] = b;
+      }
+      total++;
+    }
+
+    void reset() {
+      size = 0;
+      total = 0;
+    }
+  }
 
   private static final class V {
     int index;
@@ -37,7 +65,7 @@ public final class ProgressPrinter {
     boolean done;
     @Nullable Timestamp started;
     @Nullable String error;
-    final Map<Long, ByteArrayOutputStream> partial = new HashMap<>();
+    final Map<Long, LineBuffer> partial = new HashMap<>();
     final Deque<String> tail = new ArrayDeque<>();
     final Set<String> statusDone = new HashSet<>();
   }
@@ -45,6 +73,7 @@ public final class ProgressPrinter {
   private final LogSink sink;
   private final Map<String, V> vertices = new LinkedHashMap<>();
   private final Set<String> secrets;
+  private final int keep;
   private int next = 1;
 
   /**
@@ -53,6 +82,11 @@ public final class ProgressPrinter {
   public ProgressPrinter(LogSink sink, Set<String> secretValues) {
     this.sink = sink;
     this.secrets = secretValues;
+    int longest = 0;
+    for (String secret : secretValues) {
+      longest = Math.max(longest, secret.getBytes(StandardCharsets.UTF_8).length);
+    }
+    this.keep = MAX_LINE + longest;
   }
 
   private V v(String digest) {
@@ -68,8 +102,30 @@ public final class ProgressPrinter {
   }
 
   private void emit(V v, String text) {
-    String line = "#" + v.index + " " + redact(text);
-    sink.line(line);
+    sink.line("#" + v.index + " " + cut(redact(text), -1));
+  }
+
+  /** Text cut to {@link #MAX_LINE} characters with a marker naming its full length ({@code totalBytes}, or its own). */
+  private static String cut(String text, long totalBytes) {
+    long bytes = totalBytes >= 0 ? totalBytes : text.length() <= MAX_LINE / 4 ? text.length()
+        : text.getBytes(StandardCharsets.UTF_8).length;
+    if (text.length() <= MAX_LINE && bytes <= MAX_LINE) {
+      return text;
+    }
+    return text.substring(0, Math.min(text.length(), MAX_LINE)) + "… [cut: " + bytes + " bytes]";
+  }
+
+  /**
+   * Text no longer than about {@code max} characters: its start and end with a {@code … [cut: N bytes] …} marker
+   * between them (the end of an error usually says the most).
+   */
+  public static String cutMiddle(String text, int max) {
+    if (text.length() <= max) {
+      return text;
+    }
+    int tail = max / 4;
+    return text.substring(0, max - tail) + " … [cut: " + text.getBytes(StandardCharsets.UTF_8).length + " bytes] … "
+        + text.substring(text.length() - tail);
   }
 
   private String redact(String s) {
@@ -130,8 +186,10 @@ public final class ProgressPrinter {
     for (VertexLog l : r.getLogsList()) {
       V v = v(l.getVertex());
       head(v);
-      ByteArrayOutputStream buf = v.partial.computeIfAbsent(l.getStream(), k -> new ByteArrayOutputStream());
-      for (byte b : l.getMsg().toByteArray()) {
+      LineBuffer buf = v.partial.computeIfAbsent(l.getStream(), k -> new LineBuffer(keep));
+      com.google.protobuf.ByteString msg = l.getMsg();
+      for (int i = 0, n = msg.size(); i < n; i++) {
+        byte b = msg.byteAt(i);
         if (b == '\n') {
           line(v, buf);
         } else {
@@ -146,26 +204,39 @@ public final class ProgressPrinter {
     }
   }
 
-  private void line(V v, ByteArrayOutputStream buf) {
-    String s = buf.toString(StandardCharsets.UTF_8);
-    if (s.endsWith("\r")) {
+  private void line(V v, LineBuffer buf) {
+    String s = new String(buf.kept, 0, buf.size, StandardCharsets.UTF_8);
+    long total = buf.total;
+    if (total == buf.size && s.endsWith("\r")) {
       s = s.substring(0, s.length() - 1);
+      total--;
     }
     buf.reset();
-    String red = redact(s);
-    v.tail.addLast(red);
+    String shown = cut(redact(s), total);
+    v.tail.addLast(shown);
     if (v.tail.size() > TAIL) {
       v.tail.removeFirst();
     }
-    emit(v, s);
+    sink.line("#" + v.index + " " + shown);
   }
 
   private void flushPartial(V v) {
-    for (ByteArrayOutputStream b : v.partial.values()) {
-      if (b.size() > 0) {
+    for (LineBuffer b : v.partial.values()) {
+      if (b.total > 0) {
         line(v, b);
       }
     }
+  }
+
+  /** Bytes held for partial lines (bounded by {@link #MAX_LINE} per stream of each step). */
+  int bufferedBytes() {
+    int n = 0;
+    for (V v : vertices.values()) {
+      for (LineBuffer b : v.partial.values()) {
+        n += b.kept.length;
+      }
+    }
+    return n;
   }
 
   /** Flushes partial lines at the end of the stream. */

@@ -63,4 +63,16 @@ class DirWalkerTest {
     new DirWalker(root, List.of("dir/sub/drop", "top"), List.of()).walk(e -> inc.add(e.path()));
     assertEquals(List.of("dir", "dir/sub", "dir/sub/drop", "top"), inc);
   }
+
+  @Test
+  void aContextNestedWithoutEndFailsInsteadOfHoldingADirectoryPerLevel(@TempDir Path root) throws Exception {
+    Path d = root;
+    for (int i = 0; i <= DirWalker.MAX_DEPTH; i++) {
+      d = d.resolve("d");
+    }
+    Files.createDirectories(d);
+    java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> new DirWalker(root, List.of(), List.of()).walk(x -> { }));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("deeper than 256"), e.getMessage());
+  }
 }

@@ -2,6 +2,8 @@ package dev.byop.buildkit.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -53,5 +55,57 @@ class PatternMatcherTest {
     assertTrue(m.couldMatchBelow("sub/dir"));
     assertFalse(m.couldMatchBelow("other"));
     assertTrue(new PatternMatcher(List.of("**/x")).couldMatchBelow("any/where"));
+  }
+
+  @Test
+  void globstarEscapesAndClassesAsMobyTranslatesThem() {
+    PatternMatcher m = new PatternMatcher(List.of("a/**/b", "**", "!keep/**"));
+    assertTrue(m.matches("anything/at/all"));
+    assertFalse(m.matches("keep/x"));
+    PatternMatcher d = new PatternMatcher(List.of("a/**/b"));
+    assertTrue(d.matches("a/b"), "**/ matches zero directories");
+    assertTrue(d.matches("a/x/y/b"));
+    assertFalse(d.matches("a/xb"));
+    assertTrue(new PatternMatcher(List.of("src/**")).matches("src/deep/er/file"));
+    assertTrue(new PatternMatcher(List.of("/lead")).matches("lead"), "a leading / is dropped");
+    assertTrue(new PatternMatcher(List.of("\\*")).matches("*"));
+    assertFalse(new PatternMatcher(List.of("\\*")).matches("x"));
+    assertTrue(new PatternMatcher(List.of("[^a]b")).matches("xb"));
+    assertFalse(new PatternMatcher(List.of("[^a]b")).matches("ab"));
+    assertTrue(new PatternMatcher(List.of("[a\\]]")).matches("]"));
+    assertFalse(new PatternMatcher(List.of("a*b")).matches("a/b"), "* stays in one component");
+    assertTrue(new PatternMatcher(List.of("a?c")).matches("abc"));
+    assertFalse(new PatternMatcher(List.of("a?c")).matches("a/c"));
+    assertTrue(new PatternMatcher(List.of("*")).matches("x/y"), "a matched directory covers what is below");
+  }
+
+  @Test
+  void malformedPatternsAreClearErrors() {
+    PatternMatcher.BadPatternException e = assertThrows(PatternMatcher.BadPatternException.class,
+        () -> new PatternMatcher(List.of("ok", "[z-a]")));
+    assertTrue(e.getMessage().contains("[z-a]") && e.getMessage().contains("reversed"), e.getMessage());
+    assertThrows(PatternMatcher.BadPatternException.class, () -> new PatternMatcher(List.of("[abc")));
+    assertThrows(PatternMatcher.BadPatternException.class, () -> new PatternMatcher(List.of("a\\")));
+    assertThrows(PatternMatcher.BadPatternException.class, () -> new PatternMatcher(List.of("[]")));
+
+    assertEquals(".dockerignore line 4: pattern '[z-a]' is malformed: range 'z-a' is reversed",
+        PatternMatcher.checkIgnoreFile("# [z-a] in a comment is fine\n\nnode_modules\n  [z-a]  \n*.log\n"));
+    assertTrue(PatternMatcher.checkIgnoreFile("ok\n![x\n").startsWith(".dockerignore line 2: pattern '[x'"));
+    assertNull(PatternMatcher.checkIgnoreFile("\uFEFF*.md\n!README.md\n**/tmp\n"));
+  }
+
+  @Test
+  void matchingTimeIsLinearNotExponential() {
+    String pattern = "*a".repeat(12) + "*b";
+    PatternMatcher m = new PatternMatcher(List.of(pattern, "**/" + pattern));
+    String name = "a".repeat(20_000);
+    String deep = ("a".repeat(50) + "/").repeat(200) + name;
+    long t0 = System.nanoTime();
+    assertFalse(m.matches(name));
+    assertFalse(m.matches(deep));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    // a backtracking regex does not finish this in hours; the automaton takes milliseconds
+    assertTrue(ms < 5_000, ms + " ms");
+    assertTrue(m.matches(name + "b"));
   }
 }

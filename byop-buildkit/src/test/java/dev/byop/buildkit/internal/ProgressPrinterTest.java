@@ -1,6 +1,7 @@
 package dev.byop.buildkit.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
@@ -60,5 +61,40 @@ class ProgressPrinterTest {
     ProgressPrinter.Failure f = p.failure();
     assertEquals("[3/3] RUN false", f.step());
     assertEquals(List.of("partial without newline"), f.logTail());
+  }
+
+  @Test
+  void endlessOutputWithoutNewlineIsBoundedAndCutWithItsLength() {
+    List<String> out = new ArrayList<>();
+    ProgressPrinter p = new ProgressPrinter(out::add, Set.of("s3cr3t-value"));
+    p.accept(StatusResponse.newBuilder().addVertexes(Vertex.newBuilder().setDigest("d").setName("RUN yes")
+        .setStarted(ts(1, 0))).build());
+    String chunk = "x".repeat(1 << 20);
+    for (int i = 0; i < 50; i++) {
+      p.accept(log("d", chunk));
+      assertTrue(p.bufferedBytes() <= ProgressPrinter.MAX_LINE + 64, "buffered " + p.bufferedBytes());
+    }
+    p.accept(log("d", "\nshort " + "y".repeat(ProgressPrinter.MAX_LINE - 20) + "s3cr3t-value and more\n"));
+    p.finish();
+    assertEquals("#1 RUN yes", out.get(0));
+    assertEquals("#1 " + "x".repeat(ProgressPrinter.MAX_LINE) + "… [cut: 52428800 bytes]", out.get(1));
+    assertTrue(out.get(2).contains("****") && !out.get(2).contains("s3cr3t"), "masked across the cut: " + out.get(2)
+        .substring(out.get(2).length() - 60));
+    assertTrue(out.get(2).endsWith("[cut: " + (ProgressPrinter.MAX_LINE - 20 + 6 + 12 + 9) + " bytes]"), out.get(2)
+        .substring(out.get(2).length() - 60));
+  }
+
+  @Test
+  void longStepNamesAndErrorsAreCutToo() {
+    List<String> out = new ArrayList<>();
+    ProgressPrinter p = new ProgressPrinter(out::add, Set.of());
+    String run = "RUN echo " + "y".repeat(20_000);
+    p.accept(StatusResponse.newBuilder().addVertexes(Vertex.newBuilder().setDigest("d").setName(run)
+        .setStarted(ts(1, 0)).setCompleted(ts(2, 0)).setError("process \"" + run + "\" failed: exit code: 3")).build());
+    for (String l : out) {
+      assertTrue(l.length() < ProgressPrinter.MAX_LINE + 40, l.length() + " chars");
+    }
+    String cut = ProgressPrinter.cutMiddle("a".repeat(10_000) + " exit code: 3", 1500);
+    assertTrue(cut.length() < 1600 && cut.endsWith("exit code: 3") && cut.contains("[cut: 10013 bytes]"), cut);
   }
 }
