@@ -61,6 +61,11 @@ public final class SshConnection implements AutoCloseable {
         return host;
     }
 
+    /** The TCP socket under the transport (for the pool's dead-link watchdog). */
+    java.net.Socket socket() {
+        return client.getSocket();
+    }
+
     /** True while the transport is up and authenticated. */
     public boolean isAlive() {
         return client.isConnected() && client.isAuthenticated();

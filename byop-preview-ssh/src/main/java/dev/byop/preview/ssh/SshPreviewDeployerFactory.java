@@ -24,6 +24,7 @@ import java.util.List;
  *   baseDir: byop/previews          # under the SSH user's home
  *   router: {adminPort: 2019, server: byop, httpPort: 80}
  *   docker: {host: unix:///var/run/docker.sock}   # the local engine images are shipped from
+ *   ssh: {keepAlive: 15s, attempts: 8, retryDelay: 1s, retryWindow: 45s}   # lost transfers back off over the window
  *   registry:                                     # optional: hosts pull instead of receiving images over SSH
  *     address: registry.example.com
  *     username: deploy
@@ -61,7 +62,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         Settings docker = s.section("docker");
         docker.allowOnly("host", "remote");
         Settings ssh = s.section("ssh");
-        ssh.allowOnly("connectTimeout", "commandTimeout", "transferTimeout", "keepAlive", "attempts");
+        ssh.allowOnly("connectTimeout", "commandTimeout", "transferTimeout", "keepAlive", "attempts", "retryDelay", "retryWindow");
         SshDeployerOptions options;
         SshOptions sshOptions;
         RemoteRouter r;
@@ -78,6 +79,14 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         } catch (IllegalArgumentException e) {
             throw s.error("provider", e.getMessage());
         }
+        ImageShipper.Retry retry;
+        try {
+            ImageShipper.Retry d = ImageShipper.Retry.defaults();
+            retry = new ImageShipper.Retry(ssh.integer("attempts", d.attempts()), ssh.duration("retryDelay", d.firstDelay()),
+                    ssh.duration("retryWindow", d.window()));
+        } catch (IllegalArgumentException e) {
+            throw ssh.error("attempts", e.getMessage());
+        }
         ClassLoader loader = Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
                 : SshPreviewDeployerFactory.class.getClassLoader();
         // The host's own cloud provider when it has one (one set of leases per Byop); else one made here and owned.
@@ -89,8 +98,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         SshConnections pool = new SshConnections(sshOptions);
         DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
         LocalImages local = new EngineLocalImages(engine);
-        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3),
-                context.dataDir().resolve("ssh").resolve("layer-names"));
+        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), retry, context.dataDir().resolve("ssh").resolve("layer-names"));
         Settings reg = s.section("registry");
         reg.allowOnly("address", "username", "password");
         RegistryDelivery delivery = null;
