@@ -156,4 +156,31 @@ class HostKeyTypeChangeIT {
     }
     assertArrayEquals(before, Files.readAllBytes(kh), "nothing added for a key that matched");
   }
+
+  @Test
+  void aByopWithAcceptNewRefusesTheChangedKeyType() throws Exception {
+    Path kh = dir.resolve("kh-byop");
+    Files.writeString(kh, ed25519Line);
+    byte[] before = Files.readAllBytes(kh);
+    Map<String, Object> host = new java.util.LinkedHashMap<>();
+    host.put("id", "rsa-only");
+    host.put("address", "127.0.0.1");
+    host.put("port", String.valueOf(port));
+    host.put("user", "root");
+    host.put("privateKey", Map.of("file", bed.key().toString()));
+    host.put("knownHosts", kh.toString());
+    host.put("acceptNewHostKey", "true");
+    dev.byop.core.ByopConfig config = dev.byop.core.ByopConfig.of(Map.of(
+        "dataDir", Files.createDirectories(dir.resolve("byop-data")).toString(),
+        "preview", Map.of("provider", "ssh", "domain", "hk-it.byop.test", "sweepInterval", "0s", "instance", "hk-it-" + TestbedEnv.RUN,
+            "docker", Map.of("host", bed.localDockerHost())),
+        "cloud", Map.of("provider", "static", "hosts", List.of(host))));
+    try (dev.byop.core.Byop byop = dev.byop.core.Byop.builder().config(config).discover(getClass().getClassLoader()).build()) {
+      // the sweep is the deployer's first contact with its hosts
+      HostKeyRejectedException e = assertThrows(HostKeyRejectedException.class,
+          () -> byop.previewDeployer().sweep(java.util.Set.of(), dev.byop.core.spi.JobContext.of("sweep", l -> { })));
+      assertTrue(e.getMessage().contains("ssh-rsa") && e.getMessage().contains("ssh-ed25519"), e.getMessage());
+    }
+    assertArrayEquals(before, Files.readAllBytes(kh), "known_hosts is unchanged");
+  }
 }
