@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * <p>Configuration, section {@code preview} (besides the deployer's own keys): {@code domain} (default
  * {@code byop.local}), {@code ttl} (default 24h; {@code 0} for never), {@code maxPerApp} (default 5),
  * {@code imageRepository} (default {@code byop}), {@code reapInterval} (default 1m), {@code sweepInterval} (default
- * 10m, {@code 0} for never). Worker count, lease and attempts come from {@code orchestrator}.
+ * 10m, the first sweep at start; {@code 0} for never). Worker count, lease and attempts come from {@code orchestrator}.
  */
 public final class DefaultPreviewManager implements PreviewManager {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultPreviewManager.class);
@@ -76,7 +76,7 @@ public final class DefaultPreviewManager implements PreviewManager {
    * @param imageRepository images are named {@code <imageRepository>/<app>/<component>:<commit prefix>}, as the
    *     build orchestrator names them, so a preview reuses what a build made
    * @param reapInterval how often expired previews are torn down
-   * @param sweepInterval how often orphaned resources are swept, or null for never
+   * @param sweepInterval how often orphaned resources are swept (first at start), or null for never
    * @param workers previews deployed at once
    * @param lease lease length
    * @param maxAttempts claims of one deployment before it is FAILED
@@ -91,6 +91,10 @@ public final class DefaultPreviewManager implements PreviewManager {
       if (maxPerApp < 1) throw new ValidationException("preview.maxPerApp", maxPerApp, "must be at least 1");
       ImageReference.parse(imageRepository + "/x/y:z");
     }
+
+    /** The keys of the {@code preview} section this manager reads; a deployer that checks its section allows them too. */
+    public static final List<String> KEYS = List.of("domain", "ttl", "maxPerApp", "imageRepository", "reapInterval",
+        "sweepInterval");
 
     /** Reads the {@code preview} and {@code orchestrator} sections. */
     public static Options from(ByopConfig config) {
@@ -148,7 +152,8 @@ public final class DefaultPreviewManager implements PreviewManager {
     timer.scheduleWithFixedDelay(this::reapQuietly, reap, reap, TimeUnit.MILLISECONDS);
     if (options.sweepInterval() != null) {
       long sweep = options.sweepInterval().toMillis();
-      timer.scheduleWithFixedDelay(this::sweepQuietly, sweep, sweep, TimeUnit.MILLISECONDS);
+      // first at start: leftovers of a crash (previews the store does not know) go soon after a restart
+      timer.scheduleWithFixedDelay(this::sweepQuietly, 0, sweep, TimeUnit.MILLISECONDS);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.byop.preview.ssh.internal.LayerNameCache;
 import dev.byop.preview.ssh.internal.SaveArchiveFilter;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -22,7 +23,14 @@ import org.slf4j.LoggerFactory;
  * <p>The remote engine is asked which layer diff ids it holds; a {@code docker save} archive of the local image is
  * rewritten on the fly without those layers' files and streamed into {@code docker load} on an exec channel. Nothing
  * touches a disk on either side. If the host rejects the partial archive, the full one is sent. A connection lost
- * mid-transfer is retried on a fresh connection; the result is only returned once the host reports the same image id.
+ * mid-transfer is retried on a fresh connection, backing off over a window ({@link Retry}); the result is only returned
+ * once the host reports the same image id.
+ *
+ * <p>The host cannot tell that a link died (its sshd notices a dead client only much later), so the {@code docker load}
+ * of a lost attempt would keep running there, holding the engine's import directory. Each load therefore records its
+ * pid in a file of its own under the login's home; before the next attempt, and when a ship gives up, the loads of
+ * failed attempts are killed by that pid and their files removed. What cannot be reached when a ship gives up is
+ * cleaned at this shipper's next contact with the host.
  *
  * <pre>{@code
  * ImageShipper shipper = new ImageShipper(pool, new DockerCliLocalImages(Path.of("/usr/bin/docker"), null));
@@ -36,35 +44,130 @@ public final class ImageShipper {
     private final SshConnections pool;
     private final LocalImages local;
     private final List<String> remoteDocker;
-    private final int attempts;
+    private final Retry retry;
     private final Map<String, String> learned;
+    /** Per host label: pid files of loads whose attempt failed and that may still run there. */
+    private final Map<String, Set<String>> leftovers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * How lost transfers are retried: at most {@code attempts}; between them a delay starting at {@code firstDelay} and
+     * doubling, each drawn between half and all of its value (jitter, so hosts failing together do not retry in step);
+     * no attempt starts later than {@code window} after the first failure. A link that drops for a while thus gets the whole
+     * window to come back instead of all attempts being spent on fast connect errors.
+     */
+    public record Retry(int attempts, Duration firstDelay, Duration window) {
+        public Retry {
+            Objects.requireNonNull(firstDelay, "firstDelay");
+            Objects.requireNonNull(window, "window");
+            if (attempts < 1) {
+                throw new IllegalArgumentException("attempts " + attempts + " must be at least 1");
+            }
+            if (firstDelay.isNegative() || firstDelay.isZero() || window.isNegative()) {
+                throw new IllegalArgumentException("retry delay must be positive and the window not negative: " + firstDelay + ", " + window);
+            }
+        }
+
+        /** 8 attempts within 45 s, the first retry after about a second. */
+        public static Retry defaults() {
+            return new Retry(8, Duration.ofSeconds(1), Duration.ofSeconds(45));
+        }
+
+        /** {@code attempts} within the default window and delays. */
+        public static Retry attempts(int attempts) {
+            Retry d = defaults();
+            return new Retry(attempts, d.firstDelay(), d.window());
+        }
+
+        /** The wait after the {@code failed}-th failed attempt. */
+        Duration delay(int failed) {
+            long base = firstDelay.toMillis() << Math.min(failed - 1, 20);
+            // never more than a quarter of the window: several tries fit in it however long the first delay is
+            long cap = Math.max(firstDelay.toMillis(), window.toMillis() / 4);
+            long d = Math.min(base, cap);
+            return Duration.ofMillis(d / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(d / 2 + 1));
+        }
+    }
 
     public ImageShipper(SshConnections pool, LocalImages local) {
-        this(pool, local, List.of("docker"), 3);
+        this(pool, local, List.of("docker"), Retry.defaults(), null);
     }
 
     /**
      * @param remoteDocker the docker CLI invocation on the host, e.g. {@code ["docker"]} or {@code ["sudo", "docker"]}
-     * @param attempts transfer attempts on lost connections (at least 1)
+     * @param attempts transfer attempts on lost connections (at least 1), within the default retry window
      */
     public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, int attempts) {
-        this(pool, local, remoteDocker, attempts, null);
+        this(pool, local, remoteDocker, Retry.attempts(attempts), null);
     }
 
     /**
+     * @param retry how transfers lost with their connection are retried
      * @param layerNameCache a file remembering which save-archive layer file holds which diff id (e.g. under byop's data
      *     directory), so that after a restart a host's existing layers are left out without first re-reading the image
      *     locally; null to keep it in memory
      */
-    public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, int attempts, java.nio.file.Path layerNameCache) {
+    public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, Retry retry, java.nio.file.Path layerNameCache) {
         this.pool = Objects.requireNonNull(pool, "pool");
         this.local = Objects.requireNonNull(local, "local");
         this.remoteDocker = List.copyOf(remoteDocker);
-        if (attempts < 1) {
-            throw new IllegalArgumentException("attempts " + attempts + " must be at least 1");
-        }
-        this.attempts = attempts;
+        this.retry = Objects.requireNonNull(retry, "retry");
         this.learned = layerNameCache == null ? new LayerNameCache() : new LayerNameCache(layerNameCache);
+    }
+
+    /**
+     * Runs the remote command with its shell's pid (which {@code exec} hands to the command) in {@code $0}, so that a
+     * load orphaned by a lost link can be found and killed later. A constant script: the file and command are arguments.
+     */
+    private static final String WITH_PID_FILE = "echo $$ >\"$0\" && exec \"$@\"";
+
+    /**
+     * Kills the loads named by the pid files in its arguments and removes the files. The process must still look like a
+     * load (its pid may have been reused); TERM first, KILL after 5 s.
+     */
+    private static final String KILL_LOADS = """
+            for f in "$@"; do
+              pid=$(cat -- "$f" 2>/dev/null)
+              case "$pid" in
+                ''|*[!0-9]*) ;;
+                *) if ps -o args= -p "$pid" 2>/dev/null | grep -q load; then
+                     kill -TERM "$pid" 2>/dev/null
+                     i=0
+                     while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+                     if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null; fi
+                   fi ;;
+              esac
+              rm -f -- "$f"
+            done
+            """;
+
+    /** Kills what failed attempts left running on {@code host}; false when the host cannot be reached now. */
+    boolean cleanUp(SshHost host) {
+        Set<String> files = leftovers.get(host.label());
+        if (files == null || files.isEmpty()) {
+            return true;
+        }
+        List<String> batch = new ArrayList<>(files);
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", KILL_LOADS, "byop-kill-loads"));
+        // sh -c takes the first word after the script as $0; "$@" is then exactly the pid files
+        argv.addAll(batch);
+        try {
+            SshConnection c = pool.get(host);
+            ExecResult r = c.exec(argv, StdinSource.NONE, null, pool.options().commandTimeout());
+            if (!r.ok()) {
+                LOG.warn("cleaning up lost loads on {} exited {}: {}", host.label(), r.exitCode(), r.stderrTail().strip());
+                return false;
+            }
+            batch.forEach(files::remove);
+            LOG.info("killed {} docker load(s) of lost transfers on {}", batch.size(), host.label());
+            return true;
+        } catch (SshException e) {
+            LOG.warn("cannot clean up lost loads on {} now ({}); will at the next contact", host.label(), e.getMessage());
+            return false;
+        }
+    }
+
+    private void leftOver(SshHost host, String pidFile) {
+        leftovers.computeIfAbsent(host.label(), k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(pidFile);
     }
 
     private List<String> docker(String... args) {
@@ -116,7 +219,11 @@ public final class ImageShipper {
         }
     }
 
-    /** Ships {@code reference} to {@code host} unless it already has that exact image id. */
+    /**
+     * Ships {@code reference} to {@code host} unless it already has that exact image id.
+     *
+     * @throws SshException when every attempt within the retry window failed; its message and cause carry the last failure
+     */
     public ShipResult ship(SshHost host, String reference) {
         long t0 = System.nanoTime();
         LocalImages.LocalImage img;
@@ -129,12 +236,16 @@ public final class ImageShipper {
         SshException last = null;
         int attempt = 0;
         boolean forceFull = false;
-        while (attempt < attempts) {
+        long firstFailure = 0;
+        while (true) {
             attempt++;
+            String pidFile = null;
             try {
+                pool.get(host); // an unreachable host fails the attempt here, before the clean-up tries it too
+                cleanUp(host);
                 if (img.id().equals(remoteImageId(host, reference))) {
                     return new ShipResult(reference, img.id(), bytes.get(), img.diffIds().size(), img.diffIds().size(), false, true, attempt - 1,
-                            java.time.Duration.ofNanos(System.nanoTime() - t0));
+                            Duration.ofNanos(System.nanoTime() - t0));
                 }
                 Set<String> held = forceFull ? Set.of() : remoteDiffIds(host);
                 Set<String> relevant = new HashSet<>(img.diffIds());
@@ -148,7 +259,10 @@ public final class ImageShipper {
                 AtomicReference<SaveArchiveFilter.Stats> stats = new AtomicReference<>();
                 AtomicReference<Exception> localFailure = new AtomicReference<>();
                 SshConnection conn = pool.get(host);
-                ExecResult r = conn.exec(docker("load"), out -> {
+                pidFile = conn.home() + "/.byop-ship-" + java.util.UUID.randomUUID() + ".pid";
+                List<String> load = new ArrayList<>(List.of("sh", "-c", WITH_PID_FILE, pidFile));
+                load.addAll(docker("load"));
+                ExecResult r = conn.exec(load, out -> {
                     try (InputStream in = local.save(reference)) {
                         stats.set(filter.copy(in, new CountingOutputStream(out, bytes)));
                     } catch (IOException | RuntimeException e) {
@@ -158,6 +272,9 @@ public final class ImageShipper {
                         throw e;
                     }
                 }, null, pool.options().transferTimeout());
+                // the load exited (its status arrived): only its pid file is left
+                conn.exec(List.of("rm", "-f", "--", pidFile), StdinSource.NONE, null, pool.options().commandTimeout());
+                pidFile = null;
                 if (localFailure.get() != null && stats.get() == null) {
                     // not a connection problem: no retry, and the pooled connection stays
                     throw new LocalImageException("reading the local image '" + reference + "' failed while shipping it to " + host.label() + ": "
@@ -180,18 +297,51 @@ public final class ImageShipper {
                             + reference + "', expected " + img.id());
                 }
                 return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.skipped() == 0, false, attempt,
-                        java.time.Duration.ofNanos(System.nanoTime() - t0));
+                        Duration.ofNanos(System.nanoTime() - t0));
             } catch (RemoteCommandException | HostKeyRejectedException | LocalImageException e) {
+                giveUp(host, pidFile);
                 throw e;
             } catch (SshException e) {
                 last = e;
-                LOG.warn("shipping {} to {} failed on attempt {}/{}: {}", reference, host.label(), attempt, attempts, e.getMessage());
+                if (pidFile != null) {
+                    leftOver(host, pidFile); // its load may still run on the host: killed before the next attempt
+                }
                 pool.evict(host);
+                if (firstFailure == 0) {
+                    firstFailure = System.nanoTime();
+                }
+                Duration wait = retry.delay(attempt);
+                // the window counts from the first failure: a long transfer lost late still gets all of it
+                Duration spent = Duration.ofNanos(System.nanoTime() - firstFailure);
+                if (attempt >= retry.attempts() || spent.plus(wait).compareTo(retry.window()) > 0) {
+                    break;
+                }
+                LOG.warn("shipping {} to {} failed on attempt {}/{}: {}; retrying in {} ms", reference, host.label(), attempt, retry.attempts(),
+                        e.getMessage(), wait.toMillis());
+                try {
+                    Thread.sleep(wait.toMillis());
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    giveUp(host, null);
+                    throw new SshException("interrupted while shipping '" + reference + "' to " + host.label() + " (last failure: " + e.getMessage() + ")", e);
+                }
             } catch (IOException e) {
+                giveUp(host, pidFile);
                 throw new SshException("reading the local image '" + reference + "' failed: " + e.getMessage(), e);
             }
         }
-        throw new SshException("shipping '" + reference + "' to " + host.label() + " failed after " + attempts + " attempts", last);
+        giveUp(host, null);
+        Duration spent = Duration.ofNanos(System.nanoTime() - firstFailure);
+        throw new SshException("shipping '" + reference + "' to " + host.label() + " failed after " + attempt + " attempts, retried for "
+                + spent.toMillis() / 1000.0 + " s (retry window " + retry.window().toMillis() / 1000.0 + " s): " + last.getMessage(), last);
+    }
+
+    /** A ship ends in failure: the loads it started must not outlive it (what is unreachable now goes at the next contact). */
+    private void giveUp(SshHost host, String pidFile) {
+        if (pidFile != null) {
+            leftOver(host, pidFile);
+        }
+        cleanUp(host);
     }
 
     /**
@@ -204,6 +354,7 @@ public final class ImageShipper {
         if (!registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?") || user.isBlank() || user.chars().anyMatch(ch -> ch < ' ')) {
             throw new IllegalArgumentException("registry '" + registry + "' must be host[:port] and the user a single line");
         }
+        cleanUp(host);
         SshConnection c = pool.get(host);
         String dir = c.run(List.of("mktemp", "-d")).stdout().strip();
         if (!dir.startsWith("/") || dir.contains("\n")) {

@@ -12,7 +12,7 @@ public final class RemoteCommandException extends SshException {
     private final String stderrTail;
 
     public RemoteCommandException(String host, List<String> argv, int exitCode, String stderrTail) {
-        super("remote command " + argv + " on " + host + (exitCode < 0 ? " timed out or lost its channel" : " exited " + exitCode)
+        super("remote command " + argv + " on " + host + (exitCode < 0 ? " did not finish" : " exited " + exitCode)
                 + (stderrTail.isBlank() ? "" : ": " + stderrTail.strip()));
         this.host = host;
         this.argv = List.copyOf(argv);

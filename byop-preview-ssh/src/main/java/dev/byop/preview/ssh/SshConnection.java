@@ -38,6 +38,12 @@ public final class SshConnection implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SshConnection.class);
     private static final int STDERR_TAIL = 4096;
+    /** Longest line kept from a remote command's output; the rest of it is replaced by a visible marker. */
+    static final int MAX_LINE = 64 * 1024;
+    /** Most output collected into memory from one command; a command printing more is stopped. */
+    static final int MAX_COLLECTED = 4 * 1024 * 1024;
+    /** Largest remote file {@link #download} reads into memory. */
+    static final int MAX_DOWNLOAD = 4 * 1024 * 1024;
 
     private final SshHost host;
     private final SSHClient client;
@@ -53,6 +59,11 @@ public final class SshConnection implements AutoCloseable {
     /** The host this connection talks to. */
     public SshHost host() {
         return host;
+    }
+
+    /** The TCP socket under the transport (for the pool's dead-link watchdog). */
+    java.net.Socket socket() {
+        return client.getSocket();
     }
 
     /** True while the transport is up and authenticated. */
@@ -97,8 +108,10 @@ public final class SshConnection implements AutoCloseable {
         try {
             session = client.startSession();
             Session.Command cmd = session.exec(line);
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(cmd.getInputStream(), stdoutLines, Integer.MAX_VALUE), daemonExecutor());
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(cmd.getErrorStream(), stderrLines, STDERR_TAIL), daemonExecutor());
+            Drain outDrain = new Drain(stdoutLines, Integer.MAX_VALUE);
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> outDrain.read(cmd.getInputStream()), daemonExecutor());
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> new Drain(stderrLines, STDERR_TAIL).read(cmd.getErrorStream()),
+                    daemonExecutor());
             try (OutputStream in = cmd.getOutputStream()) {
                 stdin.writeTo(in);
                 in.flush();
@@ -110,6 +123,10 @@ public final class SshConnection implements AutoCloseable {
                 LOG.debug("remote {} stopped reading stdin of {}", host.label(), argv.get(0), e);
             }
             String stdout = out.get(remaining(deadline), TimeUnit.NANOSECONDS);
+            if (outDrain.overflowed()) {
+                // closing the channel (finally) ends the remote command at its next write
+                throw new RemoteCommandException(host.label(), argv, -1, "printed more than " + MAX_COLLECTED + " bytes on stdout; stopped");
+            }
             String stderr = err.get(remaining(deadline), TimeUnit.NANOSECONDS);
             cmd.join(Math.max(1, remaining(deadline)), TimeUnit.NANOSECONDS);
             Integer status = cmd.getExitStatus();
@@ -152,50 +169,88 @@ public final class SshConnection implements AutoCloseable {
         };
     }
 
-    private String drain(InputStream in, Consumer<String> lines, int keepTail) {
-        StringBuilder tail = new StringBuilder();
-        try {
-            ByteArrayOutputStream cur = new ByteArrayOutputStream();
-            byte[] buf = new byte[8192];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                if (lines == null) {
-                    cur.write(buf, 0, n);
-                    if (keepTail < Integer.MAX_VALUE && cur.size() > 2 * keepTail) {
-                        byte[] b = cur.toByteArray();
-                        cur.reset();
-                        cur.write(b, b.length - keepTail, keepTail);
-                    }
-                    continue;
-                }
-                for (int i = 0; i < n; i++) {
-                    if (buf[i] == '\n') {
-                        emit(cur, lines, tail, keepTail);
-                    } else {
-                        cur.write(buf[i]);
-                    }
-                }
-            }
-            if (lines == null) {
-                String s = cur.toString(StandardCharsets.UTF_8);
-                return s.length() > keepTail ? s.substring(s.length() - keepTail) : s;
-            }
-            if (cur.size() > 0) {
-                emit(cur, lines, tail, keepTail);
-            }
-        } catch (IOException e) {
-            // the channel was closed under us; the exit status check reports it
-        }
-        return keepTail == Integer.MAX_VALUE ? "" : tail.toString();
-    }
+    /**
+     * Reads one output stream of a command to its end: line by line into {@code lines} (keeping a tail of
+     * {@code keepTail} characters), or, without a sink, collected up to {@link #MAX_COLLECTED} bytes ({@code keepTail}
+     * {@code Integer.MAX_VALUE}) or as a tail only. Every line is cut at {@link #MAX_LINE} bytes with a visible marker, so
+     * neither a line without newline nor endless output grows memory; the output is remote and untrusted.
+     */
+    private static final class Drain {
+        private final Consumer<String> lines;
+        private final int keepTail;
+        private final ByteArrayOutputStream cur = new ByteArrayOutputStream();
+        private final StringBuilder kept = new StringBuilder();
+        private long dropped;
+        private long collected;
+        private volatile boolean overflowed;
 
-    private static void emit(ByteArrayOutputStream cur, Consumer<String> lines, StringBuilder tail, int keepTail) {
-        String line = cur.toString(StandardCharsets.UTF_8);
-        cur.reset();
-        lines.accept(line);
-        tail.append(line).append('\n');
-        if (tail.length() > keepTail) {
-            tail.delete(0, tail.length() - keepTail);
+        Drain(Consumer<String> lines, int keepTail) {
+            this.lines = lines;
+            this.keepTail = keepTail;
+        }
+
+        private boolean collecting() {
+            return lines == null && keepTail == Integer.MAX_VALUE;
+        }
+
+        /** True when collected output passed {@link #MAX_COLLECTED} and reading stopped. */
+        boolean overflowed() {
+            return overflowed;
+        }
+
+        String read(InputStream in) {
+            try {
+                byte[] buf = new byte[8192];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    for (int i = 0; i < n; i++) {
+                        if (buf[i] == '\n') {
+                            line(true);
+                            if (overflowed) {
+                                return kept.toString();
+                            }
+                        } else if (cur.size() < MAX_LINE) {
+                            cur.write(buf[i]);
+                        } else {
+                            dropped++;
+                        }
+                    }
+                }
+                if (cur.size() > 0 || dropped > 0) {
+                    line(false);
+                }
+            } catch (IOException e) {
+                // the channel was closed under us; the exit status check reports it
+            }
+            return lines != null && keepTail == Integer.MAX_VALUE ? "" : kept.toString();
+        }
+
+        private void line(boolean newline) {
+            String line = cur.toString(StandardCharsets.UTF_8);
+            if (dropped > 0) {
+                line += " ... [line cut: " + dropped + " more bytes]";
+            }
+            cur.reset();
+            dropped = 0;
+            if (lines != null) {
+                lines.accept(line);
+            }
+            if (collecting()) {
+                collected += line.length() + 1L;
+                if (collected > MAX_COLLECTED) {
+                    overflowed = true;
+                    return;
+                }
+                kept.append(line);
+                if (newline) {
+                    kept.append('\n');
+                }
+            } else if (keepTail < Integer.MAX_VALUE) {
+                kept.append(line).append('\n');
+                if (kept.length() > keepTail) {
+                    kept.delete(0, kept.length() - keepTail);
+                }
+            }
         }
     }
 
@@ -246,7 +301,7 @@ public final class SshConnection implements AutoCloseable {
         }
     }
 
-    /** Reads a remote file over SFTP, or null when it does not exist. */
+    /** Reads a remote file of at most {@link #MAX_DOWNLOAD} bytes over SFTP, or null when it does not exist. */
     public byte[] download(String remotePath) {
         try (SFTPClient sftp = client.newSFTPClient()) {
             if (sftp.statExistence(remotePath) == null) {
@@ -254,7 +309,11 @@ public final class SshConnection implements AutoCloseable {
             }
             try (RemoteFile f = sftp.open(remotePath, EnumSet.of(OpenMode.READ));
                     InputStream is = f.new RemoteFileInputStream()) {
-                return is.readAllBytes();
+                byte[] b = is.readNBytes(MAX_DOWNLOAD + 1);
+                if (b.length > MAX_DOWNLOAD) {
+                    throw new SshException(remotePath + " on " + host.label() + " is larger than " + MAX_DOWNLOAD + " bytes; not read");
+                }
+                return b;
             }
         } catch (IOException e) {
             throw new SshException("reading " + remotePath + " from " + host.label() + " failed: " + e.getMessage(), e);

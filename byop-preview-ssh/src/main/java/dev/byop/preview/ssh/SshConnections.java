@@ -1,6 +1,7 @@
 package dev.byop.preview.ssh;
 
 import dev.byop.preview.ssh.internal.VerifyingHostKeys;
+import dev.byop.preview.ssh.internal.WatchedSocket;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +38,50 @@ public final class SshConnections implements AutoCloseable {
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
+    private final SocketPreparer prepare;
+    private final java.util.concurrent.ScheduledExecutorService watchdog;
+
+    /** Readies a fresh socket before it connects (tests bind it to known local ports to cut exactly their own traffic). */
+    @FunctionalInterface
+    interface SocketPreparer {
+        void prepare(java.net.Socket socket) throws IOException;
+    }
+
     public SshConnections(SshOptions options) {
+        this(options, null);
+    }
+
+    SshConnections(SshOptions options, SocketPreparer prepare) {
         this.options = options;
+        this.prepare = prepare;
+        if (options.keepAlive().isZero()) {
+            this.watchdog = null;
+        } else {
+            this.watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "byop-ssh-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
+            long period = Math.max(200, options.keepAlive().toMillis() / 4);
+            watchdog.scheduleWithFixedDelay(this::closeDeadLinks, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Closes the socket of every connection that received nothing for three keep-alive intervals and a second: a live
+     * peer answers each keep-alive, and sshj's own check cannot fire while a transfer has filled the dead socket (see
+     * {@link WatchedSocket}). Closing it fails the blocked transfer at once, so the shipper can retry and clean up.
+     */
+    private void closeDeadLinks() {
+        long deadAfter = options.keepAlive().multipliedBy(3).plusSeconds(1).toNanos();
+        for (Map.Entry<String, SshConnection> e : open.entrySet()) {
+            if (e.getValue().socket() instanceof WatchedSocket w && w.idleNanos() > deadAfter) {
+                LOG.warn("no answer from {} for {} ms with keep-alives every {}: the link is dead, closing the connection", e.getKey(),
+                        w.idleNanos() / 1_000_000, options.keepAlive());
+                w.closeQuietly();
+                open.remove(e.getKey(), e.getValue());
+            }
+        }
     }
 
     /** The options every connection of this pool uses. */
@@ -102,6 +145,41 @@ public final class SshConnections implements AutoCloseable {
         client.setConnectTimeout((int) options.connectTimeout().toMillis());
         client.getTransport().setTimeoutMs((int) options.connectTimeout().toMillis());
         client.getConnection().getKeepAlive().setKeepAliveInterval((int) options.keepAlive().toSeconds());
+        if (client.getConnection().getKeepAlive() instanceof net.schmizz.keepalive.KeepAliveRunner runner) {
+            // a dead link is declared after 3 unanswered keep-alives (sshj's default is 5): 45 s with the default interval
+            runner.setMaxAliveCount(3);
+        }
+        client.setSocketFactory(new javax.net.SocketFactory() {
+            // sshj asks for an unconnected socket and connects it itself; the other forms are never used
+            @Override
+            public java.net.Socket createSocket() throws IOException {
+                WatchedSocket s = new WatchedSocket();
+                if (prepare != null) {
+                    prepare.prepare(s);
+                }
+                return s;
+            }
+
+            @Override
+            public java.net.Socket createSocket(String h, int p) {
+                throw new UnsupportedOperationException("unconnected sockets only");
+            }
+
+            @Override
+            public java.net.Socket createSocket(String h, int p, java.net.InetAddress la, int lp) {
+                throw new UnsupportedOperationException("unconnected sockets only");
+            }
+
+            @Override
+            public java.net.Socket createSocket(java.net.InetAddress h, int p) {
+                throw new UnsupportedOperationException("unconnected sockets only");
+            }
+
+            @Override
+            public java.net.Socket createSocket(java.net.InetAddress h, int p, java.net.InetAddress la, int lp) {
+                throw new UnsupportedOperationException("unconnected sockets only");
+            }
+        });
         try {
             client.connect(host.address(), host.port());
         } catch (IOException e) {
@@ -149,6 +227,9 @@ public final class SshConnections implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (watchdog != null) {
+            watchdog.shutdownNow();
+        }
         List<SshConnection> all = new ArrayList<>(open.values());
         open.clear();
         for (SshConnection c : all) {

@@ -24,6 +24,7 @@ import java.util.List;
  *   baseDir: byop/previews          # under the SSH user's home
  *   router: {adminPort: 2019, server: byop, httpPort: 80}
  *   docker: {host: unix:///var/run/docker.sock}   # the local engine images are shipped from
+ *   ssh: {keepAlive: 15s, attempts: 8, retryDelay: 1s, retryWindow: 45s}   # lost transfers back off over the window
  *   registry:                                     # optional: hosts pull instead of receiving images over SSH
  *     address: registry.example.com
  *     username: deploy
@@ -51,13 +52,17 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
     @Override
     public PreviewDeployer create(ProviderContext context) {
         Settings s = context.settings();
-        s.allowOnly("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout", "stopTimeout", "instance", "router", "docker", "ssh", "registry");
+        // the section is shared with the preview manager: its keys (ttl, sweepInterval, ...) are allowed here too
+        java.util.Set<String> allowed = new java.util.LinkedHashSet<>(List.of("provider", "baseDir", "scheme", "acquireWait", "readyTimeout",
+                "stopTimeout", "instance", "router", "docker", "ssh", "registry"));
+        allowed.addAll(dev.byop.core.internal.DefaultPreviewManager.Options.KEYS);
+        s.allowOnly(allowed.toArray(String[]::new));
         Settings router = s.section("router");
         router.allowOnly("adminAddress", "adminPort", "server", "httpPort");
         Settings docker = s.section("docker");
         docker.allowOnly("host", "remote");
         Settings ssh = s.section("ssh");
-        ssh.allowOnly("connectTimeout", "commandTimeout", "transferTimeout", "keepAlive", "attempts");
+        ssh.allowOnly("connectTimeout", "commandTimeout", "transferTimeout", "keepAlive", "attempts", "retryDelay", "retryWindow");
         SshDeployerOptions options;
         SshOptions sshOptions;
         RemoteRouter r;
@@ -74,6 +79,14 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         } catch (IllegalArgumentException e) {
             throw s.error("provider", e.getMessage());
         }
+        ImageShipper.Retry retry;
+        try {
+            ImageShipper.Retry d = ImageShipper.Retry.defaults();
+            retry = new ImageShipper.Retry(ssh.integer("attempts", d.attempts()), ssh.duration("retryDelay", d.firstDelay()),
+                    ssh.duration("retryWindow", d.window()));
+        } catch (IllegalArgumentException e) {
+            throw ssh.error("attempts", e.getMessage());
+        }
         ClassLoader loader = Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
                 : SshPreviewDeployerFactory.class.getClassLoader();
         // The host's own cloud provider when it has one (one set of leases per Byop); else one made here and owned.
@@ -85,8 +98,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         SshConnections pool = new SshConnections(sshOptions);
         DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
         LocalImages local = new EngineLocalImages(engine);
-        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3),
-                context.dataDir().resolve("ssh").resolve("layer-names"));
+        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), retry, context.dataDir().resolve("ssh").resolve("layer-names"));
         Settings reg = s.section("registry");
         reg.allowOnly("address", "username", "password");
         RegistryDelivery delivery = null;
@@ -98,39 +110,68 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
             }
         }
         SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options, delivery);
-        return new Owning(deployer, pool, cloud, ownsCloud, engine);
+        List<AutoCloseable> owned = new java.util.ArrayList<>(List.of(pool));
+        if (ownsCloud) {
+            owned.add(cloud);
+        }
+        owned.add(engine);
+        return owning(deployer, owned);
     }
 
-    /** The deployer plus what the factory made for it, closed together. */
-    private record Owning(SshPreviewDeployer d, SshConnections pool, CloudProvider cloud, boolean ownsCloud, DockerClient engine) implements PreviewDeployer {
-        @Override
-        public Deployment deploy(DeployRequest request, dev.byop.core.spi.JobContext context) {
-            return d.deploy(request, context);
-        }
-
-        @Override
-        public void tearDown(dev.byop.core.Preview preview, dev.byop.core.spi.JobContext context) {
-            d.tearDown(preview, context);
-        }
-
-        @Override
-        public Health status(dev.byop.core.Preview preview) {
-            return d.status(preview);
-        }
-
-        @Override
-        public List<String> logs(dev.byop.core.Preview preview, int tail) {
-            return d.logs(preview, tail);
-        }
-
-        @Override
-        public void close() {
-            d.close();
-            pool.close();
-            if (ownsCloud) {
-                cloud.close();
+    /**
+     * {@code deployer} as a {@link PreviewDeployer} that also closes {@code owned} (in order) when closed; safe to close
+     * twice. A dynamic proxy rather than a hand-written forwarding class: such a class once forwarded everything except
+     * {@link PreviewDeployer#sweep} (a default method, so nothing failed to compile) and the orphan sweep of every
+     * deployer made through {@code Byop} silently did nothing. The proxy forwards every method, present and future.
+     */
+    static PreviewDeployer owning(PreviewDeployer deployer, List<AutoCloseable> owned) {
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        List<AutoCloseable> resources = List.copyOf(owned);
+        java.lang.reflect.InvocationHandler forward = (proxy, method, args) -> {
+            if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                if (closed.compareAndSet(false, true)) {
+                    closeAll(deployer, resources);
+                }
+                return null;
             }
-            engine.close();
+            if (method.getDeclaringClass() == Object.class) {
+                return switch (method.getName()) {
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    default -> "owning " + deployer;
+                };
+            }
+            try {
+                return method.invoke(deployer, args);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (PreviewDeployer) java.lang.reflect.Proxy.newProxyInstance(PreviewDeployer.class.getClassLoader(),
+                new Class<?>[] {PreviewDeployer.class}, forward);
+    }
+
+    private static void closeAll(PreviewDeployer deployer, List<AutoCloseable> resources) {
+        Exception first = null;
+        List<AutoCloseable> all = new java.util.ArrayList<>();
+        all.add(deployer);
+        all.addAll(resources);
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first instanceof RuntimeException r) {
+            throw r;
+        }
+        if (first != null) {
+            throw new SshException("closing the ssh preview deployer failed: " + first.getMessage(), first);
         }
     }
 }

@@ -39,6 +39,11 @@ class FactoriesTest {
                   provider: ssh
                   domain: preview.example.com
                   router: {adminPort: 2419, server: byop, httpPort: 18480}
+                  # the preview manager's own keys share the section
+                  ttl: 2h
+                  maxPerApp: 3
+                  sweepInterval: 5m
+                  reapInterval: 1m
                 cloud:
                 """ + cloud.replace("%KEY%", key), "test.yaml");
     }
@@ -98,5 +103,38 @@ class FactoriesTest {
         ConfigException e = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
                 new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(c)));
         assertTrue(e.getMessage().contains("applicationSecret") && !e.getMessage().contains("plain-text-secret"), e.getMessage());
+    }
+
+    @Test
+    void theDeployerFromTheFactoryForwardsEveryMethodAndClosesWhatItOwnsOnce() throws Exception {
+        java.util.List<String> called = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PreviewDeployer recorder = (PreviewDeployer) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {PreviewDeployer.class}, (proxy, m, args) -> {
+                    if (m.getDeclaringClass() == Object.class) {
+                        return m.getName().equals("toString") ? "recorder" : m.getName().equals("hashCode") ? 0 : false;
+                    }
+                    called.add(m.getName());
+                    return null;
+                });
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        PreviewDeployer owning = SshPreviewDeployerFactory.owning(recorder, java.util.List.of(closes::incrementAndGet));
+        java.util.List<String> expected = new java.util.ArrayList<>();
+        for (java.lang.reflect.Method m : PreviewDeployer.class.getMethods()) {
+            if (java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+                continue;
+            }
+            Object[] args = new Object[m.getParameterCount()];
+            for (int i = 0; i < args.length; i++) {
+                Class<?> t = m.getParameterTypes()[i];
+                args[i] = t == int.class ? 0 : t == long.class ? 0L : t == boolean.class ? false : null;
+            }
+            m.invoke(owning, args);
+            expected.add(m.getName());
+        }
+        assertTrue(expected.contains("sweep"), expected.toString());
+        assertEquals(expected, called, "every method of PreviewDeployer reaches the deployer, sweep included");
+        owning.close();
+        assertEquals(1, closes.get(), "owned resources closed with the deployer");
+        assertEquals(java.util.Collections.frequency(called, "close"), 1);
     }
 }

@@ -80,9 +80,18 @@ public final class VerifyingHostKeys implements HostKeyVerifier {
         @Override
         protected boolean hostKeyUnverifiableAction(String hostname, PublicKey key) {
             String presented = Fingerprints.sha256(key);
+            KeyType type = KeyType.fromKey(key);
+            List<String> recorded = expectedFor(hostname);
+            if (!recorded.isEmpty()) {
+                // sshj lands here when the host is known but only under other key types. OpenSSH's accept-new treats
+                // that as a changed key as well: trusting it would let whoever answers with a fresh key type take over
+                rejection = new Rejection(presented, recorded, hostname + " now presents a " + type + " key " + presented
+                        + " but " + khFile + " holds only " + String.join(", ", recorded) + " for it: the host key changed");
+                return false;
+            }
             if (policy.acceptNew()) {
                 try {
-                    KnownHostEntry e = new HostEntry(null, hostname, KeyType.fromKey(key), key);
+                    KnownHostEntry e = new HostEntry(null, hostname, type, key);
                     entries.add(e);
                     write(e);
                     LOG.info("recorded new host key {} for {} in {}", presented, hostname, khFile);
@@ -92,13 +101,14 @@ public final class VerifyingHostKeys implements HostKeyVerifier {
                     return false;
                 }
             }
-            rejection = new Rejection(presented, expectedFor(hostname), "host " + hostname + " has no matching entry of this key type in " + khFile);
+            rejection = new Rejection(presented, List.of(), "host " + hostname + " (" + type + " key) has no entry in " + khFile);
             return false;
         }
 
         @Override
         protected boolean hostKeyChangedAction(String hostname, PublicKey key) {
-            rejection = new Rejection(Fingerprints.sha256(key), expectedFor(hostname), "key differs from the one recorded in " + khFile);
+            rejection = new Rejection(Fingerprints.sha256(key), expectedFor(hostname), KeyType.fromKey(key) + " key differs from the one recorded in "
+                    + khFile);
             return false;
         }
 

@@ -40,7 +40,7 @@ public final class ShipBench {
         Path cache = Files.createTempDirectory("byop-bench-cache").resolve("layer-names");
         try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
             // a process that has seen these layers before (e.g. another app on the same base): its cache file is warm
-            new ImageShipper(pool, bed.localImages(), List.of("docker"), 3, cache).learn(v1);
+            new ImageShipper(pool, bed.localImages(), List.of("docker"), ImageShipper.Retry.attempts(3), cache).learn(v1);
         }
         List<long[]> byopIncr = new ArrayList<>();
         for (int i = 0; i < rounds; i++) {
@@ -60,7 +60,7 @@ public final class ShipBench {
             }
             bed.removeOnVps(v1, v2);
             try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
-                ImageShipper warm = new ImageShipper(pool, bed.localImages(), List.of("docker"), 3, cache);
+                ImageShipper warm = new ImageShipper(pool, bed.localImages(), List.of("docker"), ImageShipper.Retry.attempts(3), cache);
                 long t0 = System.nanoTime();
                 ShipResult a = warm.ship(bed.vps1(), v1);
                 byopWarm.add(new long[] {a.bytesSent(), System.nanoTime() - t0});
