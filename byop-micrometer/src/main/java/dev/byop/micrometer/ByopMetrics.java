@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * <p>Timers are in Micrometer's base unit (seconds, as each registry renders it). Bytes shipped and skipped by the SSH
  * deployer have no listener callback yet and are not measured.
  */
-public final class ByopMetrics implements MeterBinder, ByopListener, AutoCloseable {
+public final class ByopMetrics implements MeterBinder, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ByopMetrics.class);
   /** How long a read of the store for the gauges is reused, so a scrape of many gauges costs one query. */
   private static final Duration GAUGE_CACHE = Duration.ofSeconds(1);
@@ -66,15 +66,28 @@ public final class ByopMetrics implements MeterBinder, ByopListener, AutoCloseab
   private final Map<String, Instant> previewEntered = new ConcurrentHashMap<>();
   private final Map<String, Long> runningPerHost = new ConcurrentHashMap<>();
   private volatile long runningReadAt = Long.MIN_VALUE;
+  // not implemented by this class itself: a MeterBinder bean that is also a ByopListener would be asked for while
+  // the Byop bean that takes the application's listeners is made, and it needs that Byop
+  private final ByopListener listener = new ByopListener() {
+    @Override
+    public void buildStatusChanged(BuildJob job, BuildStatus from) {
+      onBuild(job, from);
+    }
+
+    @Override
+    public void previewStatusChanged(Preview preview, PreviewStatus from) {
+      onPreview(preview, from);
+    }
+  };
 
   /** Meters for {@code byop}: listens to it from now until {@link #close()}. */
   public ByopMetrics(Byop byop) {
     this.byop = byop;
     this.store = byop.store();
-    byop.addListener(this);
+    byop.addListener(listener);
   }
 
-  /** Meters fed by whoever calls this listener; gauges read {@code store}. */
+  /** Meters fed by whoever calls {@link #listener()}; gauges read {@code store}. */
   public ByopMetrics(Store store) {
     this.byop = null;
     this.store = store;
@@ -99,13 +112,17 @@ public final class ByopMetrics implements MeterBinder, ByopListener, AutoCloseab
   /** Stops listening to the {@code Byop} given at construction; the meters stay in their registries. */
   @Override
   public void close() {
-    if (byop != null) byop.removeListener(this);
+    if (byop != null) byop.removeListener(listener);
+  }
+
+  /** The listener that feeds the meters (already added to the {@code Byop} given at construction). */
+  public ByopListener listener() {
+    return listener;
   }
 
   // ------------------------------------------------------------------ listener
 
-  @Override
-  public void buildStatusChanged(BuildJob job, BuildStatus from) {
+  private void onBuild(BuildJob job, BuildStatus from) {
     BuildStatus to = job.status();
     if (from.isRunning() && (to == BuildStatus.PENDING || isGiveUp(job))) {
       String result = to == BuildStatus.PENDING ? "retried" : "gave_up";
@@ -128,8 +145,7 @@ public final class ByopMetrics implements MeterBinder, ByopListener, AutoCloseab
     if (to.isTerminal()) each(r -> buildsCounter(r, to).increment());
   }
 
-  @Override
-  public void previewStatusChanged(Preview preview, PreviewStatus from) {
+  private void onPreview(Preview preview, PreviewStatus from) {
     Instant entered = previewEntered.remove(preview.id());
     if (entered == null && from == PreviewStatus.BUILDING) entered = preview.createdAt();
     String phase = from == PreviewStatus.BUILDING ? "build" : from == PreviewStatus.DEPLOYING ? "deploy" : null;
