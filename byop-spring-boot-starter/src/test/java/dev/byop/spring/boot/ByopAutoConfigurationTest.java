@@ -174,6 +174,10 @@ class ByopAutoConfigurationTest {
   @Test
   void theApplicationsDataSourceHoldsTheStoreAndStaysOpenAfterTheContext() throws Exception {
     DataSource ds = h2(tmp.resolve("app-db"));
+    // the application's own table is there first: byop shares the schema (its own history table, baselined at 0)
+    try (Connection c = ds.getConnection()) {
+      c.createStatement().execute("CREATE TABLE orders (id INT PRIMARY KEY)");
+    }
     runner().withBean(DataSource.class, () -> ds).run(ctx -> {
       Byop byop = ctx.getBean(Byop.class);
       byop.store().saveApp(App.of("shop", Component.of("web", GitSource.of("https://git.example/s.git"), 8080)));
@@ -260,16 +264,18 @@ class ByopAutoConfigurationTest {
 
   @Test
   void healthSaysPerProviderWhatIsInUseAndWhatIsWrong() {
-    runner().run(ctx -> {
+    runner().withPropertyValues("byop.builder.provider=none-such", "byop.preview.provider=none-such").run(ctx -> {
       CompositeHealthContributor h = ctx.getBean("byopHealthContributor", CompositeHealthContributor.class);
       Health store = health(h, "store");
       assertEquals(Status.UP, store.getStatus(), store.toString());
       assertEquals("jdbc", store.getDetails().get("provider"));
       assertEquals(0L, store.getDetails().get("pendingBuilds"));
-      // nothing on this class path builds images or runs previews: DOWN, with why
+      // a provider that does not exist: DOWN, with every candidate and why it was passed over
       Health builder = health(h, "builder");
       assertEquals(Status.DOWN, builder.getStatus(), builder.toString());
-      assertTrue(String.valueOf(builder.getDetails().get("error")).contains("builder"), builder.toString());
+      assertTrue(String.valueOf(builder.getDetails().get("error")).contains("none-such"), builder.toString());
+      Map<?, ?> rejected = (Map<?, ?>) builder.getDetails().get("rejected");
+      assertTrue(String.valueOf(rejected.get("buildkit")).contains("none-such"), builder.toString());
       assertEquals(Status.DOWN, health(h, "preview").getStatus());
       assertEquals(Status.UNKNOWN, health(h, "registry").getStatus());
       List<String> names = new ArrayList<>();
@@ -322,5 +328,18 @@ class ByopAutoConfigurationTest {
           assertEquals(Duration.ofMinutes(30), byop.config().orchestrator().jobTimeout());
           byop.previews(); // the preview section's documented defaults pass its own checks
         });
+  }
+
+  @Test
+  void springsOwnFlywayIsOffByDefaultUnlessTheApplicationHasMigrationsOrSaysSo() {
+    var plain = new org.springframework.mock.env.MockEnvironment();
+    FlywayDefault.apply(plain, getClass().getClassLoader());
+    assertEquals("false", plain.getProperty("spring.flyway.enabled"));
+    var own = new org.springframework.mock.env.MockEnvironment().withProperty("spring.flyway.locations", "classpath:x");
+    FlywayDefault.apply(own, getClass().getClassLoader());
+    assertEquals(null, own.getProperty("spring.flyway.enabled"));
+    var on = new org.springframework.mock.env.MockEnvironment().withProperty("spring.flyway.enabled", "true");
+    FlywayDefault.apply(on, getClass().getClassLoader());
+    assertEquals("true", on.getProperty("spring.flyway.enabled"));
   }
 }

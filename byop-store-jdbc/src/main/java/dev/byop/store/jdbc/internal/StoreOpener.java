@@ -90,14 +90,24 @@ public final class StoreOpener {
     else if ("PostgreSQL".equals(product)) dialect = JdbiStore.Dialect.POSTGRESQL;
     else throw new ValidationException("store data source", product, "must be H2 or PostgreSQL");
     int params = url.indexOf(';');
-    return migrateAndWrap(ds, dialect, null, redact(params < 0 ? url : url.substring(0, params)), () -> { });
+    return migrateAndWrap(ds, dialect, null, redact(params < 0 ? url : url.substring(0, params)), () -> { }, true);
   }
 
   private static JdbiStore migrateAndWrap(DataSource ds, JdbiStore.Dialect dialect, @Nullable String schema,
       String database, AutoCloseable closer) {
+    return migrateAndWrap(ds, dialect, schema, database, closer, false);
+  }
+
+  /**
+   * @param shared whether the schema may hold the host's own tables: then a schema without byop's history table is
+   *     baselined at version 0 (so every byop migration still runs) instead of Flyway refusing a non-empty schema
+   */
+  private static JdbiStore migrateAndWrap(DataSource ds, JdbiStore.Dialect dialect, @Nullable String schema,
+      String database, AutoCloseable closer, boolean shared) {
     try {
       var fw = Flyway.configure().dataSource(ds).locations(MIGRATIONS).table(HISTORY_TABLE)
           .failOnMissingLocations(true);
+      if (shared) fw = fw.baselineOnMigrate(true).baselineVersion("0");
       if (schema != null) fw = fw.schemas(schema).defaultSchema(schema).createSchemas(true);
       MigrateResult r = fw.load().migrate();
       LOG.info("store {} at schema version {} ({} migration(s) applied now)", redact(database),
