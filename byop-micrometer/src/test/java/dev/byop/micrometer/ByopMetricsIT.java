@@ -77,6 +77,12 @@ class ByopMetricsIT {
       failed = o.await(o.requestBuild(app, BuildConfig.builder().component("broken").build()).id(),
           Duration.ofMinutes(3));
       assertEquals(0, registry.get("byop.build.queue").gauge().value());
+      // listeners run after the store changed: wait for the last one before closing stops them
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (registry.get("byop.builds").tag("outcome", "failed").counter().count() < 1
+          && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(10);
+      }
     }
     if (done.image() != null) {
       try (DockerClient docker = DockerClient.connect(DockerEndpoint.parse(bed.dockerHost()))) {
@@ -85,7 +91,6 @@ class ByopMetricsIT {
     }
     assertEquals(BuildStatus.SUCCESS, done.status(), done.error());
     assertEquals(BuildStatus.FAILED, failed.status());
-    // the listener ran before close() returned: the worker that announced it has stopped
     assertEquals(1, registry.get("byop.builds").tag("outcome", "success").counter().count());
     assertEquals(1, registry.get("byop.builds").tag("outcome", "failed").counter().count());
     Timer fetch = registry.get("byop.build.phase").tag("phase", "fetch").timer();
