@@ -46,6 +46,14 @@ public interface BuildJobStore {
   List<BuildJob> recoverExpiredBuildJobs(Instant now, int maxAttempts);
 
   /**
+   * How many jobs are in {@code status} across every instance sharing this store (e.g. the queue depth for
+   * {@code PENDING}), or empty when this store cannot count cheaply; read by metrics on each scrape.
+   */
+  default java.util.OptionalLong countBuildJobs(BuildStatus status) {
+    return java.util.OptionalLong.empty();
+  }
+
+  /**
    * A status change of one job.
    *
    * @param jobId the job

@@ -61,4 +61,12 @@ public final class JdbcStoreFactory implements StoreFactory {
       int poolSize) {
     return StoreOpener.open(url, user, password, schema, poolSize);
   }
+
+  /**
+   * Opens a store on a data source the host owns (H2 or PostgreSQL), e.g. a Spring application's pool: migrations
+   * are applied to it, and closing the store leaves the data source open. Tables go in the connections' own schema.
+   */
+  public static Store open(javax.sql.DataSource dataSource) {
+    return StoreOpener.open(dataSource);
+  }
 }

@@ -287,6 +287,12 @@ public final class JdbiStore implements Store {
         + " LIMIT :n").bind("a", appId).bind("n", limit).map(JdbiStore::mapJob).list());
   }
 
+  @Override
+  public java.util.OptionalLong countBuildJobs(BuildStatus status) {
+    return java.util.OptionalLong.of(read(h -> h.createQuery("SELECT COUNT(*) FROM byop_build_job WHERE status = :s")
+        .bind("s", status.name()).mapTo(Long.class).one()));
+  }
+
   /** A job is claimable when it is the oldest PENDING job of its app and nothing of its app is running. */
   // Two NOT EXISTS rather than one with OR: each is a range probe on the (app_id, status, seq) index.
   private static final String CLAIMABLE = "j.status = 'PENDING'"

@@ -67,12 +67,50 @@ public final class StoreOpener {
     } else {
       throw new ValidationException("store.url", redact(url), "must start with jdbc:h2: or jdbc:postgresql:");
     }
+    int params = url.indexOf(';');
+    return migrateAndWrap(ds, dialect, schema, params < 0 ? url : url.substring(0, params), closer);
+  }
+
+  /**
+   * Opens a store on a data source the host owns (e.g. a Spring application's pool): migrations are applied to it,
+   * and closing the store leaves the data source open. Tables go in the connections' own schema (byop's queries are
+   * unqualified, so a schema is the pool's setting, not byop's).
+   */
+  public static JdbiStore open(DataSource ds) {
+    String product;
+    String url;
+    try (java.sql.Connection c = ds.getConnection()) {
+      product = c.getMetaData().getDatabaseProductName();
+      url = String.valueOf(c.getMetaData().getURL());
+    } catch (java.sql.SQLException e) {
+      throw new StoreException("cannot open store on the given data source: " + e.getMessage(), e);
+    }
+    JdbiStore.Dialect dialect;
+    if ("H2".equals(product)) dialect = JdbiStore.Dialect.H2;
+    else if ("PostgreSQL".equals(product)) dialect = JdbiStore.Dialect.POSTGRESQL;
+    else throw new ValidationException("store data source", product, "must be H2 or PostgreSQL");
+    int params = url.indexOf(';');
+    return migrateAndWrap(ds, dialect, null, redact(params < 0 ? url : url.substring(0, params)), () -> { }, true);
+  }
+
+  private static JdbiStore migrateAndWrap(DataSource ds, JdbiStore.Dialect dialect, @Nullable String schema,
+      String database, AutoCloseable closer) {
+    return migrateAndWrap(ds, dialect, schema, database, closer, false);
+  }
+
+  /**
+   * @param shared whether the schema may hold the host's own tables: then a schema without byop's history table is
+   *     baselined at version 0 (so every byop migration still runs) instead of Flyway refusing a non-empty schema
+   */
+  private static JdbiStore migrateAndWrap(DataSource ds, JdbiStore.Dialect dialect, @Nullable String schema,
+      String database, AutoCloseable closer, boolean shared) {
     try {
       var fw = Flyway.configure().dataSource(ds).locations(MIGRATIONS).table(HISTORY_TABLE)
           .javaMigrations(new V3__ScrubGitUrlTokens()).failOnMissingLocations(true);
+      if (shared) fw = fw.baselineOnMigrate(true).baselineVersion("0");
       if (schema != null) fw = fw.schemas(schema).defaultSchema(schema).createSchemas(true);
       MigrateResult r = fw.load().migrate();
-      LOG.info("store {} at schema version {} ({} migration(s) applied now)", redact(url),
+      LOG.info("store {} at schema version {} ({} migration(s) applied now)", redact(database),
           r.targetSchemaVersion != null ? r.targetSchemaVersion : r.initialSchemaVersion, r.migrationsExecuted);
     } catch (RuntimeException e) {
       try {
@@ -80,10 +118,9 @@ public final class StoreOpener {
       } catch (Exception suppressed) {
         e.addSuppressed(suppressed);
       }
-      throw new StoreException("cannot open store " + redact(url) + ": " + e.getMessage(), e);
+      throw new StoreException("cannot open store " + redact(database) + ": " + e.getMessage(), e);
     }
-    int params = url.indexOf(';');
-    return new JdbiStore(Jdbi.create(ds), dialect, params < 0 ? url : url.substring(0, params), closer);
+    return new JdbiStore(Jdbi.create(ds), dialect, database, closer);
   }
 
   /** URLs may carry {@code password=…} parameters; never show them. */
