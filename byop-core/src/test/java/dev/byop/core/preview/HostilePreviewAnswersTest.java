@@ -92,12 +92,19 @@ class HostilePreviewAnswersTest {
     for (String key : new String[] {"traefik.http.routers.x.rule", "Traefik.enable", "caddy", "caddy_0.reverse_proxy",
         "dev.byop.preview", "com.docker.compose.project"}) {
       var e = assertThrows(PreviewException.class,
-          () -> ByopLabels.checkImageLabels("byop/shop/web:1", "web", Map.of(key, "x")), key);
+          () -> ByopLabels.checkImageLabels("byop/shop/web:1", "shop", "web", Map.of(key, "x")), key);
       assertTrue(e.getMessage().contains("byop/shop/web:1") && e.getMessage().contains("'web'")
           && e.getMessage().contains(key), e.getMessage());
     }
-    ByopLabels.checkImageLabels("i", "web", Map.of("org.opencontainers.image.title", "shop", "maintainer", "x"));
-    ByopLabels.checkImageLabelsJson("i", "web", "null");
-    assertThrows(PreviewException.class, () -> ByopLabels.checkImageLabelsJson("i", "web", "{\"traefik.enable\":\"true\"}"));
+    ByopLabels.checkImageLabels("i", "shop", "web", Map.of("org.opencontainers.image.title", "shop", "maintainer", "x"));
+    // byop's own build labels, with this app's and component's values, are what a preview image carries
+    ByopLabels.checkImageLabels("i", "shop", "web", Map.of("dev.byop.app", "shop", "dev.byop.component", "web",
+        "dev.byop.commit", "0123"));
+    assertThrows(PreviewException.class, () -> ByopLabels.checkImageLabels("i", "shop", "web",
+        Map.of("dev.byop.app", "other")));
+    assertThrows(PreviewException.class, () -> ByopLabels.checkImageLabels("i", "shop", "web",
+        Map.of("dev.byop.preview", "p1")));
+    ByopLabels.checkImageLabelsJson("i", "shop", "web", "null");
+    assertThrows(PreviewException.class, () -> ByopLabels.checkImageLabelsJson("i", "shop", "web", "{\"traefik.enable\":\"true\"}"));
   }
 }

@@ -190,7 +190,7 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
         throw new PreviewException("image " + image + " of component '" + e.getKey() + "' is not in the local engine: "
             + r.tail(3));
       }
-      ByopLabels.checkImageLabelsJson(image, e.getKey(), String.join("\n", r.output()));
+      ByopLabels.checkImageLabelsJson(image, request.app().id(), e.getKey(), String.join("\n", r.output()));
     }
   }
 
@@ -283,9 +283,11 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
   List<ContainerState> states(String previewId, ProcessRunner run) {
     List<String> ids = containerIds("label=" + ByopLabels.PREVIEW + "=" + previewId, run);
     if (ids.isEmpty()) return List.of();
-    List<String> argv = docker("inspect", "--format",
+    // the CLI renders the state as a map: a container without a healthcheck has no Health key and ".State.Health"
+    // fails the whole template (a component without a health path was never seen running); "index" does not fail
+    List<String> argv = docker("container", "inspect", "--format",
         "{{.Id}}|{{index .Config.Labels \"" + ByopLabels.COMPONENT + "\"}}|{{.State.Status}}|{{.RestartCount}}|"
-            + "{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}");
+            + "{{with index .State \"Health\"}}{{.Status}}{{end}}|{{.State.ExitCode}}");
     argv.addAll(ids);
     CommandRunner.Result r = run.run(argv, LogSink.discard(), options.commandTimeout());
     List<ContainerState> out = new ArrayList<>();

@@ -196,7 +196,7 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         }
         SshConnection c = pool.get(host);
         for (Map.Entry<String, ImageReference> e : images.entrySet()) {
-            checkImageLabels(c, dockerName(e.getValue()), e.getKey());
+            checkImageLabels(c, dockerName(e.getValue()), request.app().id(), e.getKey());
         }
         String dir = dir(c, id);
         java.util.Set<String> previousImages = imagesOf(c.download(dir + "/docker-compose.yml"));
@@ -240,14 +240,14 @@ public final class SshPreviewDeployer implements PreviewDeployer {
     }
 
     /** Refuses an image carrying router or byop labels, as the host's engine reports them. */
-    private void checkImageLabels(SshConnection c, String image, String component) {
+    private void checkImageLabels(SshConnection c, String image, String appId, String component) {
         ExecResult r = c.exec(docker("image", "inspect", "--format", "{{json .Config.Labels}}", image), StdinSource.NONE, null,
                 pool.options().commandTimeout());
         if (!r.ok()) {
             throw new PreviewException("image " + image + " of component '" + component + "' is not on " + c.host().label() + ": "
                     + r.stderrTail().strip());
         }
-        ByopLabels.checkImageLabelsJson(image, component, r.stdout().strip());
+        ByopLabels.checkImageLabelsJson(image, appId, component, r.stdout().strip());
     }
 
     private void awaitAnswer(String address, String hostname, String path, boolean strict, JobContext context, SshConnection c, String id) {
