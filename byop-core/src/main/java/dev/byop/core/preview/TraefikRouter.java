@@ -116,8 +116,10 @@ public final class TraefikRouter implements PreviewRouter {
         .withService(route.service(), entry.plusLabels(labels(route, file.projectName())).plusNetwork(ROUTE_KEY));
   }
 
+  // synchronized: two previews deploying at once would both create the network and start the container, and the
+  // second create fails ("already exists")
   @Override
-  public void ensureReady(LogSink log) {
+  public synchronized void ensureReady(LogSink log) {
     List<String> d = settings.docker();
     Duration t = Duration.ofSeconds(60);
     if (!runner.run(cmd(d, "image", "inspect", "--format", "{{.Id}}", settings.image()), LogSink.discard(), t).ok()) {
@@ -128,7 +130,10 @@ public final class TraefikRouter implements PreviewRouter {
       CommandRunner.Result r = runner.run(cmd(d, "network", "create", "--label", ByopLabels.MANAGED + "=true",
           "--label", ByopLabels.ROUTER + "=traefik", "--label", ByopLabels.INSTANCE + "=" + settings.instance(),
           settings.network()), log, t);
-      if (!r.ok()) throw new PreviewException("cannot create network " + settings.network() + ": " + r.tail(5));
+      // another byop process sharing the engine may have created it meanwhile
+      if (!r.ok() && !runner.run(cmd(d, "network", "inspect", settings.network()), LogSink.discard(), t).ok()) {
+        throw new PreviewException("cannot create network " + settings.network() + ": " + r.tail(5));
+      }
     }
     CommandRunner.Result running = runner.run(cmd(d, "container", "inspect", "--format", "{{.State.Running}}",
         settings.containerName()), LogSink.discard(), t);

@@ -210,21 +210,35 @@ class PreviewIsolationIT {
             "{{range .Containers}}{{.Name}} {{end}}", net);
         assertTrue(String.join(" ", members).split(" ").length <= 2, "entry service and router only: " + members);
       }
-      // compose files hold env values: 0600 inside 0700 directories
-      List<Path> files;
-      try (Stream<Path> s = Files.walk(data)) {
-        files = s.filter(f -> f.getFileName().toString().equals("docker-compose.yml")).toList();
-      }
-      assertEquals(2, files.size(), files.toString());
-      for (Path f : files) {
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
-        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.getParent())), f.getParent().toString());
-        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.getParent().getParent())));
-      }
       byop.previews().deletePreview(a.id());
       byop.previews().deletePreview(b.id());
       assertEquals(List.of(), TestApps.docker(bed, "network", "ls", "-q", "--filter", "label=dev.byop.preview=" + a.id()),
           "the route network is gone with the preview");
+    }
+  }
+
+  @Test
+  void composeFilesHoldingEnvValuesAre0600In0700Directories(@TempDir Path data) throws Exception {
+    String id = appId("mode");
+    try (Byop byop = PreviewManagerIT.byop(config(data, "plain", Map.of()), new CliImageBuilder(bed, data),
+        new LocalPreviewDeployerFactory())) {
+      byop.store().saveApp(new App(id, id, List.of(Component.of("web", GitSource.of(repo.url()), 8080)
+          .withContext("web", "Dockerfile").withHealthPath("/index.html").withEnv(Map.of("DB_PASSWORD", "canary-" + RUN)))));
+      Preview p = byop.previews().createPreview(id);
+      Preview running = byop.previews().await(p.id(), Duration.ofMinutes(3));
+      assertEquals(PreviewStatus.RUNNING, running.status(), String.valueOf(running.error()));
+      List<Path> files;
+      try (Stream<Path> s = Files.walk(data)) {
+        files = s.filter(f -> f.getFileName().toString().equals("docker-compose.yml")).toList();
+      }
+      assertEquals(1, files.size(), files.toString());
+      Path f = files.get(0);
+      assertTrue(Files.readString(f).contains("canary-" + RUN), "the file holds the env value");
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), "file");
+      assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.getParent())), "its directory");
+      assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.getParent().getParent())),
+          "the work directory");
+      byop.previews().deletePreview(p.id());
     }
   }
 
