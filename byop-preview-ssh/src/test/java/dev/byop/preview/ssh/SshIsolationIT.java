@@ -83,6 +83,8 @@ class SshIsolationIT {
         try {
             SshConnection c = SshPreviewDeployerIT.pool.get(bed.vps(1));
             c.http("127.0.0.1", SshPreviewDeployerIT.ADMIN_PORT, "POST", "/stop", new byte[0]);
+            c.run(List.of("rm", "-f", "--", c.home() + "/byop-it-ssh-caddy-" + TestbedEnv.RUN + ".json",
+                    c.home() + "/byop-it-ssh-caddy-" + TestbedEnv.RUN + ".log"));
         } catch (RuntimeException e) {
             // already stopped
         }
