@@ -454,16 +454,17 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
           .forEach(orphans::add);
     }
     List<String> removed = new ArrayList<>();
-    for (String id : orphans) {
-      context.log().line("sweeping orphaned preview " + id);
-      removed.addAll(removeByLabel(id, context.log(), run));
-      deleteDir(options.workDir().resolve(projectName(id)));
-    }
+    // routes first: removing a preview's resources lets the router go of it too, and the route would go unreported
     for (String id : router.routedPreviewIds()) {
       if (!knownPreviewIds.contains(id)) {
         router.remove(id, context.log());
         removed.add("route of preview " + id);
       }
+    }
+    for (String id : orphans) {
+      context.log().line("sweeping orphaned preview " + id);
+      removed.addAll(removeByLabel(id, context.log(), run));
+      deleteDir(options.workDir().resolve(projectName(id)));
     }
     return removed;
   }
