@@ -96,7 +96,7 @@ class PreviewIsolationIT {
           .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
     }
     for (String ref : TestApps.docker(bed, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")) {
-      if (ref.contains("/is" + RUN)) {
+      if (ref.contains("-is" + RUN + "/")) {
         TestApps.runner(bed).run(List.of(bed.dockerCli().toString(), "image", "rm", "-f", ref), LogSink.discard(), Duration.ofMinutes(1));
       }
     }
