@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * @param platforms target platforms such as {@code linux/amd64}; empty means the daemon's own
  * @param noCache build without the cache
  * @param secrets build secrets by id, for {@code RUN --mount=type=secret,id=…}
- * @param tag the image tag, or null for one derived from the commit
+ * @param tag the image tag, or null for one derived from the commit; never 7-64 lowercase hex characters, the form
+ *     reserved for commit-derived tags (see {@code ImageNames})
  */
 public record BuildConfig(@Nullable String component, @Nullable String commit, @Nullable String dockerfile,
     Map<String, String> buildArgs, @Nullable String target, Map<String, String> labels, List<String> platforms,
@@ -51,7 +52,7 @@ public record BuildConfig(@Nullable String component, @Nullable String commit, @
     for (String id : secrets.keySet()) {
       if (!SECRET_ID.matcher(id).matches()) throw new ValidationException("build.secrets id", id, "must match [A-Za-z0-9_.-]{1,128}");
     }
-    if (tag != null) ImageReference.parse("x:" + tag);
+    if (tag != null) dev.byop.core.internal.ImageNames.checkUserTag("build.tag", tag);
   }
 
   /** Build the app's first component at its configured revision with no extra options. */

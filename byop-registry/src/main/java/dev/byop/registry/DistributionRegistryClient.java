@@ -56,7 +56,7 @@ public final class DistributionRegistryClient implements RegistryClient {
 
   /** Built from the {@code registry} configuration section; see {@link DistributionRegistryClientFactory}. */
   public static DistributionRegistryClient fromSettings(Settings s) {
-    s.allowOnly("provider", "address", "username", "password", "dockerConfig", "dockerHost", "maxAttempts",
+    s.allowOnly("provider", "address", "namespace", "username", "password", "dockerConfig", "dockerHost", "maxAttempts",
         "retryFor", "requestTimeout");
     CredentialResolver.Builder creds = CredentialResolver.builder();
     s.string("dockerConfig").ifPresent(p -> creds.dockerConfig(Path.of(p)));

@@ -139,7 +139,7 @@ class BuildAndPushE2EIT {
         BuildStatus.BUILDING, BuildStatus.PUSHING, BuildStatus.SUCCESS)), done.statusTimes().toString());
     ImageReference image = ImageReference.parse(done.image());
     assertEquals(BED.registry().address(), image.registry());
-    assertEquals("registry/" + component, image.repository());
+    assertEquals("byop/registry/" + component, image.repository(), "under the default namespace");
     String digest = done.digest();
     assertNotNull(digest);
     images.add(image.toString());
@@ -190,7 +190,7 @@ class BuildAndPushE2EIT {
       System.setErr(originalErr);
     }
     BuildJob failed = done;
-    images.add(BED.registry().address() + "/registry/" + component + ":" + String.valueOf(failed.commit()).substring(0, 12));
+    images.add(BED.registry().address() + "/byop/registry/" + component + ":" + String.valueOf(failed.commit()).substring(0, 12));
     images.add("byop/registry-" + component + ":" + String.valueOf(failed.commit()).substring(0, 12));
     assertEquals(BuildStatus.FAILED, failed.status(), logs);
     assertTrue(failed.error().contains(BED.registry().address()) && failed.error().contains("401"), failed.error());

@@ -60,20 +60,36 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
    * @param registryCredentials credentials for that registry, or null to ask the registry client
    * @param instanceId this instance's id (part of worker ids), or null for host-pid-random
    * @param logFlushInterval how long a log line may wait to be stored in a batch
+   * @param namespace every push lands under {@code <registryAddress>/<namespace>/} ({@code registry.namespace})
+   * @param localRepository local image names start with it, as the preview manager's ({@code preview.imageRepository})
    */
   public record Options(ByopConfig.Orchestrator tuning, @Nullable String registryAddress,
-      @Nullable Credentials registryCredentials, @Nullable String instanceId, Duration logFlushInterval) {
+      @Nullable Credentials registryCredentials, @Nullable String instanceId, Duration logFlushInterval,
+      String namespace, String localRepository) {
+    public Options {
+      ImageNames.checkNamespace("registry.namespace", namespace);
+      ImageNames.checkNamespace("preview.imageRepository", localRepository);
+    }
+
+    public Options(ByopConfig.Orchestrator tuning, @Nullable String registryAddress,
+        @Nullable Credentials registryCredentials, @Nullable String instanceId, Duration logFlushInterval) {
+      this(tuning, registryAddress, registryCredentials, instanceId, logFlushInterval, ImageNames.DEFAULT_NAMESPACE,
+          "byop");
+    }
+
     public static Options from(ByopConfig config) {
       return new Options(config.orchestrator(), config.section("registry").string("address").orElse(null), null,
-          null, Duration.ofMillis(50));
+          null, Duration.ofMillis(50), ImageNames.namespace(config.section("registry")),
+          config.section("preview").string("imageRepository", "byop"));
     }
 
     public Options withInstanceId(String id) {
-      return new Options(tuning, registryAddress, registryCredentials, id, logFlushInterval);
+      return new Options(tuning, registryAddress, registryCredentials, id, logFlushInterval, namespace,
+          localRepository);
     }
 
     public Options withRegistry(@Nullable String address, @Nullable Credentials credentials) {
-      return new Options(tuning, address, credentials, instanceId, logFlushInterval);
+      return new Options(tuning, address, credentials, instanceId, logFlushInterval, namespace, localRepository);
     }
   }
 
@@ -383,10 +399,10 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     SourceCheckout checkout = builder.fetchSource(new FetchRequest(job.appId(), component, config.commit(), null), ctx);
     try {
       ctx.cancellation().throwIfCancelled();
-      String tag = config.tag() != null ? config.tag() : ImageNames.tag(checkout.commit());
-      ImageReference local = ImageNames.local("byop", job.appId(), job.component(), tag);
+      String tag = ImageNames.buildTag(config.tag(), checkout.commit());
+      ImageReference local = ImageNames.local(options.localRepository(), job.appId(), job.component(), tag);
       ImageReference target = address == null ? null
-          : ImageReference.parse(address + "/" + job.appId() + "/" + job.component() + ":" + tag);
+          : ImageNames.remote(address, options.namespace(), job.appId(), job.component(), tag);
       run.move(BuildStatus.BUILDING, checkout.commit(), null, null);
       run.log.line("building commit " + checkout.commit());
       if (target == null) {

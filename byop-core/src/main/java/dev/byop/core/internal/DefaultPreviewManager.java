@@ -17,6 +17,7 @@ import dev.byop.core.PreviewStatus;
 import dev.byop.core.Settings;
 import dev.byop.core.StoreException;
 import dev.byop.core.ValidationException;
+import dev.byop.core.preview.ByopLabels;
 import dev.byop.core.preview.PreviewHostnames;
 import dev.byop.core.spi.ImageBuilder;
 import dev.byop.core.spi.ImageBuilder.BuildRequest;
@@ -448,8 +449,8 @@ public final class DefaultPreviewManager implements PreviewManager {
                 + checkout.commit());
           } else {
             ctx.log().line("component " + c.name() + ": building " + image.familiar());
-            BuildConfig config = BuildConfig.builder().label("dev.byop.app", app.id())
-                .label("dev.byop.component", c.name()).label("dev.byop.commit", checkout.commit()).build();
+            BuildConfig config = BuildConfig.builder().label(ByopLabels.APP, app.id())
+                .label(ByopLabels.COMPONENT, c.name()).label(ByopLabels.COMMIT, checkout.commit()).build();
             b.build(new BuildRequest(app.id(), c, checkout, config, image, Map.of(), false, null), ctx);
           }
           images.put(c.name(), image.familiar());

@@ -13,6 +13,9 @@ import java.util.List;
 public interface CommandRunner {
   /**
    * Runs {@code argv} to completion, passing each output line (stdout and stderr) to {@code output} as it comes.
+   * Output is the user's (a preview's containers, a build): implementations cut each line at
+   * {@link dev.byop.core.internal.BoundedReads#MAX_LINE_BYTES} with a visible marker and keep at most
+   * {@link dev.byop.core.internal.BoundedReads#MAX_LINES} lines in the result.
    *
    * @throws dev.byop.core.PreviewException when the command cannot be started or runs longer than {@code timeout}
    */

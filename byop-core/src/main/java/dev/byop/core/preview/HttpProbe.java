@@ -1,9 +1,9 @@
 package dev.byop.core.preview;
 
+import dev.byop.core.internal.BoundedReads;
 import dev.byop.core.internal.Checks;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -19,22 +19,37 @@ import org.jspecify.annotations.Nullable;
  * One HTTP/1.1 GET to see whether a route answers. Hand-written on a socket because the JDK's HTTP clients refuse
  * to set the {@code Host} header (a restricted header) without a JVM-wide system property, and a probe through a
  * router must send the preview's host name to the router's own address.
+ *
+ * <p>What a preview answers is hostile: the probe reads only the status line and headers (each line at most
+ * {@value #MAX_LINE} bytes, at most {@value #MAX_HEADER_BYTES} bytes and {@value #MAX_HEADERS} headers in all), never
+ * the body, and the whole exchange (connect included) ends at one deadline, so neither an endless body, an endless
+ * header nor a peer that drips one byte at a time holds it or grows its memory.
  */
 public final class HttpProbe {
+  static final int MAX_LINE = 8192;
+  static final int MAX_HEADER_BYTES = 64 * 1024;
+  static final int MAX_HEADERS = 100;
+
   private HttpProbe() {}
 
   /**
-   * A response's status and headers (names lowercased); status -1 when the connection failed or no status line came.
+   * A response's status and headers (names lowercased); status -1 when the connection failed or no valid response
+   * head came, with {@code error} saying why.
    */
-  public record Response(int status, Map<String, String> headers) {
+  public record Response(int status, Map<String, String> headers, @Nullable String error) {
+    public Response(int status, Map<String, String> headers) {
+      this(status, headers, null);
+    }
+
     public boolean ok() {
       return status >= 200 && status < 400;
     }
   }
 
-  /** {@code GET uri} with {@code Host: hostHeader} (or the URI's authority), waiting at most {@code timeout}. */
+  /** {@code GET uri} with {@code Host: hostHeader} (or the URI's authority), all of it within {@code timeout}. */
   public static Response get(URI uri, @Nullable String hostHeader, Duration timeout) {
     if (hostHeader != null) Checks.singleLine("probe host header", hostHeader);
+    long deadline = System.nanoTime() + timeout.toNanos();
     int port = uri.getPort() > 0 ? uri.getPort() : 80;
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     if (uri.getRawQuery() != null) path += "?" + uri.getRawQuery();
@@ -42,24 +57,34 @@ public final class HttpProbe {
     try (Socket s = new Socket()) {
       int ms = (int) Math.max(1, timeout.toMillis());
       s.connect(new InetSocketAddress(uri.getHost(), port), ms);
-      s.setSoTimeout(ms);
       OutputStream out = s.getOutputStream();
       out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\nUser-Agent: byop-probe\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      BufferedReader r = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
-      String line = r.readLine();
-      if (line == null || !line.startsWith("HTTP/")) return new Response(-1, Map.of());
+      InputStream in = BoundedReads.withDeadline(s, deadline);
+      String line = BoundedReads.protocolLine(in, MAX_LINE);
+      if (line == null || !line.startsWith("HTTP/")) {
+        return new Response(-1, Map.of(), "no HTTP status line" + (line == null ? "" : ": '" + Checks.printable(
+            line.length() > 80 ? line.substring(0, 80) + "…" : line) + "'"));
+      }
       String[] parts = line.split(" ", 3);
       int status = parts.length >= 2 ? Integer.parseInt(parts[1]) : -1;
       Map<String, String> headers = new LinkedHashMap<>();
-      while ((line = r.readLine()) != null && !line.isEmpty()) {
+      int total = line.length();
+      int count = 0;
+      while ((line = BoundedReads.protocolLine(in, MAX_LINE)) != null && !line.isEmpty()) {
+        total += line.length();
+        if (++count > MAX_HEADERS || total > MAX_HEADER_BYTES) {
+          return new Response(-1, Map.of(), "response head larger than " + MAX_HEADERS + " headers or "
+              + MAX_HEADER_BYTES + " bytes");
+        }
         int colon = line.indexOf(':');
         if (colon > 0) headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
       }
+      // the body is never read: closing the socket ends an endless one
       return new Response(status, headers);
     } catch (IOException | NumberFormatException e) {
-      return new Response(-1, Map.of());
+      return new Response(-1, Map.of(), e.getClass().getSimpleName() + ": " + e.getMessage());
     }
   }
 

@@ -27,4 +27,18 @@ public record RouteEndpoint(String url, URI probe, @Nullable String hostHeader, 
   public boolean answers(java.time.Duration timeout) {
     return HttpProbe.answers(probe, hostHeader, expectHeaders, timeout);
   }
+
+  /** One probe of the route: its response (or why there is none), for a message when it does not answer. */
+  public HttpProbe.Response probe(java.time.Duration timeout) {
+    return HttpProbe.get(probe, hostHeader, timeout);
+  }
+
+  /** Whether {@code r} is a 2xx/3xx answer carrying the expected headers. */
+  public boolean answered(HttpProbe.Response r) {
+    if (!r.ok()) return false;
+    for (var e : expectHeaders.entrySet()) {
+      if (!e.getValue().equals(r.headers().get(e.getKey().toLowerCase(java.util.Locale.ROOT)))) return false;
+    }
+    return true;
+  }
 }

@@ -15,20 +15,26 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Routes with Traefik (the seed's choice): router and service labels on the entry service, which also joins a shared
- * network where a byop-managed Traefik container (docker provider, {@code exposedByDefault=false}) finds it. Routes
- * live in the labels, so removing the containers removes the route.
+ * Routes with Traefik (the seed's choice): router and service labels on the entry service, and a byop-managed Traefik
+ * container (docker provider, {@code exposedByDefault=false}) that finds it. Routes live in the labels, so removing
+ * the containers removes the route.
+ *
+ * <p>Isolation: previews never share a network. Each preview's entry service (and only it) joins a route network of
+ * its own, {@code <project>_byop-route}, created by its compose project; {@link #activate} connects the Traefik
+ * container to that network and {@link #remove} disconnects it. Traefik is thus a member of every preview's route
+ * network, but no two previews are members of one, so one preview's containers cannot reach another's.
  */
 public final class TraefikRouter implements PreviewRouter {
   private static final Pattern ROUTER_NAME = Pattern.compile("[A-Za-z0-9_-]{1,100}");
-  private static final String SHARED_KEY = "byop-router";
+  /** The compose key of a preview's own route network (entry service and Traefik only). */
+  static final String ROUTE_KEY = "byop-route";
 
   private final Settings settings;
   private final CommandRunner runner;
 
   /**
    * @param image the Traefik image (must be present on the engine or pullable)
-   * @param network the shared network between Traefik and every preview's entry service
+   * @param network Traefik's own network (no preview joins it; Traefik joins each preview's route network)
    * @param containerName the Traefik container's name
    * @param entrypoint the Traefik entry point name the routers use
    * @param bindAddress the host address Traefik's entry point is published on
@@ -77,12 +83,17 @@ public final class TraefikRouter implements PreviewRouter {
     return name;
   }
 
-  /** The labels that route {@code route} through Traefik. */
-  public Map<String, String> labels(Route route) {
+  /** The engine-level name of a preview's route network: compose names a project's networks {@code <project>_<key>}. */
+  public static String routeNetwork(String projectName) {
+    return projectName + "_" + ROUTE_KEY;
+  }
+
+  /** The labels that route {@code route} through Traefik, reached on the project's own route network. */
+  public Map<String, String> labels(Route route, String projectName) {
     String name = routerName(route.previewId());
     Map<String, String> l = new LinkedHashMap<>();
     l.put("traefik.enable", "true");
-    l.put("traefik.docker.network", settings.network());
+    l.put("traefik.docker.network", routeNetwork(projectName));
     l.put("traefik.http.routers." + name + ".rule", "Host(`" + route.hostname() + "`)");
     l.put("traefik.http.routers." + name + ".entrypoints", settings.entrypoint());
     l.put("traefik.http.routers." + name + ".service", name);
@@ -94,12 +105,21 @@ public final class TraefikRouter implements PreviewRouter {
   public ComposeFile prepare(ComposeFile file, Route route) {
     ComposeService entry = file.services().get(route.service());
     if (entry == null) throw new ValidationException("route.service", route.service(), "is not a service of the file");
-    return file.withNetwork(SHARED_KEY, ComposeNetwork.external(settings.network()))
-        .withService(route.service(), entry.plusLabels(labels(route)).plusNetwork(SHARED_KEY));
+    // the route network carries the preview's labels (those of the file's own network), so tear-down and the sweep
+    // find it; only the entry service joins it
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (ComposeNetwork n : file.networks().values()) {
+      if (!n.external()) labels.putAll(n.labels());
+    }
+    labels.put(ByopLabels.PREVIEW, route.previewId());
+    return file.withNetwork(ROUTE_KEY, ComposeNetwork.owned(labels))
+        .withService(route.service(), entry.plusLabels(labels(route, file.projectName())).plusNetwork(ROUTE_KEY));
   }
 
+  // synchronized: two previews deploying at once would both create the network and start the container, and the
+  // second create fails ("already exists")
   @Override
-  public void ensureReady(LogSink log) {
+  public synchronized void ensureReady(LogSink log) {
     List<String> d = settings.docker();
     Duration t = Duration.ofSeconds(60);
     if (!runner.run(cmd(d, "image", "inspect", "--format", "{{.Id}}", settings.image()), LogSink.discard(), t).ok()) {
@@ -110,7 +130,10 @@ public final class TraefikRouter implements PreviewRouter {
       CommandRunner.Result r = runner.run(cmd(d, "network", "create", "--label", ByopLabels.MANAGED + "=true",
           "--label", ByopLabels.ROUTER + "=traefik", "--label", ByopLabels.INSTANCE + "=" + settings.instance(),
           settings.network()), log, t);
-      if (!r.ok()) throw new PreviewException("cannot create network " + settings.network() + ": " + r.tail(5));
+      // another byop process sharing the engine may have created it meanwhile
+      if (!r.ok() && !runner.run(cmd(d, "network", "inspect", settings.network()), LogSink.discard(), t).ok()) {
+        throw new PreviewException("cannot create network " + settings.network() + ": " + r.tail(5));
+      }
     }
     CommandRunner.Result running = runner.run(cmd(d, "container", "inspect", "--format", "{{.State.Running}}",
         settings.containerName()), LogSink.discard(), t);
@@ -139,6 +162,16 @@ public final class TraefikRouter implements PreviewRouter {
 
   @Override
   public RouteEndpoint activate(Route route, @Nullable Integer publishedPort, LogSink log) {
+    Duration t = Duration.ofSeconds(60);
+    for (String net : routeNetworks(route.previewId())) {
+      CommandRunner.Result members = runner.run(cmd(settings.docker(), "network", "inspect", "--format",
+          "{{range .Containers}}{{.Name}} {{end}}", net), LogSink.discard(), t);
+      if (members.ok() && String.join(" ", members.output()).contains(settings.containerName())) continue;
+      CommandRunner.Result r = runner.run(cmd(settings.docker(), "network", "connect", net,
+          settings.containerName()), log, t);
+      if (!r.ok()) throw new PreviewException("cannot connect Traefik to network " + net + ": " + r.tail(5));
+      log.line("Traefik joined the route network " + net);
+    }
     String authority = route.hostname() + (settings.hostPort() == 80 ? "" : ":" + settings.hostPort());
     return new RouteEndpoint("http://" + authority + "/",
         URI.create("http://" + settings.bindAddress() + ":" + settings.hostPort() + "/"), route.hostname());
@@ -152,7 +185,22 @@ public final class TraefikRouter implements PreviewRouter {
 
   @Override
   public void remove(String previewId, LogSink log) {
-    // the route is the labels of the preview's containers: compose down removes it
+    // the route is the labels of the preview's containers (compose down removes them); Traefik leaves the preview's
+    // route network first, or the engine would refuse to remove it
+    for (String net : routeNetworks(previewId)) {
+      CommandRunner.Result r = runner.run(cmd(settings.docker(), "network", "disconnect", "-f", net,
+          settings.containerName()), LogSink.discard(), Duration.ofSeconds(60));
+      if (r.ok()) log.line("Traefik left the route network " + net);
+    }
+  }
+
+  /** The route networks of a preview this installation made, found by their labels. */
+  private List<String> routeNetworks(String previewId) {
+    CommandRunner.Result r = runner.run(cmd(settings.docker(), "network", "ls", "--format", "{{.Name}}",
+        "--filter", "label=" + ByopLabels.PREVIEW + "=" + previewId,
+        "--filter", "label=" + ByopLabels.INSTANCE + "=" + settings.instance()), LogSink.discard(), Duration.ofSeconds(60));
+    if (!r.ok()) throw new PreviewException("docker network ls failed: " + r.tail(5));
+    return r.output().stream().map(String::trim).filter(x -> x.endsWith("_" + ROUTE_KEY)).toList();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.byop.core.preview;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,28 +35,34 @@ class RoutersTest {
 
   @Test
   void traefikLabelsFollowTheDocumentedSyntax() throws Exception {
+    List<List<String>> ran = new ArrayList<>();
     TraefikRouter t = new TraefikRouter(TraefikRouter.Settings.defaults("default"), (argv, out, timeout) -> {
-      throw new AssertionError("prepare must not run commands");
+      ran.add(argv);
+      return new CommandRunner.Result(0, argv.contains("ls") ? List.of("byop-p1_byop-route") : List.of());
     });
-    Map<String, String> labels = t.labels(ROUTE);
+    Map<String, String> labels = t.labels(ROUTE, "byop-p1");
     for (String k : labels.keySet()) assertTrue(TRAEFIK_LABEL.matcher(k).matches(), k);
     assertEquals("true", labels.get("traefik.enable"));
     assertEquals("Host(`shop-p1.byop.local`)", labels.get("traefik.http.routers.byop-p1.rule"));
     assertEquals("web", labels.get("traefik.http.routers.byop-p1.entrypoints"));
     assertEquals("byop-p1", labels.get("traefik.http.routers.byop-p1.service"));
     assertEquals("8080", labels.get("traefik.http.services.byop-p1.loadbalancer.server.port"));
-    assertEquals("byop-traefik", labels.get("traefik.docker.network"));
+    assertEquals("byop-p1_byop-route", labels.get("traefik.docker.network"), "the preview's own route network");
 
     ComposeFile f = t.prepare(file(), ROUTE);
     JsonNode tree = new ObjectMapper(new YAMLFactory()).readTree(f.toYaml());
     assertEquals("Host(`shop-p1.byop.local`)",
         tree.path("services").path("web").path("labels").path("traefik.http.routers.byop-p1.rule").asText());
-    assertEquals(List.of("preview", "byop-router"), f.services().get("web").networks());
-    assertTrue(tree.path("networks").path("byop-router").path("external").asBoolean());
-    assertEquals("byop-traefik", tree.path("networks").path("byop-router").path("name").asText());
+    assertEquals(List.of("preview", "byop-route"), f.services().get("web").networks());
+    assertEquals(List.of("preview"), f.services().get("api").networks(), "only the entry service joins the route network");
+    assertFalse(tree.path("networks").path("byop-route").path("external").asBoolean(), "the project's own network");
+    assertFalse(tree.path("networks").toString().contains("byop-traefik"), "no network shared between previews");
     assertTrue(f.services().get("api").labels().isEmpty(), "only the entry service is routed");
-    assertTrue(f.services().get("web").ports().isEmpty(), "traefik reaches the container over the shared network");
+    assertTrue(f.services().get("web").ports().isEmpty(), "traefik reaches the container over the route network");
+    assertEquals(List.of(), ran, "prepare runs no command");
     assertEquals("http://shop-p1.byop.local/", t.activate(ROUTE, null, LogSink.discard()).url());
+    assertEquals(List.of("docker", "network", "connect", "byop-p1_byop-route", "byop-traefik"), ran.get(ran.size() - 1),
+        "Traefik joins the preview's own route network");
     assertThrows(ValidationException.class, () -> TraefikRouter.routerName("a.b"));
   }
 

@@ -6,6 +6,7 @@ import dev.byop.core.Component;
 import dev.byop.core.ImageReference;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewException;
+import dev.byop.core.internal.BoundedReads;
 import dev.byop.core.internal.Checks;
 import dev.byop.core.preview.ByopLabels;
 import dev.byop.core.preview.CaddyRouter;
@@ -14,6 +15,7 @@ import dev.byop.core.preview.ComposeFile;
 import dev.byop.core.preview.ComposeNetwork;
 import dev.byop.core.preview.ComposeService;
 import dev.byop.core.preview.HealthCheck;
+import dev.byop.core.preview.HttpProbe;
 import dev.byop.core.preview.PlainRouter;
 import dev.byop.core.preview.PreviewRouter;
 import dev.byop.core.preview.RestartPolicy;
@@ -137,13 +139,12 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     ProcessRunner run = runner.with(context.cancellation());
     Route route = route(request);
     ComposeFile file = router.prepare(composeFile(request), route);
+    checkImageLabels(request, run);
     Path dir = options.workDir().resolve(file.projectName());
     Path composeFile = dir.resolve("docker-compose.yml");
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new PreviewException("cannot create " + dir + ": " + e.getMessage(), e);
-    }
+    // the compose file holds env values: 0600 in 0700 directories (the work dir too, it lists every preview)
+    ComposeFile.privateDirectory(options.workDir());
+    ComposeFile.privateDirectory(dir);
     file.write(composeFile);
     router.ensureReady(log);
     Set<String> before = images(p.id(), run);
@@ -179,6 +180,20 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     return new Deployment(HOST, ADDRESS, endpoint.url());
   }
 
+  /** Refuses images carrying router or byop labels, before anything runs (a container inherits its image's labels). */
+  private void checkImageLabels(DeployRequest request, ProcessRunner run) {
+    for (Map.Entry<String, ImageReference> e : request.images().entrySet()) {
+      String image = e.getValue().familiar();
+      CommandRunner.Result r = run.run(docker("image", "inspect", "--format", "{{json .Config.Labels}}", image),
+          LogSink.discard(), options.commandTimeout());
+      if (!r.ok()) {
+        throw new PreviewException("image " + image + " of component '" + e.getKey() + "' is not in the local engine: "
+            + r.tail(3));
+      }
+      ByopLabels.checkImageLabelsJson(image, request.app().id(), e.getKey(), String.join("\n", r.output()));
+    }
+  }
+
   private static @Nullable Integer parsePort(CommandRunner.Result r) {
     if (!r.ok()) return null;
     for (String line : r.output()) {
@@ -208,9 +223,14 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
         }
       }
       boolean allUp = states.size() >= app.components().size() && states.stream().allMatch(ContainerState::ready);
-      if (allUp && endpoint.answers(Duration.ofSeconds(2))) return;
+      String probe = "";
+      if (allUp) {
+        HttpProbe.Response r = endpoint.probe(Duration.ofSeconds(2));
+        if (endpoint.answered(r)) return;
+        probe = "; URL does not answer yet (" + (r.error() != null ? r.error() : "HTTP " + r.status()) + ")";
+      }
       last = states.isEmpty() ? "no containers" : states.stream().map(s -> s.component() + " " + s.describe())
-          .reduce((a, b) -> a + ", " + b).orElse("") + (allUp ? "; URL does not answer yet" : "");
+          .reduce((a, b) -> a + ", " + b).orElse("") + probe;
       if (System.nanoTime() > deadline) {
         throw fail(p, "did not answer at " + endpoint.url() + " within " + options.readyTimeout() + " (" + last + ")",
             log, run);
@@ -263,9 +283,11 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
   List<ContainerState> states(String previewId, ProcessRunner run) {
     List<String> ids = containerIds("label=" + ByopLabels.PREVIEW + "=" + previewId, run);
     if (ids.isEmpty()) return List.of();
-    List<String> argv = docker("inspect", "--format",
+    // the CLI renders the state as a map: a container without a healthcheck has no Health key and ".State.Health"
+    // fails the whole template (a component without a health path was never seen running); "index" does not fail
+    List<String> argv = docker("container", "inspect", "--format",
         "{{.Id}}|{{index .Config.Labels \"" + ByopLabels.COMPONENT + "\"}}|{{.State.Status}}|{{.RestartCount}}|"
-            + "{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}");
+            + "{{with index .State \"Health\"}}{{.Status}}{{end}}|{{.State.ExitCode}}");
     argv.addAll(ids);
     CommandRunner.Result r = run.run(argv, LogSink.discard(), options.commandTimeout());
     List<ContainerState> out = new ArrayList<>();
@@ -285,13 +307,25 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
     }
   }
 
+  /** At most this many bytes of component logs are read into one answer (lines are cut by the runner). */
+  static final int MAX_LOG_BYTES = 256 * 1024;
+
   private List<String> componentLogs(String previewId, int tail, ProcessRunner run) {
     List<String> out = new ArrayList<>();
+    int lines = Math.max(1, Math.min(tail, BoundedReads.MAX_LINES / 2));
+    long bytes = 0;
     try {
       for (ContainerState s : states(previewId, run)) {
-        CommandRunner.Result r = run.run(docker("logs", "--tail", Integer.toString(tail), s.id()), LogSink.discard(),
+        CommandRunner.Result r = run.run(docker("logs", "--tail", Integer.toString(lines), s.id()), LogSink.discard(),
             options.commandTimeout());
-        for (String line : r.output()) out.add("[" + s.component() + "] " + line);
+        for (String line : r.output()) {
+          bytes += line.length();
+          if (bytes > MAX_LOG_BYTES) {
+            out.add("…[component logs cut at " + MAX_LOG_BYTES + " bytes]");
+            return out;
+          }
+          out.add("[" + s.component() + "] " + line);
+        }
       }
     } catch (RuntimeException e) {
       out.add("(component logs unavailable: " + e.getMessage() + ")");
@@ -320,6 +354,8 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
 
   /** Removes a preview's containers (with their anonymous volumes), networks and labelled volumes by label. */
   private List<String> removeByLabel(String previewId, LogSink log, ProcessRunner run) {
+    // the router lets go of the preview first (Traefik leaves its route network, which the engine cannot remove else)
+    router.remove(previewId, log);
     List<String> removed = new ArrayList<>();
     String filter = "label=" + ByopLabels.PREVIEW + "=" + previewId;
     List<String> ids = containerIds(filter, run);
@@ -418,16 +454,17 @@ public final class LocalPreviewDeployer implements PreviewDeployer {
           .forEach(orphans::add);
     }
     List<String> removed = new ArrayList<>();
-    for (String id : orphans) {
-      context.log().line("sweeping orphaned preview " + id);
-      removed.addAll(removeByLabel(id, context.log(), run));
-      deleteDir(options.workDir().resolve(projectName(id)));
-    }
+    // routes first: removing a preview's resources lets the router go of it too, and the route would go unreported
     for (String id : router.routedPreviewIds()) {
       if (!knownPreviewIds.contains(id)) {
         router.remove(id, context.log());
         removed.add("route of preview " + id);
       }
+    }
+    for (String id : orphans) {
+      context.log().line("sweeping orphaned preview " + id);
+      removed.addAll(removeByLabel(id, context.log(), run));
+      deleteDir(options.workDir().resolve(projectName(id)));
     }
     return removed;
   }

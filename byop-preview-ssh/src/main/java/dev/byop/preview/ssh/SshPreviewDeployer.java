@@ -5,14 +5,16 @@ import dev.byop.core.Component;
 import dev.byop.core.ImageReference;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewException;
+import dev.byop.core.internal.BoundedReads;
+import dev.byop.core.internal.ImageNames;
 import dev.byop.core.preview.ByopLabels;
 import dev.byop.core.preview.ComposeFile;
 import dev.byop.core.preview.ComposeService;
+import dev.byop.core.preview.HttpProbe;
 import dev.byop.core.preview.PortMapping;
 import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.PreviewDeployer;
-import dev.byop.preview.ssh.internal.MiniHttp;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -121,6 +123,18 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         return l;
     }
 
+    /**
+     * What a host pulls in registry mode for a component's image: the name a build pushed it to
+     * ({@link ImageNames#remote}, the same function the build orchestrator names its push target with), at the registry
+     * address the hosts reach, with the image's tag.
+     */
+    static ImageReference pullReference(RegistryDelivery registry, String appId, String component, ImageReference image) {
+        if (image.tag() == null) {
+            throw new PreviewException("image " + image + " of component '" + component + "' has no tag to pull from registry " + registry.registry());
+        }
+        return ImageNames.remote(registry.registry(), registry.namespace(), appId, component, image.tag());
+    }
+
     /** The name Docker stores the image under (a tagged image is saved, loaded and run by tag, without its digest). */
     static String dockerName(ImageReference ref) {
         return ref.tag() != null ? ref.withoutDigest().familiar() : ref.familiar();
@@ -159,7 +173,7 @@ public final class SshPreviewDeployer implements PreviewDeployer {
                 .orElseThrow(() -> new PreviewException("app " + request.app().id() + " has no entry component with a port to route to"));
         Map<String, ImageReference> images = new LinkedHashMap<>(request.images());
         if (registry != null) {
-            images.replaceAll((k, v) -> v.withRegistry(registry.registry()));
+            images.replaceAll((component, local) -> pullReference(registry, request.app().id(), component, local));
         }
         String composeYaml = composeFile(options.instance(), id, request.app(), images);
         context.cancellation().throwIfCancelled();
@@ -181,9 +195,15 @@ public final class SshPreviewDeployer implements PreviewDeployer {
                             r.bytesSent(), r.layersSkipped(), r.layers(), r.attempts() > 1 ? ", " + r.attempts() + " attempts" : ""));
         }
         SshConnection c = pool.get(host);
+        for (Map.Entry<String, ImageReference> e : images.entrySet()) {
+            checkImageLabels(c, dockerName(e.getValue()), request.app().id(), e.getKey());
+        }
         String dir = dir(c, id);
         java.util.Set<String> previousImages = imagesOf(c.download(dir + "/docker-compose.yml"));
+        privateDirectory(c, dir);
         c.upload(dir + "/docker-compose.yml", composeYaml.getBytes(StandardCharsets.UTF_8));
+        // created 0644 by the SFTP server's umask, but inside a 0700 directory: nobody else could open it meanwhile
+        c.run(List.of("chmod", "600", "--", dir + "/docker-compose.yml"));
         context.log().line("compose file uploaded to " + dir);
         context.cancellation().throwIfCancelled();
         ExecResult up = c.exec(composeArgs(c, id, "up", "-d", "--remove-orphans"), StdinSource.NONE, context.log()::line, context.log()::line,
@@ -209,20 +229,37 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         return new Deployment(lease.host().id(), host.address(), url);
     }
 
+    /**
+     * Creates the preview's directory and makes it and the base directory {@code 0700} before the compose file (which
+     * holds env values) is written into it.
+     */
+    private void privateDirectory(SshConnection c, String dir) {
+        String base = dir.substring(0, dir.lastIndexOf('/'));
+        c.run(List.of("mkdir", "-p", "-m", "700", "--", dir));
+        c.run(List.of("chmod", "700", "--", base, dir));
+    }
+
+    /** Refuses an image carrying router or byop labels, as the host's engine reports them. */
+    private void checkImageLabels(SshConnection c, String image, String appId, String component) {
+        ExecResult r = c.exec(docker("image", "inspect", "--format", "{{json .Config.Labels}}", image), StdinSource.NONE, null,
+                pool.options().commandTimeout());
+        if (!r.ok()) {
+            throw new PreviewException("image " + image + " of component '" + component + "' is not on " + c.host().label() + ": "
+                    + r.stderrTail().strip());
+        }
+        ByopLabels.checkImageLabelsJson(image, appId, component, r.stdout().strip());
+    }
+
     private void awaitAnswer(String address, String hostname, String path, boolean strict, JobContext context, SshConnection c, String id) {
         long deadline = System.nanoTime() + options.readyTimeout().toNanos();
         String last = "no answer yet";
         while (System.nanoTime() < deadline) {
             context.cancellation().throwIfCancelled();
-            try {
-                MiniHttp.Response r = MiniHttp.get(address, router.httpPort(), hostname, path, Duration.ofSeconds(3));
-                if (answered(r, id, strict)) {
-                    return;
-                }
-                last = "HTTP " + r.status();
-            } catch (IOException e) {
-                last = e.getClass().getSimpleName() + ": " + e.getMessage();
+            HttpProbe.Response r = probe(address, hostname, path);
+            if (answered(r, id, strict)) {
+                return;
             }
+            last = r.error() != null ? r.error() : "HTTP " + r.status();
             try {
                 Thread.sleep(200);
             } catch (InterruptedException e) {
@@ -234,9 +271,17 @@ public final class SshPreviewDeployer implements PreviewDeployer {
                 + ") within " + options.readyTimeout() + ": " + last + logsTail(c, id));
     }
 
-    private boolean answered(MiniHttp.Response r, String id, boolean strict) {
+    /** One probe through the host's router: bounded in time and size (what a preview answers is hostile). */
+    private HttpProbe.Response probe(String address, String hostname, String path) {
+        return HttpProbe.get(java.net.URI.create("http://" + address + ":" + router.httpPort() + path), hostname, Duration.ofSeconds(3));
+    }
+
+    private boolean answered(HttpProbe.Response r, String id, boolean strict) {
+        if (r.status() < 0) {
+            return false;
+        }
         Map.Entry<String, String> marker = router.marker(routeId(id));
-        if (marker != null && !marker.getValue().equals(r.header(marker.getKey()))) {
+        if (marker != null && !marker.getValue().equals(r.headers().get(marker.getKey().toLowerCase(Locale.ROOT)))) {
             return false; // the router's own answer, not the preview's
         }
         return strict ? r.status() / 100 == 2 || r.status() / 100 == 3 : r.status() < 500;
@@ -245,7 +290,7 @@ public final class SshPreviewDeployer implements PreviewDeployer {
     private String logsTail(SshConnection c, String id) {
         try {
             ExecResult r = c.exec(composeArgs(c, id, "logs", "--no-color", "--tail", "30"), StdinSource.NONE, null, pool.options().commandTimeout());
-            return r.stdout().isBlank() ? "" : "\ncomponent logs:\n" + r.stdout().strip();
+            return r.stdout().isBlank() ? "" : "\ncomponent logs:\n" + String.join("\n", bounded(r.stdout()));
         } catch (RuntimeException e) {
             return "";
         }
@@ -396,12 +441,7 @@ public final class SshPreviewDeployer implements PreviewDeployer {
                 comps.put(f[0], f[1]);
             }
         }
-        boolean answers;
-        try {
-            answers = answered(MiniHttp.get(rh.address(), router.httpPort(), hostname(preview), "/", Duration.ofSeconds(3)), id, false);
-        } catch (IOException e) {
-            answers = false;
-        }
+        boolean answers = answered(probe(rh.address(), hostname(preview), "/"), id, false);
         return new Health(answers, comps);
     }
 
@@ -413,9 +453,33 @@ public final class SshPreviewDeployer implements PreviewDeployer {
             return List.of();
         }
         SshConnection c = pool.get(SshHost.of(rh));
-        ExecResult r = c.exec(composeArgs(c, id, "logs", "--no-color", "--tail", String.valueOf(Math.max(1, tail))), StdinSource.NONE, null,
+        ExecResult r = c.exec(composeArgs(c, id, "logs", "--no-color", "--tail", String.valueOf(Math.max(1, Math.min(tail, BoundedReads.MAX_LINES / 2)))), StdinSource.NONE, null,
                 pool.options().commandTimeout());
-        return r.stdout().lines().toList();
+        return bounded(r.stdout());
+    }
+
+    /** At most this many bytes of component logs are returned (each line is cut too). */
+    static final int MAX_LOG_BYTES = 256 * 1024;
+
+    /** {@code docker logs} output as lines, each cut with a visible marker and all of them bounded in total. */
+    static List<String> bounded(String output) {
+        List<String> out = new ArrayList<>();
+        long total = 0;
+        try {
+            List<String> lines = new ArrayList<>();
+            BoundedReads.lines(new java.io.ByteArrayInputStream(output.getBytes(StandardCharsets.UTF_8)), BoundedReads.MAX_LINE_BYTES, lines::add);
+            for (String l : lines) {
+                total += l.length();
+                if (total > MAX_LOG_BYTES || out.size() >= BoundedReads.MAX_LINES) {
+                    out.add("…[component logs cut at " + MAX_LOG_BYTES + " bytes]");
+                    break;
+                }
+                out.add(l);
+            }
+        } catch (IOException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+        return out;
     }
 
     @Override

@@ -104,7 +104,9 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         RegistryDelivery delivery = null;
         if (!reg.isEmpty()) {
             try {
-                delivery = new RegistryDelivery(reg.requireString("address"), reg.requireString("username"), reg.requireSecret("password"));
+                // the namespace of the top-level registry section: hosts pull under the name builds push to
+                delivery = new RegistryDelivery(reg.requireString("address"), reg.requireString("username"), reg.requireSecret("password"),
+                        dev.byop.core.internal.ImageNames.namespace(context.config().section("registry")));
             } catch (IllegalArgumentException e) {
                 throw reg.error("address", e.getMessage());
             }

@@ -253,8 +253,9 @@ class SshPreviewDeployerIT {
 
     @Test
     void registryModeHostPullsTheImagesItself() throws IOException {
-        String pushed = bed.pushToRegistry(WEB1, "ssh/regweb-" + TestbedEnv.RUN + ":1");
-        String onHost = bed.testbed.vps(1).registry() + "/ssh/regweb-" + TestbedEnv.RUN + ":1";
+        // where a build of app shop, component web pushes (the default namespace); the host pulls that very name
+        String pushed = bed.pushToRegistry(WEB1, "byop/shop/web:reg" + TestbedEnv.RUN);
+        String onHost = bed.testbed.vps(1).registry() + "/byop/shop/web:reg" + TestbedEnv.RUN;
         App webOnly = App.of("shop", Component.of("web", GitSource.of("https://example.invalid/shop.git"), 8080).withHealthPath("/app.txt"));
         Preview p = new Preview(SSHREG, "shop", PreviewStatus.DEPLOYING, "ssh", null, SSHREG + ".byop.local", null, null, null,
                 Map.of("web", pushed), Instant.now(), Instant.now(), null, 0, null);

@@ -92,7 +92,7 @@ public class FakeBuilder implements ImageBuilder {
 
   /** The image a build of this component would get pushed as. */
   public static String imageFor(String registry, String app, String component) {
-    return ImageReference.parse(registry + "/" + app + "/" + component + ":" + COMMIT.substring(0, 12)).toString();
+    return ImageReference.parse(registry + "/byop/" + app + "/" + component + ":" + COMMIT.substring(0, 12)).toString();
   }
 
   @Override

@@ -75,7 +75,7 @@ public abstract class OrchestratorContract extends OrchestratorTestBase {
     BuildJob job = o.requestBuild("shop", BuildConfig.builder().component("api").tag("v1").build());
     BuildJob done = o.await(job.id(), Duration.ofSeconds(20));
     assertEquals(BuildStatus.SUCCESS, done.status(), () -> String.valueOf(done.error()));
-    assertEquals(REGISTRY + "/shop/api:v1", done.image());
+    assertEquals(REGISTRY + "/byop/shop/api:v1", done.image(), "under the default registry.namespace");
     assertEquals(FakeRegistry.DIGEST, done.digest());
     assertEquals(1, registry.pushes.size());
     assertEquals("byop/shop/api:v1", registry.pushes.peek().localImage());

@@ -2,17 +2,13 @@ package dev.byop.preview.local.internal;
 
 import dev.byop.core.CancelledException;
 import dev.byop.core.PreviewException;
+import dev.byop.core.internal.BoundedReads;
 import dev.byop.core.preview.CommandRunner;
 import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.LogSink;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +16,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Runs local processes from argument lists (never through a shell), stdout and stderr merged and passed on line by
- * line as they come; stops the process when the timeout passes or the work is cancelled.
+ * line as they come, each line cut at {@link BoundedReads#MAX_LINE_BYTES} with a visible marker; stops the process
+ * when the timeout passes or the work is cancelled.
  */
 public final class ProcessRunner implements CommandRunner {
   private final Map<String, String> environment;
@@ -51,14 +48,14 @@ public final class ProcessRunner implements CommandRunner {
     } catch (IOException e) {
       throw new PreviewException("cannot run " + argv.get(0) + ": " + e.getMessage(), e);
     }
-    List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    // bounded: a line is cut at MAX_LINE_BYTES with a visible marker, and the result keeps at most MAX_LINES
+    BoundedReads.LineList lines = new BoundedReads.LineList(BoundedReads.MAX_LINES);
     Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
+      try (java.io.InputStream in = p.getInputStream()) {
+        BoundedReads.lines(in, BoundedReads.MAX_LINE_BYTES, line -> {
           lines.add(line);
           output.line(line);
-        }
+        });
       } catch (IOException e) {
         // the process was stopped; what was read is kept
       }
@@ -82,8 +79,6 @@ public final class ProcessRunner implements CommandRunner {
       throw new PreviewException("running " + argv.get(0) + " failed: " + e.getMessage(), e);
     }
     if (cancellation.isCancelled()) throw new CancelledException(cancellation.reason());
-    synchronized (lines) {
-      return new Result(p.exitValue(), new ArrayList<>(lines));
-    }
+    return new Result(p.exitValue(), lines.snapshot());
   }
 }

@@ -17,8 +17,16 @@ import java.util.Locale;
  * virtual host while connecting to the router's IP; Caddy's admin API checks Host against its own listen address) and,
  * for the admin API, a stream that is an SSH {@code direct-tcpip} channel rather than a socket. It sends one request with
  * {@code Connection: close} and reads a Content-Length, chunked, or until-EOF body.
+ *
+ * <p>Bounded, as the peer may be a preview: header lines of at most {@value #MAX_LINE} bytes, a body of at most
+ * {@value #MAX_BODY} bytes (a longer one, or an endless chunked one, fails with an {@link IOException} once the bound is
+ * reached), and {@link #get} ends at one deadline however slowly the peer sends.
  */
 public final class MiniHttp {
+
+    static final int MAX_LINE = 8192;
+    static final int MAX_BODY = 4 * 1024 * 1024;
+    static final int MAX_HEADERS = 100;
 
     private MiniHttp() {}
 
@@ -58,7 +66,11 @@ public final class MiniHttp {
         boolean chunked = false;
         java.util.Map<String, String> headers = new java.util.HashMap<>();
         String h;
+        int count = 0;
         while ((h = line(in)) != null && !h.isEmpty()) {
+            if (++count > MAX_HEADERS) {
+                throw new IOException("more than " + MAX_HEADERS + " response headers");
+            }
             int c = h.indexOf(':');
             if (c < 0) {
                 continue;
@@ -83,44 +95,41 @@ public final class MiniHttp {
                     break;
                 }
                 int semi = size.indexOf(';');
-                int n = Integer.parseInt((semi >= 0 ? size.substring(0, semi) : size).trim(), 16);
+                long n = Long.parseLong((semi >= 0 ? size.substring(0, semi) : size).trim(), 16);
                 if (n == 0) {
                     break;
                 }
-                b.write(in.readNBytes(n));
+                if (n < 0 || b.size() + n > MAX_BODY) {
+                    throw new IOException("response body larger than " + MAX_BODY + " bytes");
+                }
+                b.write(in.readNBytes((int) n));
                 line(in);
             }
         } else if (length >= 0) {
-            b.write(in.readNBytes((int) Math.min(length, 16 * 1024 * 1024)));
+            if (length > MAX_BODY) {
+                throw new IOException("response body of " + length + " bytes is larger than " + MAX_BODY);
+            }
+            b.write(in.readNBytes((int) length));
         } else {
-            in.transferTo(b);
+            byte[] rest = in.readNBytes(MAX_BODY + 1);
+            if (rest.length > MAX_BODY) {
+                throw new IOException("response body larger than " + MAX_BODY + " bytes");
+            }
+            b.write(rest);
         }
         return new Response(code, b.toString(StandardCharsets.UTF_8), headers);
     }
 
     /** GET {@code path} from {@code address:port} presenting {@code host} as the Host header. */
     public static Response get(String address, int port, String host, String path, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(address, port), (int) timeout.toMillis());
-            s.setSoTimeout((int) timeout.toMillis());
-            return exchange(s.getInputStream(), s.getOutputStream(), "GET", host, path, null, null);
+            return exchange(dev.byop.core.internal.BoundedReads.withDeadline(s, deadline), s.getOutputStream(), "GET", host, path, null, null);
         }
     }
 
     private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int c;
-        while ((c = in.read()) >= 0) {
-            if (c == '\n') {
-                break;
-            }
-            if (c != '\r') {
-                b.write(c);
-            }
-        }
-        if (c < 0 && b.size() == 0) {
-            return null;
-        }
-        return b.toString(StandardCharsets.ISO_8859_1);
+        return dev.byop.core.internal.BoundedReads.protocolLine(in, MAX_LINE);
     }
 }
