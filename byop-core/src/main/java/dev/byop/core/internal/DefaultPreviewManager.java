@@ -250,6 +250,9 @@ public final class DefaultPreviewManager implements PreviewManager {
       pool.runHere(workerId, claimed.get());
     } else {
       pool.wakeUp();
+      // one of this process's workers took it first: its tear-down is as good as ours, so answer when it is done
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (working.containsKey(previewId) && System.nanoTime() < deadline) sleep(50);
     }
     return preview(previewId);
   }

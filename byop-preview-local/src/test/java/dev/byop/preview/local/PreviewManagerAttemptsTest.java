@@ -11,6 +11,8 @@ import dev.byop.core.GitSource;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewStatus;
 import dev.byop.core.internal.DefaultPreviewManager;
+import dev.byop.core.spi.JobContext;
+import dev.byop.core.spi.PreviewDeployer;
 import dev.byop.core.spi.Store;
 import dev.byop.store.jdbc.JdbcStoreFactory;
 import java.nio.file.Path;
@@ -22,7 +24,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A preview whose workers keep dying is FAILED after maxAttempts claims, never left BUILDING or DEPLOYING. */
+/**
+ * A preview whose workers keep dying is FAILED after maxAttempts claims, never left BUILDING or DEPLOYING, and torn
+ * down first: FAILED means nothing of it runs.
+ */
 class PreviewManagerAttemptsTest {
   @Test
   void aPreviewClaimedTooOftenEndsFailed(@TempDir Path dir) {
@@ -38,16 +43,41 @@ class PreviewManagerAttemptsTest {
       }
       ByopConfig config = ByopConfig.of(Map.of("orchestrator", Map.of("maxAttempts", "3", "lease", "1s",
           "pollInterval", "50ms"), "preview", Map.of("sweepInterval", "0s")));
+      // what the dead workers may have started must go before FAILED is recorded: tear-down is all it may do
+      List<String> tornDown = new java.util.concurrent.CopyOnWriteArrayList<>();
+      PreviewDeployer deployer = new PreviewDeployer() {
+        @Override
+        public Deployment deploy(DeployRequest request, JobContext context) {
+          throw new AssertionError("no deploy after the last attempt");
+        }
+
+        @Override
+        public void tearDown(Preview preview, JobContext context) {
+          tornDown.add(preview.id() + " " + store.findPreview(preview.id()).orElseThrow().status());
+        }
+
+        @Override
+        public Health status(Preview preview) {
+          return new Health(false, Map.of());
+        }
+
+        @Override
+        public List<String> logs(Preview preview, int tail) {
+          return List.of();
+        }
+
+        @Override
+        public void close() { }
+      };
       try (DefaultPreviewManager m = new DefaultPreviewManager(store, () -> {
         throw new AssertionError("no build after the last attempt");
-      }, () -> {
-        throw new AssertionError("no deploy after the last attempt");
-      }, "local", new ByopListener() { }, DefaultPreviewManager.Options.from(config), Clock.offset(Clock.systemUTC(),
-          Duration.ofMinutes(5)))) {
+      }, () -> deployer, "local", new ByopListener() { }, DefaultPreviewManager.Options.from(config),
+          Clock.offset(Clock.systemUTC(), Duration.ofMinutes(5)))) {
         Preview after = m.await(p.id(), Duration.ofSeconds(30));
         assertEquals(PreviewStatus.FAILED, after.status());
         assertTrue(after.error().contains("gave up after 3 attempts"), after.error());
         assertTrue(m.logs(p.id(), 0, 100).stream().anyMatch(l -> l.text().contains("giving up")));
+        assertEquals(List.of(p.id() + " BUILDING"), tornDown, "torn down once, before FAILED was recorded");
       }
     }
   }

@@ -294,10 +294,24 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         return null;
     }
 
+    /** The host holding the preview's slot, else the host the preview was recorded RUNNING on, if the provider knows it. */
+    private CloudProvider.RemoteHost hostOf(Preview preview) {
+        CloudProvider.RemoteHost rh = hostOf(preview.id());
+        if (rh != null || preview.host() == null) {
+            return rh;
+        }
+        for (CloudProvider.HostStatus s : cloud.hosts()) {
+            if (s.host().id().equals(preview.host())) {
+                return s.host();
+            }
+        }
+        return null;
+    }
+
     @Override
     public void tearDown(Preview preview, JobContext context) {
         String id = checkId(preview.id());
-        CloudProvider.RemoteHost rh = hostOf(id);
+        CloudProvider.RemoteHost rh = hostOf(preview);
         if (rh == null) {
             context.log().line("preview " + id + " holds no host; nothing to stop");
             cloud.release(id);

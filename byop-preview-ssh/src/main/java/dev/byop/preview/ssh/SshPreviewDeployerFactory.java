@@ -48,10 +48,23 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         return context.config().section("cloud").isEmpty() ? Applicability.no("no cloud section names the hosts to deploy to") : Applicability.yes();
     }
 
+    /** The keys of the {@code preview} section this deployer reads (the preview manager reads its own beside them). */
+    static final java.util.Set<String> KEYS = java.util.Set.of("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout",
+            "stopTimeout", "instance", "router", "docker", "ssh", "registry");
+
     @Override
-    public PreviewDeployer create(ProviderContext context) {
-        Settings s = context.settings();
-        s.allowOnly("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout", "stopTimeout", "instance", "router", "docker", "ssh", "registry");
+    public java.util.Set<String> settingsKeys() {
+        return KEYS;
+    }
+
+    /** Everything {@link #create} reads from the section, checked; nothing opened. */
+    private record Parsed(SshDeployerOptions options, SshOptions sshOptions, RemoteRouter router, RegistryDelivery delivery,
+            Settings docker, Settings ssh) {}
+
+    private static Parsed parse(Settings s) {
+        java.util.Set<String> allowed = new java.util.LinkedHashSet<>(dev.byop.core.PreviewManager.SETTINGS_KEYS);
+        allowed.addAll(KEYS);
+        s.allowOnly(allowed.toArray(String[]::new));
         Settings router = s.section("router");
         router.allowOnly("adminAddress", "adminPort", "server", "httpPort");
         Settings docker = s.section("docker");
@@ -74,19 +87,8 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         } catch (IllegalArgumentException e) {
             throw s.error("provider", e.getMessage());
         }
-        ClassLoader loader = Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
-                : SshPreviewDeployerFactory.class.getClassLoader();
-        // The host's own cloud provider when it has one (one set of leases per Byop); else one made here and owned.
-        java.util.Optional<CloudProvider> shared = context.providers().find(CloudProvider.class);
-        CloudProvider cloud = shared.orElseGet(() -> new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
-                .register(new StaticCloudProviderFactory()).register(new OvhCloudProviderFactory())
-                .discover(loader).create(context.config()));
-        boolean ownsCloud = shared.isEmpty();
-        SshConnections pool = new SshConnections(sshOptions);
-        DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
-        LocalImages local = new EngineLocalImages(engine);
-        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3),
-                context.dataDir().resolve("ssh").resolve("layer-names"));
+        ssh.integer("attempts", 3);
+        docker.string("host").map(DockerEndpoint::parse);
         Settings reg = s.section("registry");
         reg.allowOnly("address", "username", "password");
         RegistryDelivery delivery = null;
@@ -97,7 +99,41 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
                 throw reg.error("address", e.getMessage());
             }
         }
-        SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options, delivery);
+        return new Parsed(options, sshOptions, r, delivery, docker, ssh);
+    }
+
+    @Override
+    public void checkSettings(ProviderContext context) {
+        parse(context.settings());
+    }
+
+    @Override
+    public PreviewDeployer create(ProviderContext context) {
+        Parsed p = parse(context.settings());
+        SshDeployerOptions options = p.options();
+        Settings docker = p.docker();
+        Settings ssh = p.ssh();
+        ClassLoader loader = Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
+                : SshPreviewDeployerFactory.class.getClassLoader();
+        // The host's own cloud provider when it has one (one set of leases per Byop); else one made here and owned.
+        java.util.Optional<CloudProvider> shared = context.providers().find(CloudProvider.class);
+        CloudProvider cloud = shared.orElseGet(() -> new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+                .register(new StaticCloudProviderFactory()).register(new OvhCloudProviderFactory())
+                .discover(loader).create(context.config()));
+        boolean ownsCloud = shared.isEmpty();
+        if (ownsCloud) {
+            // its leases must outlive the process as the host's own provider's do
+            java.util.Optional<dev.byop.core.spi.Store> store = context.providers().find(dev.byop.core.spi.Store.class);
+            if (store.isPresent()) {
+                cloud = CloudProvider.recording(cloud, store.get());
+            }
+        }
+        SshConnections pool = new SshConnections(p.sshOptions());
+        DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
+        LocalImages local = new EngineLocalImages(engine);
+        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), ssh.integer("attempts", 3),
+                context.dataDir().resolve("ssh").resolve("layer-names"));
+        SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, p.router(), options, p.delivery());
         return new Owning(deployer, pool, cloud, ownsCloud, engine);
     }
 
@@ -111,6 +147,11 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         @Override
         public void tearDown(dev.byop.core.Preview preview, dev.byop.core.spi.JobContext context) {
             d.tearDown(preview, context);
+        }
+
+        @Override
+        public List<String> sweep(java.util.Set<String> knownPreviewIds, dev.byop.core.spi.JobContext context) {
+            return d.sweep(knownPreviewIds, context);
         }
 
         @Override

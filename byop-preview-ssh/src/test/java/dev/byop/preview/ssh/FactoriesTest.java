@@ -43,6 +43,48 @@ class FactoriesTest {
                 """ + cloud.replace("%KEY%", key), "test.yaml");
     }
 
+    static ByopConfig hostConfig(String extra) {
+        return ByopConfig.parse("""
+                dataDir: %s
+                store: {provider: jdbc}
+                preview:
+                  provider: ssh
+                  domain: preview.example.com
+                  ttl: 2h
+                  maxPerApp: 3
+                  sweepInterval: 0s
+                  reapInterval: 30s
+                  imageRepository: acme
+                  router: {adminPort: 2419, server: byop, httpPort: 18480}
+                %s
+                cloud:
+                  provider: static
+                  hosts:
+                    - {id: vps1, address: 10.203.1.2, user: deploy, privateKey: {file: %s}, hostKeyFingerprint: %s}
+                """.formatted(dir.resolve("data"), extra.indent(2), key, FP), "host.yml");
+    }
+
+    static dev.byop.core.Byop byop(ByopConfig c) {
+        return dev.byop.core.Byop.builder().config(c).discover(FactoriesTest.class.getClassLoader()).build();
+    }
+
+    @Test
+    void thePreviewSectionIsCheckedAsAWholeWhenByopStarts() {
+        // the preview manager's own keys (ttl, maxPerApp, sweepInterval, ...) beside the deployer's: accepted at once,
+        // and by the deployer's own check too (it used to refuse them at the first deploy)
+        ByopConfig ok = hostConfig("");
+        try (var b = byop(ok)) {
+            assertEquals("ssh", b.describeProviders().get(4).id());
+        }
+        new SshPreviewDeployerFactory().checkSettings(new dev.byop.core.spi.ProviderContext(ok, ok.section("preview"), dir));
+        var typo = assertThrows(ConfigException.class, () -> byop(hostConfig("maxPerAp: 2")));
+        assertTrue(typo.getMessage().contains("preview.maxPerAp") && typo.getMessage().contains("unknown key"), typo.getMessage());
+        var nested = assertThrows(ConfigException.class, () -> byop(hostConfig("ssh: {atempts: 2}")));
+        assertTrue(nested.getMessage().contains("preview.ssh.atempts"), nested.getMessage());
+        var value = assertThrows(ConfigException.class, () -> byop(hostConfig("acquireWait: soon")));
+        assertTrue(value.getMessage().contains("preview.acquireWait"), value.getMessage());
+    }
+
     @Test
     void staticPoolAndSshDeployerFromConfigurationThroughDiscovery() {
         ByopConfig c = config("""
