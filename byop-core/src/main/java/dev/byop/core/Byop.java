@@ -111,8 +111,11 @@ public final class Byop implements AutoCloseable {
     } catch (ProviderException e) {
       chosen = Optional.empty(); // reported with every rejection when previews are first used
     }
-    if (chosen.isPresent()) {
-      var factory = chosen.get().factory();
+    // the factory the section names is checked even when it is not applicable: bad settings are a common reason why
+    ProviderFactory<PreviewDeployer> factory = chosen.map(ProviderSelector.Selection::factory).orElseGet(() ->
+        config.providerId(Kind.PREVIEW.section()).flatMap(id -> sel.candidates(new ArrayList<>()).stream()
+            .filter(f -> f.id().equals(id)).findFirst()).orElse(null));
+    if (factory != null) {
       java.util.Set<String> own = factory.settingsKeys();
       if (!own.isEmpty()) {
         java.util.Set<String> allowed = new java.util.LinkedHashSet<>(PreviewManager.SETTINGS_KEYS);
