@@ -49,7 +49,7 @@ public interface PreviewManager extends AutoCloseable {
   /** Like {@link BuildOrchestrator#followLogs}: stored lines, then live ones, no gaps or duplicates. */
   AutoCloseable followLogs(String previewId, long afterSeq, Consumer<LogLine> consumer);
 
-  /** Waits until the preview is RUNNING, FAILED or STOPPED, at most {@code timeout}. */
+  /** Waits until the preview is RUNNING, FAILED or STOPPED (no worker has work on it), at most {@code timeout}. */
   Preview await(String previewId, Duration timeout);
 
   @Override

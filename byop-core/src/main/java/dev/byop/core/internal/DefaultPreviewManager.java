@@ -117,6 +117,9 @@ public final class DefaultPreviewManager implements PreviewManager {
   private final LogHub logs;
   private final LeasedWorkerPool<Preview> pool;
   private final Map<String, LeasedWorkerPool.Lease> working = new ConcurrentHashMap<>();
+  /** Previews claimed by this process and not yet processed to the end (claimed under {@link #claiming}). */
+  private final Set<String> claimedHere = ConcurrentHashMap.newKeySet();
+  private final Object claiming = new Object();
   /** Previews a worker of this process is tearing down (a delete waits for those instead of cancelling them). */
   private final Set<String> stopping = ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.atomic.AtomicLong deletes = new java.util.concurrent.atomic.AtomicLong();
@@ -137,7 +140,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     this.events = events;
     this.options = options;
     this.clock = clock;
-    this.logs = new LogHub(store, events, id -> store.findPreview(id).map(p -> !p.status().isInProgress()).orElse(true),
+    this.logs = new LogHub(store, events, id -> store.findPreview(id).map(p -> !p.status().isClaimable()).orElse(true),
         clock, Duration.ofMillis(200), Duration.ofMillis(500));
     this.pool = new LeasedWorkerPool<>("byop-preview", "previews-" + UUID.randomUUID().toString().substring(0, 8),
         options.workers(), options.lease(), options.pollInterval(), options.lease(), clock, new Handler());
@@ -244,15 +247,22 @@ public final class DefaultPreviewManager implements PreviewManager {
       while (working.containsKey(previewId) && System.nanoTime() < deadline) sleep(50);
     }
     String workerId = pool.instanceId() + "/delete-" + deletes.incrementAndGet();
-    Optional<Preview> claimed = closed ? Optional.empty()
-        : store.claimPreview(previewId, workerId, clock.instant(), options.lease());
+    Optional<Preview> claimed;
+    boolean heldHere;
+    // under the workers' claim lock: either a worker of this process has claimed it and is known to, or we claim it
+    synchronized (claiming) {
+      claimed = closed ? Optional.empty() : store.claimPreview(previewId, workerId, clock.instant(), options.lease());
+      heldHere = claimed.isEmpty() && claimedHere.contains(previewId);
+      if (claimed.isPresent()) claimedHere.add(previewId);
+    }
     if (claimed.isPresent()) {
       pool.runHere(workerId, claimed.get());
-    } else {
-      pool.wakeUp();
+    } else if (heldHere) {
       // one of this process's workers took it first: its tear-down is as good as ours, so answer when it is done
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (working.containsKey(previewId) && System.nanoTime() < deadline) sleep(50);
+      while (claimedHere.contains(previewId) && System.nanoTime() < deadline) sleep(50);
+    } else {
+      pool.wakeUp();
     }
     return preview(previewId);
   }
@@ -273,7 +283,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Preview p = preview(previewId);
-      if (!p.status().isInProgress() || System.nanoTime() >= deadline) return p;
+      if (!p.status().isClaimable() || System.nanoTime() >= deadline) return p;
       sleep(100);
     }
   }
@@ -376,7 +386,11 @@ public final class DefaultPreviewManager implements PreviewManager {
   private final class Handler implements LeasedWorkerPool.Handler<Preview> {
     @Override
     public Optional<Preview> claim(String workerId, Instant now, Duration lease) {
-      return store.claimPreview(workerId, now, lease);
+      synchronized (claiming) {
+        Optional<Preview> p = store.claimPreview(workerId, now, lease);
+        p.ifPresent(x -> claimedHere.add(x.id()));
+        return p;
+      }
     }
 
     @Override
@@ -432,6 +446,7 @@ public final class DefaultPreviewManager implements PreviewManager {
         fail(p, lease, log, why);
       } finally {
         working.remove(claimed.id());
+        claimedHere.remove(claimed.id());
         try {
           log.close();
         } catch (RuntimeException e) {
@@ -482,6 +497,11 @@ public final class DefaultPreviewManager implements PreviewManager {
       try {
         Preview now = store.findPreview(p.id()).orElse(p);
         if (!now.status().isInProgress()) return;
+        // only while this worker still holds it: after a lost lease another worker may be deploying it right now
+        if (!store.renewPreviewLease(p.id(), lease.workerId(), clock.instant(), options.lease())) {
+          LOG.info("preview {}: lease lost before failing it; left to the worker that holds it now", p.id());
+          return;
+        }
         String error = why;
         try {
           log.line("tearing down what preview " + p.id() + " runs");

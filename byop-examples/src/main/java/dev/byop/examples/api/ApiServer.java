@@ -367,7 +367,7 @@ public final class ApiServer implements AutoCloseable {
       @Override public List<LogLine> read(long after, int limit) { return pm.logs(id, after, limit); }
       @Override public @Nullable String finished() {
         Preview pv = pm.preview(id);
-        return pv.status().isInProgress() ? null : pv.status().name();
+        return pv.status().isClaimable() ? null : pv.status().name(); // a tear-down's lines come too
       }
     };
   }

@@ -54,7 +54,8 @@ class PreviewCrashTrialIT {
   static final String COMMIT = "c0ffee" + RUN + "0".repeat(40 - 6 - RUN.length());
   static final String REPO = "byop-it-crash" + RUN;
   static final String ROUTE_PREFIX = "byop-crash" + RUN + "-";
-  static final Duration CHILD_LEASE = Duration.ofSeconds(2);
+  /** A cold child JVM on a loaded machine: long enough that it keeps its leases until it is killed. */
+  static final Duration CHILD_LEASE = Duration.ofSeconds(3);
   static final long SEED = Long.getLong("crash.seed", System.nanoTime());
   static final Random RANDOM = new Random(SEED);
   static TestbedEnv env;
@@ -71,7 +72,7 @@ class PreviewCrashTrialIT {
     bed = env.testbed;
     work = Files.createTempDirectory("byop-it-crash");
     image = ImageNames.local(REPO, APP, "web", ImageNames.tag(COMMIT)).familiar();
-    env.buildImage(image, work.resolve("ctx"), 1024, TestbedEnv.seed(31), "crash\n");
+    buildImage();
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -93,6 +94,16 @@ class PreviewCrashTrialIT {
     SshPreviewDeployerIT.removeRemote(1, image);
     env.removeLocal(image);
     TestbedEnv.deleteTree(work);
+  }
+
+  /** The preview's image: the bed's busybox serving {@code /index.html} and {@code /app.txt} on 8080 (cached rebuilds). */
+  static void buildImage() throws java.io.IOException {
+    Path ctx = work.resolve("ctx");
+    Files.createDirectories(ctx);
+    Files.writeString(ctx.resolve("app.txt"), "crash " + RUN + "\n");
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM " + env.baseImage() + "\nCOPY app.txt /app.txt\n"
+        + "COPY app.txt /index.html\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n");
+    env.docker("build", "-q", "-t", image, ctx.toString());
   }
 
   /** Where a trial keeps its store: a fresh H2 file behind the TCP server, or a fresh PostgreSQL database. */
@@ -119,7 +130,7 @@ class PreviewCrashTrialIT {
     Map<String, Object> preview = new LinkedHashMap<>();
     preview.put("imageRepository", REPO);
     preview.put("sweepInterval", "0s");
-    preview.put("readyTimeout", "30s");
+    preview.put("readyTimeout", "60s");
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("dataDir", work.resolve("data-" + trial).toString());
     root.put("store", store);
@@ -172,7 +183,9 @@ class PreviewCrashTrialIT {
         .withHealthPath("/app.txt"));
   }
 
-  static Preview request(Store store, String deployer) {
+  static Preview request(Store store, String deployer) throws java.io.IOException {
+    // a local tear-down removes the images nothing runs any more, the prebuilt one too: build it again (cached)
+    buildImage();
     String token = Long.toHexString(RANDOM.nextLong() & 0xffffffffL);
     return store.createPreview(APP, deployer, COMMIT, APP + "-" + token + ".byop.local", Instant.now(), null);
   }
