@@ -79,10 +79,9 @@ class PreviewCrashTrialIT {
     }
     h2 = Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists").start();
     // the remote router: Caddy on VPS 1, as the SSH deployer's own IT starts it
-    if (SshPreviewDeployerIT.pool == null) {
-      SshPreviewDeployerIT.bed = env;
-      SshPreviewDeployerIT.pool = new SshConnections(SshOptions.defaults());
-    }
+    // (its own pool: the other IT closes the one it made when it is done)
+    SshPreviewDeployerIT.bed = env;
+    SshPreviewDeployerIT.pool = new SshConnections(SshOptions.defaults());
     SshPreviewDeployerIT.startCaddy(1);
     System.out.println("crash trial seed " + SEED + " (rerun with -Dcrash.seed=" + SEED + ")");
   }
@@ -91,9 +90,18 @@ class PreviewCrashTrialIT {
   static void tearDownAll() {
     summary.forEach(System.out::println);
     if (h2 != null) h2.stop();
+    try {
+      SshConnection c = SshPreviewDeployerIT.pool.get(env.vps(1));
+      c.http("127.0.0.1", SshPreviewDeployerIT.ADMIN_PORT, "POST", "/stop", new byte[0]);
+      c.run(List.of("rm", "-f", "--", c.home() + "/byop-it-ssh-caddy-" + RUN + ".json",
+          c.home() + "/byop-it-ssh-caddy-" + RUN + ".log"));
+    } catch (RuntimeException e) {
+      // already stopped; the other IT starts its own again
+    }
     SshPreviewDeployerIT.removeRemote(1, image);
     env.removeLocal(image);
     TestbedEnv.deleteTree(work);
+    SshPreviewDeployerIT.pool.close();
   }
 
   /** The preview's image: the bed's busybox serving {@code /index.html} and {@code /app.txt} on 8080 (cached rebuilds). */
@@ -102,7 +110,9 @@ class PreviewCrashTrialIT {
     Files.createDirectories(ctx);
     Files.writeString(ctx.resolve("app.txt"), "crash " + RUN + "\n");
     Files.writeString(ctx.resolve("Dockerfile"), "FROM " + env.baseImage() + "\nCOPY app.txt /app.txt\n"
-        + "COPY app.txt /index.html\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n");
+        + "COPY app.txt /index.html\n"
+        // exits on SIGTERM (httpd as PID 1 would ignore it), so a tear-down does not wait out the stop timeout
+        + "CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 8080 -h / & wait\"]\n");
     env.docker("build", "-q", "-t", image, ctx.toString());
   }
 
@@ -248,6 +258,7 @@ class PreviewCrashTrialIT {
     int kills = 0;
     int killedInProgress = 0;
     int giveUpKills = 0;
+    int leftByKill = 0;
     try (AutoCloseable dropped = db.drop()) {
       Path giveUpConfig = config(db, target, 1, "give-up");
       Preview p1;
@@ -322,6 +333,7 @@ class PreviewCrashTrialIT {
         pause(200);
         assertEquals(137, c.kill(), "SIGKILL");
         kills++;
+        leftByKill = containers(target, p3.id()).size();
       }
 
       // 5. restarted: the host slot is counted again; DELETE (repeated while the dead worker's lease runs out) resumes
@@ -352,8 +364,9 @@ class PreviewCrashTrialIT {
           if (routed(target, id)) routes++;
         }
         summary.add(String.format("crash trial %s/%s: %d kills (deploy 1 with %d previews in progress, give-up %d,"
-            + " tear-down 1 %s), leaked containers %d, leaked routes %d, host leases left %d", storeKind, target, kills,
-            killedInProgress, giveUpKills, interrupted ? "interrupted" : "finished first", leaked, routes,
+            + " tear-down 1 %s with %d containers left by the kill), leaked containers %d, leaked routes %d, host"
+            + " leases left %d", storeKind, target, kills, killedInProgress, giveUpKills,
+            interrupted ? "interrupted" : "finished first", leftByKill, leaked, routes,
             restarted.store().hostLeases().size()));
         assertEquals(0, leaked);
         assertEquals(0, routes);
