@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The store is required and opened at {@link Builder#build()}; the other providers are opened on first use, so a
  * host that only reads the store needs no Docker. When a kind has no fitting provider, using it throws one
- * {@link ProviderException} that lists every candidate and why it was rejected.
+ * {@link ProviderException} that lists every candidate and why it was rejected. The {@code preview} section is checked
+ * as a whole at {@link Builder#build()}: a key that neither the preview manager nor the chosen deployer reads is a
+ * {@link ConfigException} naming it.
  */
 public final class Byop implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Byop.class);
@@ -91,7 +93,38 @@ public final class Byop implements AutoCloseable {
     this.listeners = new Listeners(b.listeners);
     this.selectors = b.selectors;
     selectors.values().forEach(s -> s.providers(this::find));
+    checkPreviewSettings();
     this.store = open(Kind.STORE, () -> selector(Kind.STORE, Store.class).create(config));
+  }
+
+  /**
+   * Checks the {@code preview} section as a whole, once, before anything opens: the manager's keys plus those the
+   * chosen deployer declares, then the deployer's own values, then the manager's.
+   */
+  private void checkPreviewSettings() {
+    Settings s = config.section(Kind.PREVIEW.section());
+    if (s.isEmpty()) return;
+    ProviderSelector<PreviewDeployer> sel = selector(Kind.PREVIEW, PreviewDeployer.class);
+    Optional<ProviderSelector.Selection<PreviewDeployer>> chosen;
+    try {
+      chosen = sel.trySelect(config);
+    } catch (ProviderException e) {
+      chosen = Optional.empty(); // reported with every rejection when previews are first used
+    }
+    // the factory the section names is checked even when it is not applicable: bad settings are a common reason why
+    ProviderFactory<PreviewDeployer> factory = chosen.map(ProviderSelector.Selection::factory).orElseGet(() ->
+        config.providerId(Kind.PREVIEW.section()).flatMap(id -> sel.candidates(new ArrayList<>()).stream()
+            .filter(f -> f.id().equals(id)).findFirst()).orElse(null));
+    if (factory != null) {
+      java.util.Set<String> own = factory.settingsKeys();
+      if (!own.isEmpty()) {
+        java.util.Set<String> allowed = new java.util.LinkedHashSet<>(PreviewManager.SETTINGS_KEYS);
+        allowed.addAll(own);
+        s.allowOnly(allowed.toArray(String[]::new));
+      }
+      factory.checkSettings(sel.context(config));
+    }
+    DefaultPreviewManager.Options.from(config);
   }
 
   public static Builder builder() {
@@ -119,7 +152,13 @@ public final class Byop implements AutoCloseable {
 
   /** The cloud provider for remote previews, or empty when none is configured or fits. */
   public Optional<CloudProvider> cloudProvider() {
-    return optional(Kind.CLOUD, CloudProvider.class);
+    synchronized (this) {
+      if (opened.containsKey(Kind.CLOUD)) return Optional.of((CloudProvider) opened.get(Kind.CLOUD));
+    }
+    ProviderSelector<CloudProvider> s = selector(Kind.CLOUD, CloudProvider.class);
+    // every lease goes to the store and the recorded ones come back on opening: a restart loses no host slot
+    return s.trySelect(config).map(sel -> open(Kind.CLOUD,
+        () -> CloudProvider.recording(s.create(sel.factory(), config), store)));
   }
 
   /** The preview deployer; throws {@link ProviderException} listing the candidates when none fits. */

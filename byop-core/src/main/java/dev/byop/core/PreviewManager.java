@@ -12,6 +12,13 @@ import org.jspecify.annotations.Nullable;
  * builds. Expired previews are torn down by a reaper.
  */
 public interface PreviewManager extends AutoCloseable {
+  /**
+   * The keys of the {@code preview} section the manager itself reads; a deployer reads its own beside them (see
+   * {@link dev.byop.core.spi.ProviderFactory#settingsKeys()}).
+   */
+  java.util.Set<String> SETTINGS_KEYS = java.util.Set.of("provider", "domain", "ttl", "maxPerApp", "imageRepository",
+      "reapInterval", "sweepInterval");
+
   /** Creates a preview of the app at each component's configured revision. */
   default Preview createPreview(String appId) {
     return createPreview(appId, null);
@@ -32,7 +39,11 @@ public interface PreviewManager extends AutoCloseable {
   /** Redeploys a preview for a new commit, replacing what ran before. */
   Preview redeploy(String previewId, @Nullable String commit);
 
-  /** Tears a preview down (containers, networks, volumes, route, unused images) and marks it STOPPED. */
+  /**
+   * Tears a preview down (containers, networks, volumes, route, unused images, host slot): records STOPPING, then
+   * STOPPED once nothing of it runs. Returns STOPPED, or STOPPING while the tear-down goes on elsewhere or is retried
+   * after a failure (its error says why); deleting a STOPPING preview again resumes its tear-down.
+   */
   Preview deletePreview(String previewId);
 
   /** Stored log lines (build and deploy) after {@code afterSeq}, in order. */
@@ -41,7 +52,7 @@ public interface PreviewManager extends AutoCloseable {
   /** Like {@link BuildOrchestrator#followLogs}: stored lines, then live ones, no gaps or duplicates. */
   AutoCloseable followLogs(String previewId, long afterSeq, Consumer<LogLine> consumer);
 
-  /** Waits until the preview is RUNNING, FAILED or STOPPED, at most {@code timeout}. */
+  /** Waits until the preview is RUNNING, FAILED or STOPPED (no worker has work on it), at most {@code timeout}. */
   Preview await(String previewId, Duration timeout);
 
   @Override

@@ -44,9 +44,27 @@ class ByopTest {
           }
         })
         .build();
+    org.mockito.Mockito.when(store.hostLeases()).thenReturn(java.util.Map.of("p0", "h1"));
     assertSame(deployer, byop.previewDeployer());
-    assertSame(cloud, seenByDeployer.get(), "the deployer got the instance Byop owns");
-    assertSame(cloud, byop.cloudProvider().orElseThrow());
+    CloudProvider shared = byop.cloudProvider().orElseThrow();
+    assertSame(shared, seenByDeployer.get(), "the deployer got the instance Byop owns");
+    // which host holds which preview outlives the process: restored on opening, recorded on acquire and release
+    verify(cloud, times(1)).restore(java.util.Map.of("p0", "h1"));
+    CloudProvider.RemoteHost h1 = new CloudProvider.RemoteHost("h1", "10.203.0.9", 22, "u", SecretRef.env("K"), "SHA256:x",
+        null, false, java.util.Map.of());
+    org.mockito.Mockito.when(cloud.acquire("p1", java.time.Duration.ZERO)).thenReturn(new CloudProvider.HostLease("p1", h1));
+    shared.acquire("p1", java.time.Duration.ZERO);
+    verify(store).saveHostLease(org.mockito.ArgumentMatchers.eq("p1"), org.mockito.ArgumentMatchers.eq("h1"),
+        org.mockito.ArgumentMatchers.any());
+    shared.release("p1");
+    verify(cloud).release("p1");
+    verify(store).deleteHostLease("p1");
+    // a lease the store cannot record is given back: no slot that a restart would not know of
+    org.mockito.Mockito.when(cloud.acquire("p2", java.time.Duration.ZERO)).thenReturn(new CloudProvider.HostLease("p2", h1));
+    org.mockito.Mockito.doThrow(new StoreException("disk full")).when(store).saveHostLease(
+        org.mockito.ArgumentMatchers.eq("p2"), org.mockito.ArgumentMatchers.any(), org.mockito.ArgumentMatchers.any());
+    assertThrows(StoreException.class, () -> shared.acquire("p2", java.time.Duration.ZERO));
+    verify(cloud).release("p2");
     byop.close();
     byop.close();
     verify(cloud, times(1)).close();

@@ -92,7 +92,13 @@ class ValuesTest {
   void previewTransitionsFollowTheSeed() {
     assertTrue(PreviewStatus.BUILDING.canMoveTo(PreviewStatus.DEPLOYING));
     assertTrue(PreviewStatus.DEPLOYING.canMoveTo(PreviewStatus.RUNNING));
-    assertTrue(PreviewStatus.RUNNING.canMoveTo(PreviewStatus.STOPPED));
+    assertFalse(PreviewStatus.RUNNING.canMoveTo(PreviewStatus.STOPPED), "STOPPED only after a recorded tear-down");
+    for (PreviewStatus s : PreviewStatus.values()) {
+      if (s != PreviewStatus.STOPPING && s != PreviewStatus.STOPPED) assertTrue(s.canMoveTo(PreviewStatus.STOPPING), s::name);
+    }
+    assertTrue(PreviewStatus.STOPPING.canMoveTo(PreviewStatus.STOPPED));
+    assertFalse(PreviewStatus.STOPPING.canMoveTo(PreviewStatus.BUILDING), "a tear-down is not undone");
+    assertTrue(PreviewStatus.STOPPING.isClaimable() && !PreviewStatus.STOPPING.isInProgress());
     assertTrue(PreviewStatus.BUILDING.canMoveTo(PreviewStatus.FAILED));
     assertFalse(PreviewStatus.BUILDING.canMoveTo(PreviewStatus.RUNNING));
     assertFalse(PreviewStatus.STOPPED.canMoveTo(PreviewStatus.BUILDING));

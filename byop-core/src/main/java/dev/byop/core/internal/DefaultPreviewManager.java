@@ -55,8 +55,11 @@ import org.slf4j.LoggerFactory;
  * component through the {@link ImageBuilder} (reusing an image already built for the same commit), move the preview
  * to DEPLOYING with its images, deploy through the {@link PreviewDeployer} and record RUNNING (host, address, URL) or
  * FAILED. A worker that dies leaves a lease that expires; the preview is then claimed again and deployed again (compose
- * up is idempotent), up to {@code maxAttempts}, so nothing stays BUILDING or DEPLOYING. A reaper tears down expired
- * previews and sweeps byop-labelled resources that the store does not know.
+ * up is idempotent), up to {@code maxAttempts}, so nothing stays BUILDING or DEPLOYING. A preview that fails or gives up
+ * is torn down before it is recorded FAILED. Deleting records STOPPING first; the tear-down is claimed with a lease
+ * like a deployment, so one that a crash interrupted is finished by a worker (or the next delete) and STOPPED is
+ * recorded only once it is done. A reaper tears down expired previews and sweeps byop-labelled resources that the
+ * store does not know.
  *
  * <p>Configuration, section {@code preview} (besides the deployer's own keys): {@code domain} (default
  * {@code byop.local}), {@code ttl} (default 24h; {@code 0} for never), {@code maxPerApp} (default 5),
@@ -93,10 +96,6 @@ public final class DefaultPreviewManager implements PreviewManager {
       ImageReference.parse(imageRepository + "/x/y:z");
     }
 
-    /** The keys of the {@code preview} section this manager reads; a deployer that checks its section allows them too. */
-    public static final List<String> KEYS = List.of("domain", "ttl", "maxPerApp", "imageRepository", "reapInterval",
-        "sweepInterval");
-
     /** Reads the {@code preview} and {@code orchestrator} sections. */
     public static Options from(ByopConfig config) {
       Settings s = config.section("preview");
@@ -120,6 +119,12 @@ public final class DefaultPreviewManager implements PreviewManager {
   private final LogHub logs;
   private final LeasedWorkerPool<Preview> pool;
   private final Map<String, LeasedWorkerPool.Lease> working = new ConcurrentHashMap<>();
+  /** Previews claimed by this process and not yet processed to the end (claimed under {@link #claiming}). */
+  private final Set<String> claimedHere = ConcurrentHashMap.newKeySet();
+  private final Object claiming = new Object();
+  /** Previews a worker of this process is tearing down (a delete waits for those instead of cancelling them). */
+  private final Set<String> stopping = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicLong deletes = new java.util.concurrent.atomic.AtomicLong();
   private final ScheduledExecutorService reaper;
   private volatile boolean closed;
 
@@ -137,7 +142,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     this.events = events;
     this.options = options;
     this.clock = clock;
-    this.logs = new LogHub(store, events, id -> store.findPreview(id).map(p -> !p.status().isInProgress()).orElse(true),
+    this.logs = new LogHub(store, events, id -> store.findPreview(id).map(p -> !p.status().isClaimable()).orElse(true),
         clock, Duration.ofMillis(200), Duration.ofMillis(500));
     this.pool = new LeasedWorkerPool<>("byop-preview", "previews-" + UUID.randomUUID().toString().substring(0, 8),
         options.workers(), options.lease(), options.pollInterval(), options.lease(), clock, new Handler());
@@ -214,27 +219,54 @@ public final class DefaultPreviewManager implements PreviewManager {
     return next;
   }
 
+  /**
+   * Records STOPPING (so a crash from here on leaves a tear-down that a worker finishes), stops a worker of this
+   * process that deploys it, and tears down on the calling thread when it can claim the tear-down; a STOPPING preview
+   * that another live worker tears down is returned as it is (deleting it again resumes the tear-down once that
+   * worker's lease has expired).
+   */
   @Override
   public Preview deletePreview(String previewId) {
     Preview p = preview(previewId);
+    for (int round = 0; p.status() != PreviewStatus.STOPPED && p.status() != PreviewStatus.STOPPING; round++) {
+      try {
+        p = transition(p, PreviewTransition.of(previewId, null, p.status(), PreviewStatus.STOPPING, clock.instant()));
+      } catch (StoreException e) {
+        if (round >= 5) throw e;
+        p = preview(previewId); // a worker moved it meanwhile: stop it from where it is now
+      }
+    }
     if (p.status() == PreviewStatus.STOPPED) return p;
-    Preview stopped = transition(p, PreviewTransition.of(previewId, null, p.status(), PreviewStatus.STOPPED,
-        clock.instant()));
-    // a worker of this process stops at once; one of another process stops when its lease renewal fails
+    // a worker of this process deploying it stops at once (one of another process when its lease renewal fails); one
+    // that tears it down is waited for
     LeasedWorkerPool.Lease running = working.get(previewId);
     if (running != null) {
-      running.cancellation().cancel("preview deleted");
+      Preview held = preview(previewId);
+      if (held.status() != PreviewStatus.STOPPING || !stopping.contains(previewId)) {
+        running.cancellation().cancel("preview deleted");
+      }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (working.containsKey(previewId) && System.nanoTime() < deadline) sleep(50);
     }
-    try (LogHub.Writer w = logs.writer(previewId, new Redactor())) {
-      w.line("tearing down preview " + previewId);
-      deployer.get().tearDown(stopped, JobContext.of(previewId, w));
-      w.line("preview " + previewId + " stopped");
-    } finally {
-      logs.finished(previewId);
+    String workerId = pool.instanceId() + "/delete-" + deletes.incrementAndGet();
+    Optional<Preview> claimed;
+    boolean heldHere;
+    // under the workers' claim lock: either a worker of this process has claimed it and is known to, or we claim it
+    synchronized (claiming) {
+      claimed = closed ? Optional.empty() : store.claimPreview(previewId, workerId, clock.instant(), options.lease());
+      heldHere = claimed.isEmpty() && claimedHere.contains(previewId);
+      if (claimed.isPresent()) claimedHere.add(previewId);
     }
-    return stopped;
+    if (claimed.isPresent()) {
+      pool.runHere(workerId, claimed.get());
+    } else if (heldHere) {
+      // one of this process's workers took it first: its tear-down is as good as ours, so answer when it is done
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (claimedHere.contains(previewId) && System.nanoTime() < deadline) sleep(50);
+    } else {
+      pool.wakeUp();
+    }
+    return preview(previewId);
   }
 
   @Override
@@ -253,7 +285,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Preview p = preview(previewId);
-      if (!p.status().isInProgress() || System.nanoTime() >= deadline) return p;
+      if (!p.status().isClaimable() || System.nanoTime() >= deadline) return p;
       sleep(100);
     }
   }
@@ -320,6 +352,10 @@ public final class DefaultPreviewManager implements PreviewManager {
     return after;
   }
 
+  private static String clip(String why) {
+    return why.length() > 2000 ? why.substring(0, 2000) + "…" : why;
+  }
+
   private static void sleep(long ms) {
     try {
       Thread.sleep(ms);
@@ -352,7 +388,11 @@ public final class DefaultPreviewManager implements PreviewManager {
   private final class Handler implements LeasedWorkerPool.Handler<Preview> {
     @Override
     public Optional<Preview> claim(String workerId, Instant now, Duration lease) {
-      return store.claimPreview(workerId, now, lease);
+      synchronized (claiming) {
+        Optional<Preview> p = store.claimPreview(workerId, now, lease);
+        p.ifPresent(x -> claimedHere.add(x.id()));
+        return p;
+      }
     }
 
     @Override
@@ -366,9 +406,13 @@ public final class DefaultPreviewManager implements PreviewManager {
       LogHub.Writer log = logs.writer(claimed.id(), new Redactor());
       Preview p = claimed;
       try {
+        if (p.status() == PreviewStatus.STOPPING) {
+          stop(p, lease, log);
+          return;
+        }
         if (p.attempt() > options.maxAttempts()) {
           log.line("preview " + p.id() + " was claimed " + (p.attempt() - 1) + " times without finishing; giving up");
-          fail(p, lease, "gave up after " + options.maxAttempts() + " attempts (the worker stopped each time)");
+          fail(p, lease, log, "gave up after " + options.maxAttempts() + " attempts (the worker stopped each time)");
           return;
         }
         if (p.attempt() > 1) log.line("attempt " + p.attempt() + " (an earlier worker stopped in " + p.status() + ")");
@@ -401,9 +445,10 @@ public final class DefaultPreviewManager implements PreviewManager {
         String why = e instanceof CancelledException ? "cancelled: " + e.getMessage() : String.valueOf(e.getMessage());
         log.line("preview " + p.id() + " failed: " + why);
         LOG.warn("preview {} failed", p.id(), e);
-        fail(p, lease, why);
+        fail(p, lease, log, why);
       } finally {
         working.remove(claimed.id());
+        claimedHere.remove(claimed.id());
         try {
           log.close();
         } catch (RuntimeException e) {
@@ -413,12 +458,65 @@ public final class DefaultPreviewManager implements PreviewManager {
       }
     }
 
-    private void fail(Preview p, LeasedWorkerPool.Lease lease, String why) {
+    /** Tears down a STOPPING preview and records STOPPED; on failure records why and retries after the lease. */
+    private void stop(Preview p, LeasedWorkerPool.Lease lease, LogHub.Writer log) {
+      stopping.add(p.id());
+      try {
+        log.line("tearing down preview " + p.id());
+        deployer.get().tearDown(p, new JobContext(p.id(), log, lease.cancellation()));
+        log.flush();
+        transition(p, PreviewTransition.of(p.id(), lease.workerId(), PreviewStatus.STOPPING, PreviewStatus.STOPPED,
+            clock.instant()));
+        log.line("preview " + p.id() + " stopped");
+        LOG.info("preview {} is STOPPED", p.id());
+      } catch (RuntimeException e) {
+        if (lease.abandoned() || lease.lost()) {
+          LOG.info("preview {}: tear-down interrupted ({}); it stays STOPPING and is taken up again", p.id(),
+              lease.cancellation().reason());
+          return;
+        }
+        String why = "tear-down failed: " + e.getMessage();
+        log.line("preview " + p.id() + ": " + why + "; retried after the lease (" + options.lease() + ")");
+        LOG.warn("tearing down preview {} failed; retried after the lease", p.id(), e);
+        try {
+          // STOPPING -> STOPPING keeps this worker's lease, which then expires: the lease length is the retry delay
+          store.transitionPreview(PreviewTransition.of(p.id(), lease.workerId(), PreviewStatus.STOPPING,
+              PreviewStatus.STOPPING, clock.instant()).withError(clip(why)));
+        } catch (StoreException se) {
+          LOG.info("preview {} changed while recording its tear-down failure: {}", p.id(), se.getMessage());
+        }
+      } finally {
+        stopping.remove(p.id());
+      }
+    }
+
+    /**
+     * Records FAILED after tearing down what the preview may run (this attempt's or an earlier one's containers and
+     * route, the old version of a redeploy), so FAILED means nothing of it runs and its host slot is free; when that
+     * tear-down fails the error says so.
+     */
+    private void fail(Preview p, LeasedWorkerPool.Lease lease, LogHub.Writer log, String why) {
       try {
         Preview now = store.findPreview(p.id()).orElse(p);
         if (!now.status().isInProgress()) return;
+        // only while this worker still holds it: after a lost lease another worker may be deploying it right now
+        if (!store.renewPreviewLease(p.id(), lease.workerId(), clock.instant(), options.lease())) {
+          LOG.info("preview {}: lease lost before failing it; left to the worker that holds it now", p.id());
+          return;
+        }
+        String error = why;
+        try {
+          log.line("tearing down what preview " + p.id() + " runs");
+          // not the lease's cancellation: a cancelled or timed-out deployment must still be removed
+          deployer.get().tearDown(now, JobContext.of(p.id(), log));
+        } catch (RuntimeException e) {
+          LOG.warn("tearing down failed preview {} failed", p.id(), e);
+          error = why + "; tearing down what it runs failed too (delete the preview to retry): " + e.getMessage();
+          log.line("preview " + p.id() + ": tear-down failed: " + e.getMessage());
+        }
+        log.flush();
         transition(now, PreviewTransition.of(p.id(), lease.workerId(), now.status(), PreviewStatus.FAILED,
-            clock.instant()).withError(why.length() > 2000 ? why.substring(0, 2000) + "…" : why));
+            clock.instant()).withError(clip(error)));
       } catch (StoreException e) {
         LOG.info("preview {} changed while failing it: {}", p.id(), e.getMessage());
       }

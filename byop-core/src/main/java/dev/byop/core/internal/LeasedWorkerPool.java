@@ -186,6 +186,14 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
     }
   }
 
+  /**
+   * Processes an item the caller claimed itself (as {@code workerId}) on the calling thread, with the same lease renewal
+   * and cancellation as a worker's; a delete uses it to tear down at once instead of waiting for a free worker.
+   */
+  public void runHere(String workerId, T item) {
+    run(workerId, item);
+  }
+
   private void run(String workerId, T item) {
     Lease l = new Lease(workerId);
     synchronized (active) {

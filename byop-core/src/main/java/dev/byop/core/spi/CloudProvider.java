@@ -9,8 +9,30 @@ import org.jspecify.annotations.Nullable;
 /**
  * Finds or provisions a host to run a remote preview on, and releases it afterwards (the seed's
  * {@code FindAvailablePreviewVPS() / ProvisionVPS()}).
+ *
+ * <p>Which host holds which preview outlives the process: {@code Byop} wraps every provider with
+ * {@link #recording(CloudProvider, PreviewStore)}, which records each lease in the store and hands the recorded ones
+ * to {@link #restore(Map)} when it opens the provider.
  */
 public interface CloudProvider extends AutoCloseable {
+
+  /**
+   * Called once, before any other use, with the slots the store recorded (preview id to host id) so that a provider
+   * that keeps leases in memory counts them again and finds their hosts for tear-down. The default ignores them.
+   *
+   * @return the preview ids whose host this provider no longer knows (left out of its accounting)
+   */
+  default java.util.Set<String> restore(Map<String, String> leases) {
+    return java.util.Set.of();
+  }
+
+  /**
+   * The provider with every lease recorded in {@code store} as it is acquired and forgotten as it is released; the
+   * recorded leases are restored into it now. The store is not closed with it.
+   */
+  static CloudProvider recording(CloudProvider provider, PreviewStore store) {
+    return dev.byop.core.internal.RecordingCloudProvider.wrap(provider, store);
+  }
 
   /**
    * Reserves capacity for one preview on a host, waiting up to {@code wait} for a slot or a new instance.

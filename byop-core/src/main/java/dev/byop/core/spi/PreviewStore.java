@@ -9,7 +9,10 @@ import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
-/** Previews: creation, claiming deployment work with a lease, status changes, expiry. */
+/**
+ * Previews: creation, claiming deployment and tear-down work with a lease, status changes, expiry, and which cloud host
+ * holds a slot for which preview.
+ */
 public interface PreviewStore {
   /** Persists a new preview in BUILDING, due for work. */
   Preview createPreview(String appId, String deployer, @Nullable String commit, String hostname, Instant now,
@@ -24,22 +27,47 @@ public interface PreviewStore {
   List<Preview> listActivePreviews();
 
   /**
-   * Claims a preview in BUILDING or DEPLOYING that no live worker holds (never claimed, or its lease expired),
-   * leasing it to {@code workerId} and counting the attempt.
+   * Claims a preview in BUILDING, DEPLOYING or STOPPING that no live worker holds (never claimed, or its lease
+   * expired), leasing it to {@code workerId} and counting the attempt.
    */
   Optional<Preview> claimPreview(String workerId, Instant now, Duration lease);
+
+  /**
+   * Claims this one preview as {@link #claimPreview(String, Instant, Duration)} would (so a delete tears down at once
+   * instead of waiting for a free worker); empty when it is not claimable or a live worker holds it. The default
+   * claims nothing, which leaves the work to the workers.
+   */
+  default Optional<Preview> claimPreview(String previewId, String workerId, Instant now, Duration lease) {
+    return Optional.empty();
+  }
 
   boolean renewPreviewLease(String previewId, String workerId, Instant now, Duration lease);
 
   /**
    * Moves a preview between statuses if it is still in {@code from} (and leased to {@code workerId} when given),
-   * applying the given field updates; RUNNING also records the app's current preview in the same transaction, and
-   * RUNNING, FAILED and STOPPED release the lease.
+   * applying the given field updates; RUNNING also records the app's current preview in the same transaction;
+   * RUNNING, FAILED and STOPPED release the lease; STOPPING releases it and resets the attempts, so that any worker
+   * (or the deleting caller) may claim the tear-down at once.
    */
   Preview transitionPreview(PreviewTransition change);
 
-  /** Previews whose expiry has passed and that are not STOPPED. */
+  /** Previews whose expiry has passed and that are not STOPPED or STOPPING. */
   List<Preview> listExpiredPreviews(Instant now);
+
+  /**
+   * Records that cloud host {@code hostId} holds a slot for a preview, replacing an earlier record of that preview, so
+   * that after a restart tear-down reaches that host and its capacity is counted. The default keeps nothing (slots are
+   * then known only to the running process).
+   */
+  default void saveHostLease(String previewId, String hostId, Instant now) { }
+
+  /** Forgets the host slot of a preview; safe when there is none. */
+  default void deleteHostLease(String previewId) { }
+
+  /** Every recorded host slot: preview id to host id. */
+  default Map<String, String> hostLeases() {
+    return Map.of();
+  }
 
   /**
    * @param previewId the preview

@@ -23,6 +23,21 @@ public interface ProviderFactory<T> {
     return Applicability.yes();
   }
 
+  /**
+   * The top-level keys of its section this factory reads, or empty when it does not declare them. {@code Byop} checks
+   * the {@code preview} section at start against the preview manager's keys plus the chosen deployer's, so an unknown
+   * key is refused before anything runs.
+   */
+  default java.util.Set<String> settingsKeys() {
+    return java.util.Set.of();
+  }
+
+  /**
+   * Checks its settings as {@link #create} would, without opening anything (no connection, no file), throwing
+   * {@link dev.byop.core.ConfigException} naming the bad key; {@code Byop} calls it at start for the chosen deployer.
+   */
+  default void checkSettings(ProviderContext context) { }
+
   /** Makes the provider; the caller closes it if it is {@link AutoCloseable}. */
   T create(ProviderContext context);
 }

@@ -318,7 +318,11 @@ public final class ApiServer implements AutoCloseable {
           else throw methodNotAllowed(ex, "POST");
         } else if (n == 2) {
           if (m.equals("GET")) send(ex, 200, JsonViews.preview(previews().preview(p.get(1))));
-          else if (m.equals("DELETE")) send(ex, 200, JsonViews.preview(previews().deletePreview(p.get(1))));
+          else if (m.equals("DELETE")) {
+            // 202 while the tear-down goes on (STOPPING, e.g. held by another instance): asking again resumes it
+            Preview deleted = previews().deletePreview(p.get(1));
+            send(ex, deleted.status() == dev.byop.core.PreviewStatus.STOPPED ? 200 : 202, JsonViews.preview(deleted));
+          }
           else throw methodNotAllowed(ex, "GET, DELETE");
         } else if (n < 3 || !logRoutes(ex, m, p, previewLogs(p.get(1)))) {
           throw notFound(ex);
@@ -467,7 +471,7 @@ public final class ApiServer implements AutoCloseable {
       @Override public List<LogLine> read(long after, int limit) { return pm.logs(id, after, limit); }
       @Override public @Nullable String finished() {
         Preview pv = pm.preview(id);
-        return pv.status().isInProgress() ? null : pv.status().name();
+        return pv.status().isClaimable() ? null : pv.status().name(); // a tear-down's lines come too
       }
     };
   }

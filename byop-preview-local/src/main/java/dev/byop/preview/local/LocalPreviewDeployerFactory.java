@@ -6,6 +6,7 @@ import dev.byop.core.spi.PreviewDeployerFactory;
 import dev.byop.core.spi.ProviderContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 
 /** Makes the {@link LocalPreviewDeployer}; provider id {@code local}, found by {@link java.util.ServiceLoader}. */
 public final class LocalPreviewDeployerFactory implements PreviewDeployerFactory {
@@ -28,6 +29,20 @@ public final class LocalPreviewDeployerFactory implements PreviewDeployerFactory
       return Applicability.no("no Docker Engine socket at " + host.substring(7));
     }
     return Applicability.yes();
+  }
+
+  /** The keys of the {@code preview} section this deployer reads, beside the preview manager's. */
+  static final Set<String> KEYS = Set.of("provider", "domain", "router", "readyTimeout", "commandTimeout", "instance",
+      "docker", "compose", "dockerHost", "workDir", "caddy", "traefik");
+
+  @Override
+  public Set<String> settingsKeys() {
+    return KEYS;
+  }
+
+  @Override
+  public void checkSettings(ProviderContext context) {
+    LocalPreviewOptions.from(context.settings(), context.dataDir());
   }
 
   @Override

@@ -21,6 +21,41 @@ class LocalPreviewDeployerFactoryTest {
     return new ProviderContext(c, c.section("preview"), Path.of("/tmp/byop-data"));
   }
 
+  /** A host's configuration with the local deployer and {@code extra} lines in the preview section. */
+  static ByopConfig hostConfig(Path data, String extra) {
+    return ByopConfig.parse("""
+        dataDir: %s
+        store: { provider: jdbc }
+        preview:
+          provider: local
+          dockerHost: tcp://127.0.0.1:1
+          ttl: 2h
+          maxPerApp: 3
+          sweepInterval: 0s
+        %s""".formatted(data, extra.indent(2)), "host.yml");
+  }
+
+  static dev.byop.core.Byop byop(ByopConfig c) {
+    return dev.byop.core.Byop.builder().config(c).register(new dev.byop.store.jdbc.JdbcStoreFactory())
+        .register(new LocalPreviewDeployerFactory()).build();
+  }
+
+  @Test
+  void thePreviewSectionIsCheckedAsAWholeWhenByopStarts(@org.junit.jupiter.api.io.TempDir Path data) {
+    // the manager's keys and the deployer's sit side by side in one section
+    try (var b = byop(hostConfig(data, "router: caddy"))) {
+      assertEquals("local", b.describeProviders().get(4).id());
+    }
+    var typo = assertThrows(dev.byop.core.ConfigException.class, () -> byop(hostConfig(data, "tll: 1h")));
+    assertTrue(typo.getMessage().contains("preview.tll") && typo.getMessage().contains("unknown key"),
+        typo.getMessage());
+    var nested = assertThrows(dev.byop.core.ConfigException.class,
+        () -> byop(hostConfig(data, "caddy: { admn: x }")));
+    assertTrue(nested.getMessage().contains("preview.caddy.admn"), nested.getMessage());
+    var value = assertThrows(RuntimeException.class, () -> byop(hostConfig(data, "reapInterval: soon")));
+    assertTrue(value.getMessage().contains("preview.reapInterval"), value.getMessage());
+  }
+
   @Test
   void isFoundByServiceLoaderAsLocal() {
     List<String> ids = ServiceLoader.load(PreviewDeployerFactory.class).stream().map(p -> p.get().id()).toList();

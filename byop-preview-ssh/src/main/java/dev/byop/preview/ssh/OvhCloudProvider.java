@@ -92,6 +92,33 @@ public final class OvhCloudProvider implements CloudProvider {
         return out;
     }
 
+    /**
+     * Adopts the ACTIVE instances this prefix made and puts the recorded previews back on them, so that their slots
+     * count and release deletes an instance once its last preview goes; a lease on an instance that is gone is returned.
+     */
+    @Override
+    public synchronized java.util.Set<String> restore(Map<String, String> recorded) {
+        adopt();
+        java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
+        recorded.forEach((preview, hostId) -> {
+            RemoteHost h = instances.get(hostId);
+            if (h == null) {
+                unknown.add(preview);
+            } else {
+                leases.put(preview, h);
+            }
+        });
+        return unknown;
+    }
+
+    private void adopt() {
+        for (JsonNode i : ownInstances()) {
+            if ("ACTIVE".equals(i.path("status").asText())) {
+                instances.putIfAbsent(i.path("id").asText(), toHost(i));
+            }
+        }
+    }
+
     @Override
     public synchronized HostLease acquire(String previewId, Duration wait) {
         if (!previewId.matches("[A-Za-z0-9_-]+")) {
@@ -102,12 +129,7 @@ public final class OvhCloudProvider implements CloudProvider {
             return new HostLease(previewId, held);
         }
         if (instances.isEmpty()) {
-            // adopt ACTIVE instances this prefix made before a restart
-            for (JsonNode i : ownInstances()) {
-                if ("ACTIVE".equals(i.path("status").asText())) {
-                    instances.put(i.path("id").asText(), toHost(i));
-                }
-            }
+            adopt(); // ACTIVE instances this prefix made before a restart
         }
         for (RemoteHost h : instances.values()) {
             if (leases.values().stream().filter(h::equals).count() < s.capacity()) {

@@ -54,6 +54,8 @@ public final class SshPreviewDeployer implements PreviewDeployer {
     private final SshDeployerOptions options;
     private final Map<String, List<String>> composeCommand = new ConcurrentHashMap<>();
     private final RegistryDelivery registry;
+    private final List<AutoCloseable> owned;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     public SshPreviewDeployer(CloudProvider cloud, SshConnections pool, ImageShipper shipper, RemoteRouter router, SshDeployerOptions options) {
         this(cloud, pool, shipper, router, options, null);
@@ -62,6 +64,13 @@ public final class SshPreviewDeployer implements PreviewDeployer {
     /** @param registry when not null, hosts pull images from this registry instead of receiving them over SSH */
     public SshPreviewDeployer(CloudProvider cloud, SshConnections pool, ImageShipper shipper, RemoteRouter router, SshDeployerOptions options,
             RegistryDelivery registry) {
+        this(cloud, pool, shipper, router, options, registry, List.of());
+    }
+
+    /** @param owned what was made for this deployer alone (pool, engine client, its own cloud provider): closed with it, in order */
+    SshPreviewDeployer(CloudProvider cloud, SshConnections pool, ImageShipper shipper, RemoteRouter router, SshDeployerOptions options,
+            RegistryDelivery registry, List<AutoCloseable> owned) {
+        this.owned = List.copyOf(owned);
         this.registry = registry;
         this.cloud = Objects.requireNonNull(cloud, "cloud");
         this.pool = Objects.requireNonNull(pool, "pool");
@@ -339,10 +348,24 @@ public final class SshPreviewDeployer implements PreviewDeployer {
         return null;
     }
 
+    /** The host holding the preview's slot, else the host the preview was recorded RUNNING on, if the provider knows it. */
+    private CloudProvider.RemoteHost hostOf(Preview preview) {
+        CloudProvider.RemoteHost rh = hostOf(preview.id());
+        if (rh != null || preview.host() == null) {
+            return rh;
+        }
+        for (CloudProvider.HostStatus s : cloud.hosts()) {
+            if (s.host().id().equals(preview.host())) {
+                return s.host();
+            }
+        }
+        return null;
+    }
+
     @Override
     public void tearDown(Preview preview, JobContext context) {
         String id = checkId(preview.id());
-        CloudProvider.RemoteHost rh = hostOf(id);
+        CloudProvider.RemoteHost rh = hostOf(preview);
         if (rh == null) {
             context.log().line("preview " + id + " holds no host; nothing to stop");
             cloud.release(id);
@@ -484,6 +507,26 @@ public final class SshPreviewDeployer implements PreviewDeployer {
 
     @Override
     public void close() {
-        LOG.debug("ssh preview deployer closed (the pool, shipper and cloud provider belong to the caller)");
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        Exception first = null;
+        for (AutoCloseable c : owned) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first instanceof RuntimeException r) {
+            throw r;
+        }
+        if (first != null) {
+            throw new SshException("closing the ssh preview deployer failed: " + first.getMessage(), first);
+        }
     }
 }

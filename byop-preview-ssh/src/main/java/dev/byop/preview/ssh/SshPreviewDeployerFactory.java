@@ -49,13 +49,24 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         return context.config().section("cloud").isEmpty() ? Applicability.no("no cloud section names the hosts to deploy to") : Applicability.yes();
     }
 
+    /** The keys of the {@code preview} section this deployer reads (the preview manager reads its own beside them). */
+    static final java.util.Set<String> KEYS = java.util.Set.of("provider", "domain", "baseDir", "scheme", "acquireWait", "readyTimeout",
+            "stopTimeout", "instance", "router", "docker", "ssh", "registry");
+
     @Override
-    public PreviewDeployer create(ProviderContext context) {
+    public java.util.Set<String> settingsKeys() {
+        return KEYS;
+    }
+
+    /** Everything {@link #create} reads from the section, checked; nothing opened. */
+    private record Parsed(SshDeployerOptions options, SshOptions sshOptions, ImageShipper.Retry retry, RemoteRouter router,
+            RegistryDelivery delivery, Settings docker) {}
+
+    private static Parsed parse(ProviderContext context) {
         Settings s = context.settings();
         // the section is shared with the preview manager: its keys (ttl, sweepInterval, ...) are allowed here too
-        java.util.Set<String> allowed = new java.util.LinkedHashSet<>(List.of("provider", "baseDir", "scheme", "acquireWait", "readyTimeout",
-                "stopTimeout", "instance", "router", "docker", "ssh", "registry"));
-        allowed.addAll(dev.byop.core.internal.DefaultPreviewManager.Options.KEYS);
+        java.util.Set<String> allowed = new java.util.LinkedHashSet<>(dev.byop.core.PreviewManager.SETTINGS_KEYS);
+        allowed.addAll(KEYS);
         s.allowOnly(allowed.toArray(String[]::new));
         Settings router = s.section("router");
         router.allowOnly("adminAddress", "adminPort", "server", "httpPort");
@@ -87,18 +98,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         } catch (IllegalArgumentException e) {
             throw ssh.error("attempts", e.getMessage());
         }
-        ClassLoader loader = Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
-                : SshPreviewDeployerFactory.class.getClassLoader();
-        // The host's own cloud provider when it has one (one set of leases per Byop); else one made here and owned.
-        java.util.Optional<CloudProvider> shared = context.providers().find(CloudProvider.class);
-        CloudProvider cloud = shared.orElseGet(() -> new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
-                .register(new StaticCloudProviderFactory()).register(new OvhCloudProviderFactory())
-                .discover(loader).create(context.config()));
-        boolean ownsCloud = shared.isEmpty();
-        SshConnections pool = new SshConnections(sshOptions);
-        DockerClient engine = DockerClient.connect(docker.string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
-        LocalImages local = new EngineLocalImages(engine);
-        ImageShipper shipper = new ImageShipper(pool, local, options.remoteDocker(), retry, context.dataDir().resolve("ssh").resolve("layer-names"));
+        docker.string("host").map(DockerEndpoint::parse);
         Settings reg = s.section("registry");
         reg.allowOnly("address", "username", "password");
         RegistryDelivery delivery = null;
@@ -111,69 +111,42 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
                 throw reg.error("address", e.getMessage());
             }
         }
-        SshPreviewDeployer deployer = new SshPreviewDeployer(cloud, pool, shipper, r, options, delivery);
-        List<AutoCloseable> owned = new java.util.ArrayList<>(List.of(pool));
-        if (ownsCloud) {
+        return new Parsed(options, sshOptions, retry, r, delivery, docker);
+    }
+
+    @Override
+    public void checkSettings(ProviderContext context) {
+        parse(context);
+    }
+
+    @Override
+    public PreviewDeployer create(ProviderContext context) {
+        Parsed p = parse(context);
+        ClassLoader loader = Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
+                : SshPreviewDeployerFactory.class.getClassLoader();
+        // The host's own cloud provider when it has one (one set of leases per Byop); else one made here and owned.
+        java.util.Optional<CloudProvider> shared = context.providers().find(CloudProvider.class);
+        CloudProvider cloud = shared.orElseGet(() -> new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+                .register(new StaticCloudProviderFactory()).register(new OvhCloudProviderFactory())
+                .discover(loader).create(context.config()));
+        List<AutoCloseable> owned = new java.util.ArrayList<>();
+        if (shared.isEmpty()) {
+            // its leases must outlive the process as the host's own provider's do
+            java.util.Optional<dev.byop.core.spi.Store> store = context.providers().find(dev.byop.core.spi.Store.class);
+            if (store.isPresent()) {
+                cloud = CloudProvider.recording(cloud, store.get());
+            }
             owned.add(cloud);
         }
+        SshConnections pool = new SshConnections(p.sshOptions());
+        owned.add(0, pool);
+        DockerClient engine = DockerClient.connect(p.docker().string("host").map(DockerEndpoint::parse).orElseGet(DockerEndpoint::fromEnvironment));
         owned.add(engine);
-        return owning(deployer, owned);
-    }
-
-    /**
-     * {@code deployer} as a {@link PreviewDeployer} that also closes {@code owned} (in order) when closed; safe to close
-     * twice. A dynamic proxy rather than a hand-written forwarding class: such a class once forwarded everything except
-     * {@link PreviewDeployer#sweep} (a default method, so nothing failed to compile) and the orphan sweep of every
-     * deployer made through {@code Byop} silently did nothing. The proxy forwards every method, present and future.
-     */
-    static PreviewDeployer owning(PreviewDeployer deployer, List<AutoCloseable> owned) {
-        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-        List<AutoCloseable> resources = List.copyOf(owned);
-        java.lang.reflect.InvocationHandler forward = (proxy, method, args) -> {
-            if (method.getName().equals("close") && method.getParameterCount() == 0) {
-                if (closed.compareAndSet(false, true)) {
-                    closeAll(deployer, resources);
-                }
-                return null;
-            }
-            if (method.getDeclaringClass() == Object.class) {
-                return switch (method.getName()) {
-                    case "equals" -> proxy == args[0];
-                    case "hashCode" -> System.identityHashCode(proxy);
-                    default -> "owning " + deployer;
-                };
-            }
-            try {
-                return method.invoke(deployer, args);
-            } catch (java.lang.reflect.InvocationTargetException e) {
-                throw e.getCause();
-            }
-        };
-        return (PreviewDeployer) java.lang.reflect.Proxy.newProxyInstance(PreviewDeployer.class.getClassLoader(),
-                new Class<?>[] {PreviewDeployer.class}, forward);
-    }
-
-    private static void closeAll(PreviewDeployer deployer, List<AutoCloseable> resources) {
-        Exception first = null;
-        List<AutoCloseable> all = new java.util.ArrayList<>();
-        all.add(deployer);
-        all.addAll(resources);
-        for (AutoCloseable c : all) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first instanceof RuntimeException r) {
-            throw r;
-        }
-        if (first != null) {
-            throw new SshException("closing the ssh preview deployer failed: " + first.getMessage(), first);
-        }
+        LocalImages local = new EngineLocalImages(engine);
+        ImageShipper shipper = new ImageShipper(pool, local, p.options().remoteDocker(), p.retry(),
+                context.dataDir().resolve("ssh").resolve("layer-names"));
+        // the deployer itself closes what was made for it: no wrapper between Byop and the deployer that could forget
+        // to forward a method (one once forgot sweep, a default method, and the orphan sweep silently did nothing)
+        return new SshPreviewDeployer(cloud, pool, shipper, p.router(), p.options(), p.delivery(), owned);
     }
 }

@@ -14,8 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A fixed pool of hosts from configuration, each with a capacity in previews; acquiring waits for a free slot.
  *
- * <p>Leases are kept in memory; previews already deployed (e.g. read back from the preview store at start-up) are
- * passed to the constructor so that their slots count.
+ * <p>Leases are kept in memory; those the store recorded before a restart come back through {@link #restore(Map)} (or
+ * the constructor), so their slots count and their hosts are found for tear-down.
  *
  * <pre>{@code
  * CloudProvider pool = new StaticCloudProvider(List.of(new StaticCloudProvider.PoolHost(host1, 2)), Map.of());
@@ -62,6 +62,29 @@ public final class StaticCloudProvider implements CloudProvider {
             }
             leases.put(preview, h);
         });
+    }
+
+    /**
+     * Counts the slots the store recorded before a restart; a lease on a host no longer in the pool is left out (and
+     * returned) so that it cannot block capacity.
+     */
+    @Override
+    public java.util.Set<String> restore(Map<String, String> recorded) {
+        java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
+        lock.lock();
+        try {
+            recorded.forEach((preview, hostId) -> {
+                PoolHost h = hosts.stream().filter(x -> x.host().id().equals(hostId)).findFirst().orElse(null);
+                if (h == null) {
+                    unknown.add(preview);
+                } else {
+                    leases.put(preview, h);
+                }
+            });
+        } finally {
+            lock.unlock();
+        }
+        return unknown;
     }
 
     @Override

@@ -219,6 +219,22 @@ class OvhCloudProviderTest {
     }
 
     @Test
+    void restoredLeasesKeepTheirInstanceCountedUntilTheLastPreviewGoes() {
+        String id;
+        try (OvhCloudProvider p = provider(AS, 1)) {
+            id = p.acquire("px", Duration.ofSeconds(5)).host().id();
+        }
+        try (OvhCloudProvider again = provider(AS, 1)) {
+            assertEquals(java.util.Set.of("p-gone"), again.restore(Map.of("px", id, "p-gone", "no-such-instance")));
+            assertEquals(List.of("px"), again.hosts().get(0).previews(), "the restored slot counts");
+            String other = again.acquire("py", Duration.ofSeconds(5)).host().id();
+            assertTrue(!other.equals(id), "the restored instance is full (capacity 1): a new one is made");
+            again.release("px");
+            assertTrue(signedCalls.contains("DELETE /cloud/project/" + PROJECT + "/instance/" + id), signedCalls.toString());
+        }
+    }
+
+    @Test
     void adoptsItsActiveInstancesAfterARestart() {
         String id;
         try (OvhCloudProvider p = provider(AS, 1)) {

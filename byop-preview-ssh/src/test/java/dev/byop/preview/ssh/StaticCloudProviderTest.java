@@ -63,4 +63,17 @@ class StaticCloudProviderTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> twoHostsOneSlot(Map.of("x", "nope")));
         assertTrue(e.getMessage().contains("nope"));
     }
+
+    @Test
+    void restoredLeasesCountAndNameTheirHost() {
+        CloudProvider.RemoteHost a = new CloudProvider.RemoteHost("a", "10.203.0.9", 22, "u", dev.byop.core.SecretRef.env("K"), "SHA256:x", null,
+                false, Map.of());
+        StaticCloudProvider pool = new StaticCloudProvider(List.of(new StaticCloudProvider.PoolHost(a, 1)), Map.of());
+        assertEquals(java.util.Set.of("p-gone"), pool.restore(Map.of("p-1", "a", "p-gone", "removed-host")));
+        assertEquals(List.of("p-1"), pool.hosts().get(0).previews(), "the restored slot counts");
+        assertEquals("a", pool.acquire("p-1", Duration.ZERO).host().id(), "a redeploy keeps its host");
+        assertThrows(dev.byop.core.PreviewException.class, () -> pool.acquire("p-2", Duration.ofMillis(50)), "the host is full");
+        pool.release("p-1");
+        assertEquals("a", pool.acquire("p-2", Duration.ZERO).host().id());
+    }
 }

@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.byop.core.BuildConfig;
 import dev.byop.core.BuildJob;
 import dev.byop.core.BuildStatus;
-import java.io.File;
+import dev.byop.testing.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,27 +26,22 @@ public abstract class CrashRecoveryContract extends OrchestratorTestBase {
 
   private BuildJob startAndKillChildWhileBuilding() throws Exception {
     BuildJob job = store.createBuildJob("shop", "web", BuildConfig.defaults(), Instant.now());
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-        CrashChild.class.getName(), db.url(), db.user(), db.schema() == null ? "-" : db.schema(),
-        String.valueOf(CHILD_LEASE.toMillis()), "child"));
-    pb.environment().put("BYOP_TEST_DB_PASSWORD", db.password().reveal());
-    File log = Path.of("target", "crash-child-" + job.id() + ".log").toFile();
-    pb.redirectErrorStream(true).redirectOutput(log);
-    Process child = pb.start();
+    ChildJvm child = ChildJvm.start(CrashChild.class, List.of(db.url(), db.user(),
+        db.schema() == null ? "-" : db.schema(), String.valueOf(CHILD_LEASE.toMillis()), "child"),
+        Map.of("BYOP_TEST_DB_PASSWORD", db.password().reveal()), Path.of("target", "crash-child-" + job.id() + ".log"));
+    int exit;
     try {
       waitFor("the child to reach BUILDING", Duration.ofSeconds(60), () -> {
-        if (!child.isAlive()) throw new AssertionError("child exited early; see " + log);
+        child.checkAlive();
         return store.findBuildJob(job.id()).orElseThrow().status() == BuildStatus.BUILDING;
       });
     } finally {
-      ProcessHandle.of(child.pid()).ifPresent(ProcessHandle::destroyForcibly); // SIGKILL
-      assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+      exit = child.kill(); // SIGKILL
     }
     BuildJob stranded = store.findBuildJob(job.id()).orElseThrow();
     assertEquals(BuildStatus.BUILDING, stranded.status());
     assertEquals("child/1", stranded.leaseOwner());
-    assertEquals(137, child.exitValue(), "killed by SIGKILL");
+    assertEquals(137, exit, "killed by SIGKILL");
     return stranded;
   }
 

@@ -54,7 +54,7 @@ public abstract class StoreContract extends DbTestBase {
     List<Map<String, Object>> rows = ((JdbiStore) store).jdbi().withHandle((Handle h) -> h.createQuery(
         "SELECT \"version\", \"success\" FROM \"" + StoreOpener.HISTORY_TABLE + "\" WHERE \"version\" IS NOT NULL")
         .mapToMap().list());
-    assertEquals(List.of("1", "2", "3"), rows.stream().map(r -> String.valueOf(r.get("version"))).toList());
+    assertEquals(List.of("1", "2", "3", "4"), rows.stream().map(r -> String.valueOf(r.get("version"))).toList());
     assertTrue(rows.stream().allMatch(r -> Boolean.TRUE.equals(r.get("success"))), rows::toString);
     try (var again = db.open(2)) {
       assertTrue(again.findApp("shop").isPresent());
@@ -197,12 +197,69 @@ public abstract class StoreContract extends DbTestBase {
     assertEquals(p.id(), state.previewId());
     assertEquals("http://shop-p1.byop.local:8088", state.previewUrl());
     assertEquals(List.of(p.id()), store.listExpiredPreviews(t.plusSeconds(7200)).stream().map(Preview::id).toList());
-    store.transitionPreview(PreviewTransition.of(p.id(), null, PreviewStatus.RUNNING, PreviewStatus.STOPPED, t));
+    assertThrows(IllegalTransitionException.class, () -> store.transitionPreview(
+        PreviewTransition.of(p.id(), null, PreviewStatus.RUNNING, PreviewStatus.STOPPED, t)), "only via STOPPING");
+    store.saveHostLease(p.id(), "vps1", t);
+    store.transitionPreview(PreviewTransition.of(p.id(), null, PreviewStatus.RUNNING, PreviewStatus.STOPPING, t));
     assertNull(store.appState("shop").orElseThrow().previewId());
+    assertEquals(1, store.listPreviews("shop").size(), "a STOPPING preview still counts");
+    assertTrue(store.listExpiredPreviews(t.plusSeconds(7200)).isEmpty(), "its tear-down is under way already");
+    Preview stopping = store.claimPreview("w3", t, Duration.ofSeconds(30)).orElseThrow();
+    assertEquals(PreviewStatus.STOPPING, stopping.status());
+    assertTrue(store.renewPreviewLease(p.id(), "w3", t, Duration.ofSeconds(30)));
+    store.transitionPreview(PreviewTransition.of(p.id(), "w3", PreviewStatus.STOPPING, PreviewStatus.STOPPED, t));
     assertTrue(store.listPreviews("shop").isEmpty());
+    assertEquals(Map.of(p.id(), "vps1"), store.hostLeases(), "a lease goes with release, not with a status");
     store.deleteApp("shop");
     assertTrue(store.findApp("shop").isEmpty());
     assertTrue(store.findPreview(p.id()).isEmpty());
+  }
+
+  @Test
+  void hostLeasesAreStoredReplacedAndGoWithTheirPreview() {
+    Instant t = Instant.now();
+    Preview a = store.createPreview("shop", "ssh", null, "shop-h1.byop.local", t, null);
+    Preview b = store.createPreview("shop", "ssh", null, "shop-h2.byop.local", t, null);
+    store.saveHostLease(a.id(), "vps1", t);
+    store.saveHostLease(b.id(), "vps1", t.plusMillis(1));
+    store.saveHostLease(a.id(), "vps2", t.plusMillis(2));
+    assertEquals(Map.of(a.id(), "vps2", b.id(), "vps1"), store.hostLeases());
+    store.deleteHostLease(b.id());
+    store.deleteHostLease(b.id());
+    assertEquals(Map.of(a.id(), "vps2"), store.hostLeases());
+    assertThrows(RuntimeException.class, () -> store.saveHostLease("no-such-preview", "vps1", t));
+    assertThrows(RuntimeException.class, () -> store.saveHostLease(a.id(), " ", t));
+    store.transitionPreview(PreviewTransition.of(a.id(), null, PreviewStatus.BUILDING, PreviewStatus.STOPPING, t));
+    store.transitionPreview(PreviewTransition.of(b.id(), null, PreviewStatus.BUILDING, PreviewStatus.STOPPING, t));
+    store.claimPreview(a.id(), "w", t, Duration.ofSeconds(1)).orElseThrow();
+    store.transitionPreview(PreviewTransition.of(a.id(), "w", PreviewStatus.STOPPING, PreviewStatus.STOPPED, t));
+    store.claimPreview(b.id(), "w", t, Duration.ofSeconds(1)).orElseThrow();
+    store.transitionPreview(PreviewTransition.of(b.id(), "w", PreviewStatus.STOPPING, PreviewStatus.STOPPED, t));
+    store.deleteApp("shop");
+    assertTrue(store.hostLeases().isEmpty());
+  }
+
+  @Test
+  void stoppingIsClaimedByIdOnlyWhenNoLiveWorkerHoldsIt() {
+    Instant t = Instant.now();
+    Preview p = store.createPreview("shop", "local", null, "shop-s1.byop.local", t, null);
+    store.claimPreview("builder", t, Duration.ofSeconds(30)).orElseThrow();
+    Preview stopping = store.transitionPreview(
+        PreviewTransition.of(p.id(), null, PreviewStatus.BUILDING, PreviewStatus.STOPPING, t));
+    assertEquals(0, stopping.attempt(), "entering STOPPING resets the attempts");
+    assertFalse(store.renewPreviewLease(p.id(), "builder", t, Duration.ofSeconds(30)), "the builder lost it");
+    Preview mine = store.claimPreview(p.id(), "deleter", t, Duration.ofSeconds(30)).orElseThrow();
+    assertEquals(1, mine.attempt());
+    assertTrue(store.claimPreview(p.id(), "other", t.plusSeconds(1), Duration.ofSeconds(30)).isEmpty(), "held");
+    assertTrue(store.claimPreview("other", t.plusSeconds(1), Duration.ofSeconds(30)).isEmpty(), "held");
+    // a failed tear-down keeps the lease (the retry waits for it) and records why
+    Preview failed = store.transitionPreview(PreviewTransition.of(p.id(), "deleter", PreviewStatus.STOPPING,
+        PreviewStatus.STOPPING, t).withError("host unreachable"));
+    assertEquals("host unreachable", failed.error());
+    assertTrue(store.claimPreview("other", t.plusSeconds(1), Duration.ofSeconds(30)).isEmpty(), "still held");
+    Preview again = store.claimPreview(p.id(), "after-crash", t.plusSeconds(31), Duration.ofSeconds(30)).orElseThrow();
+    assertEquals(PreviewStatus.STOPPING, again.status());
+    assertEquals(2, again.attempt());
   }
 
   @Test

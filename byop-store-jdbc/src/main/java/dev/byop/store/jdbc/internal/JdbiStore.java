@@ -522,7 +522,7 @@ public final class JdbiStore implements Store {
         + " ORDER BY created_at, id").map(JdbiStore::mapPreview).list());
   }
 
-  private static final String PREVIEW_CLAIMABLE = "p.status IN ('BUILDING', 'DEPLOYING')"
+  private static final String PREVIEW_CLAIMABLE = "p.status IN ('BUILDING', 'DEPLOYING', 'STOPPING')"
       + " AND (p.lease_owner IS NULL OR p.lease_expires_at < :now)";
 
   @Override
@@ -547,9 +547,21 @@ public final class JdbiStore implements Store {
   }
 
   @Override
+  public Optional<Preview> claimPreview(String previewId, String workerId, Instant now, Duration lease) {
+    Instant at = micros(now);
+    return tx(h -> {
+      int n = h.createUpdate("UPDATE byop_preview p SET lease_owner = :w, lease_expires_at = :until,"
+          + " attempt = attempt + 1 WHERE p.id = :id AND " + PREVIEW_CLAIMABLE)
+          .bind("w", workerId).bind("until", ts(micros(now.plus(lease)))).bind("id", previewId).bind("now", ts(at))
+          .execute();
+      return n == 1 ? loadPreview(h, previewId) : Optional.<Preview>empty();
+    });
+  }
+
+  @Override
   public boolean renewPreviewLease(String previewId, String workerId, Instant now, Duration lease) {
     return read(h -> h.createUpdate("UPDATE byop_preview SET lease_expires_at = :until WHERE id = :id"
-        + " AND lease_owner = :w AND status IN ('BUILDING', 'DEPLOYING')")
+        + " AND lease_owner = :w AND status IN ('BUILDING', 'DEPLOYING', 'STOPPING')")
         .bind("until", ts(micros(now.plus(lease)))).bind("id", previewId).bind("w", workerId).execute() == 1);
   }
 
@@ -559,9 +571,11 @@ public final class JdbiStore implements Store {
     boolean release = c.to() == PreviewStatus.RUNNING || c.to() == PreviewStatus.FAILED
         || c.to() == PreviewStatus.STOPPED;
     boolean redeploy = c.to() == PreviewStatus.BUILDING && c.from() != PreviewStatus.BUILDING;
+    // entering STOPPING frees the tear-down for any worker (or the deleting caller) to claim at once
+    boolean stop = c.to() == PreviewStatus.STOPPING && c.from() != PreviewStatus.STOPPING;
     StringBuilder sql = new StringBuilder("UPDATE byop_preview SET status = :to, updated_at = :now, error = :error");
-    if (release || redeploy) sql.append(", lease_owner = NULL, lease_expires_at = NULL");
-    if (redeploy) sql.append(", attempt = 0");
+    if (release || redeploy || stop) sql.append(", lease_owner = NULL, lease_expires_at = NULL");
+    if (redeploy || stop) sql.append(", attempt = 0");
     if (c.host() != null) sql.append(", host = :host");
     if (c.address() != null) sql.append(", address = :address");
     if (c.url() != null) sql.append(", url = :url");
@@ -592,7 +606,8 @@ public final class JdbiStore implements Store {
         h.createUpdate("UPDATE byop_app SET current_preview_id = :pid, current_preview_url = :url, updated_at = :now"
             + " WHERE id = :app").bind("pid", p.id()).bind("url", p.url()).bind("now", ts(micros(c.now())))
             .bind("app", p.appId()).execute();
-      } else if (c.to() == PreviewStatus.STOPPED || c.to() == PreviewStatus.FAILED) {
+      } else if (c.to() == PreviewStatus.STOPPING || c.to() == PreviewStatus.STOPPED
+          || c.to() == PreviewStatus.FAILED) {
         h.createUpdate("UPDATE byop_app SET current_preview_id = NULL, current_preview_url = NULL, updated_at = :now"
             + " WHERE id = :app AND current_preview_id = :pid").bind("pid", p.id()).bind("now", ts(micros(c.now())))
             .bind("app", p.appId()).execute();
@@ -603,9 +618,36 @@ public final class JdbiStore implements Store {
 
   @Override
   public List<Preview> listExpiredPreviews(Instant now) {
-    return read(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview WHERE status <> 'STOPPED'"
-        + " AND expires_at IS NOT NULL AND expires_at < :now ORDER BY expires_at").bind("now", ts(micros(now)))
+    return read(h -> h.createQuery("SELECT " + PREVIEW_COLUMNS + " FROM byop_preview"
+        + " WHERE status NOT IN ('STOPPING', 'STOPPED') AND expires_at IS NOT NULL AND expires_at < :now ORDER BY expires_at").bind("now", ts(micros(now)))
         .map(JdbiStore::mapPreview).list());
+  }
+
+  @Override
+  public void saveHostLease(String previewId, String hostId, Instant now) {
+    dev.byop.core.internal.Checks.notBlank("host id", hostId);
+    tx(h -> {
+      // delete then insert: one statement that both dialects accept for "insert or replace"
+      h.createUpdate("DELETE FROM byop_host_lease WHERE preview_id = :p").bind("p", previewId).execute();
+      h.createUpdate("INSERT INTO byop_host_lease (preview_id, host_id, acquired_at) VALUES (:p, :h, :t)")
+          .bind("p", previewId).bind("h", hostId).bind("t", ts(micros(now))).execute();
+      return null;
+    });
+  }
+
+  @Override
+  public void deleteHostLease(String previewId) {
+    read(h -> h.createUpdate("DELETE FROM byop_host_lease WHERE preview_id = :p").bind("p", previewId).execute());
+  }
+
+  @Override
+  public Map<String, String> hostLeases() {
+    return read(h -> {
+      Map<String, String> out = new java.util.LinkedHashMap<>();
+      h.createQuery("SELECT preview_id, host_id FROM byop_host_lease ORDER BY acquired_at, preview_id")
+          .map((rs, ctx) -> Map.entry(rs.getString(1), rs.getString(2))).forEach(e -> out.put(e.getKey(), e.getValue()));
+      return out;
+    });
   }
 
   @Override
