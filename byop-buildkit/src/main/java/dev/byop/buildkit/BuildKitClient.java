@@ -113,6 +113,7 @@ public final class BuildKitClient implements AutoCloseable {
   private final Function<String, Optional<Credentials>> credentials;
   private final ThreadLocal<Function<String, Optional<Credentials>>> callCredentials = new ThreadLocal<>();
   private volatile boolean closed;
+  private volatile @Nullable BuilderCapabilities capabilities;
   private final boolean dockerSessionEndpoint;
 
   private BuildKitClient(BuildKitEndpoint endpoint, Function<String, Optional<Credentials>> credentials,
@@ -259,8 +260,22 @@ public final class BuildKitClient implements AutoCloseable {
     return await(f, "ListWorkers");
   }
 
-  /** What the daemon can do: version (when the API says it), worker platforms, whether it pushes itself. */
+  /**
+   * What the daemon can do: version (when the API says it), worker platforms, whether it pushes itself. Asked of the
+   * daemon once per client (four calls: ping, ListWorkers, Info, version) and then kept: the orchestrator asks on
+   * every build, and an engine does not change these without a restart that a long-lived client would not notice
+   * anyway.
+   */
   public BuilderCapabilities capabilities() {
+    BuilderCapabilities c = capabilities;
+    if (c == null) {
+      c = fetchCapabilities();
+      capabilities = c;
+    }
+    return c;
+  }
+
+  private BuilderCapabilities fetchCapabilities() {
     checkReachable();
     ListWorkersResponse workers = listWorkers();
     Set<String> platforms = new java.util.LinkedHashSet<>();
@@ -360,7 +375,10 @@ public final class BuildKitClient implements AutoCloseable {
     }
     dirs.put("dockerfile", dockerfileDir);
     long t0 = System.nanoTime();
-    checkReachable();
+    if (channel.getState(false) != io.grpc.ConnectivityState.READY) {
+      // a clear "unreachable" error before a session is set up; a ready channel has just talked to the daemon
+      checkReachable();
+    }
     long tReach = System.nanoTime();
 
     AtomicLong bytes = new AtomicLong();

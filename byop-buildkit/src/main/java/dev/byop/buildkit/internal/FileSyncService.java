@@ -32,6 +32,8 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(FileSyncService.class);
   /** Go's sender uses 32 KiB; bigger chunks halve the per-message work and stay far below the 4 MiB limits. */
   private static final int CHUNK = 1024 * 1024;
+  /** Stands for an entry sent as an empty file (a socket): never opened. */
+  private static final Path NO_CONTENT = Path.of("");
   private final Map<String, Path> dirs;
   private final ExecutorService executor;
   private final AtomicLong bytesSent;
@@ -185,7 +187,7 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
         walker.walk(e -> {
           int id = counter[0]++;
           if (e.isRegular()) {
-            files.put(id, e.file());
+            files.put(id, e.readable() ? e.file() : NO_CONTENT);
           }
           try {
             send(Packet.newBuilder().setType(Packet.PacketType.PACKET_STAT).setStat(e.stat()).build());
@@ -202,6 +204,10 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
               Path f = files.get(p.getId());
               if (f == null) {
                 throw new IOException("daemon requested unknown file id " + p.getId());
+              }
+              if (f == NO_CONTENT) {
+                send(Packet.newBuilder().setType(Packet.PacketType.PACKET_DATA).setId(p.getId()).build());
+                continue;
               }
               // opened without following any link on the way: content never comes from outside the root
               try (InputStream in = java.nio.channels.Channels.newInputStream(opener.openFile(f))) {

@@ -11,6 +11,8 @@ public final class GoFileMode {
   public static final int SETGID = 1 << 22;
   public static final int CHAR_DEVICE = 1 << 21;
   public static final int STICKY = 1 << 20;
+  /** Every type bit but {@link #DIR}: symlink, device, pipe, socket (Go's ModeType also holds irregular). */
+  public static final int TYPE = SYMLINK | DEVICE | NAMED_PIPE | SOCKET | CHAR_DEVICE;
 
   private GoFileMode() {}
 

@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
  * name's length times the pattern's, whatever the pattern.
  */
 public final class PatternMatcher {
-  private record Rule(Glob glob, int dirs, boolean exclusion, String text) {}
+  private record Rule(Glob glob, boolean exclusion, String text) {}
 
   /** A malformed pattern; the message names the pattern and what is wrong with it. */
   public static final class BadPatternException extends IllegalArgumentException {
@@ -58,7 +58,7 @@ public final class PatternMatcher {
         continue;
       }
       excl |= exclusion;
-      rules.add(new Rule(Glob.compile(p), p.split("/").length, exclusion, p));
+      rules.add(new Rule(Glob.compile(p), exclusion, p));
     }
     this.hasExclusions = excl;
   }
@@ -103,7 +103,12 @@ public final class PatternMatcher {
     return hasExclusions;
   }
 
-  /** Whether the relative slash-separated path matches (is ignored / selected). */
+  /**
+   * Whether the relative slash-separated path matches (is ignored / selected): the path itself or any of its parent
+   * directories, as moby's {@code MatchesOrParentMatches} (the Docker CLI's sender since buildx) decides. The older
+   * {@code Matches} tried only the parent with as many components as the pattern, so {@code **}{@code /tmp} did not
+   * exclude {@code tmp/z} there.
+   */
   public boolean matches(String path) {
     String[] parentDirs = path.split("/");
     boolean matched = false;
@@ -112,8 +117,8 @@ public final class PatternMatcher {
         continue; // an include that already matched, or an exclusion that has nothing to undo
       }
       boolean m = r.glob.matches(path);
-      if (!m && parentDirs.length > 1 && r.dirs < parentDirs.length) {
-        m = r.glob.matches(String.join("/", Arrays.copyOf(parentDirs, r.dirs)));
+      for (int i = 1; !m && i < parentDirs.length; i++) {
+        m = r.glob.matches(String.join("/", Arrays.copyOf(parentDirs, i)));
       }
       if (m) {
         matched = !r.exclusion;

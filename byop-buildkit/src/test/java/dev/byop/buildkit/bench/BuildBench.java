@@ -78,6 +78,11 @@ public final class BuildBench {
           medianL(bytes.get(sc + "/byop")), medianL(bytes.get(sc + "/byop/daemon")),
           medianL(bytes.get(sc + "/docker/daemon")));
     }
+    // one comparable summary line per scenario (issue 14): ratio = byop's median wall time / the CLI's
+    for (String sc : List.of("cold", "warm", "one-file-changed")) {
+      System.out.printf(Locale.ROOT, "BENCH buildkit %s ratio=%.2f bytes=%d%n", sc,
+          median(secs.get(sc + "/byop")) / median(secs.get(sc + "/docker")), medianL(bytes.get(sc + "/byop/daemon")));
+    }
   }
 
   private record Run(double seconds, long bytes, double uploadSeconds, long daemonBytes) {}

@@ -1,6 +1,7 @@
 package dev.byop.buildkit.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.byop.buildkit.internal.proto.Stat;
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,5 +76,67 @@ class DirWalkerTest {
     java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
         () -> new DirWalker(root, List.of(), List.of()).walk(x -> { }));
     org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("deeper than 256"), e.getMessage());
+  }
+
+  @Test
+  void sendsWhatTheDockerCliSendsOwnersZeroHardLinksXattrsSockets(@TempDir Path root) throws Exception {
+    Files.writeString(root.resolve("a"), "hard");
+    Files.createLink(root.resolve("b"), root.resolve("a"));
+    Files.createDirectories(root.resolve("d"));
+    Files.createLink(root.resolve("d/c"), root.resolve("a"));
+    Files.writeString(root.resolve("owned"), "o");
+    Files.setAttribute(root.resolve("owned"), "unix:uid", 12345);
+    Files.setAttribute(root.resolve("owned"), "unix:gid", 1000);
+    java.nio.file.attribute.UserDefinedFileAttributeView x = Files.getFileAttributeView(root.resolve("owned"),
+        java.nio.file.attribute.UserDefinedFileAttributeView.class);
+    x.write("k", java.nio.ByteBuffer.wrap(new byte[] {1, 2}));
+    try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open(
+        java.net.StandardProtocolFamily.UNIX)) {
+      s.bind(java.net.UnixDomainSocketAddress.of(root.resolve("sock")));
+    }
+    Files.writeString(root.resolve("zzz"), "second inode");
+    Files.createLink(root.resolve("zzz2"), root.resolve("zzz"));
+    List<DirWalker.Entry> seen = new ArrayList<>();
+    // the first name of the second inode is excluded: the next one sent carries the content
+    new DirWalker(root, List.of(), List.of("zzz")).walk(seen::add);
+    Map<String, DirWalker.Entry> by = new java.util.HashMap<>();
+    seen.forEach(e -> by.put(e.path(), e));
+    assertEquals(List.of("a", "b", "d", "d/c", "owned", "sock", "zzz2"), seen.stream().map(DirWalker.Entry::path)
+        .toList());
+    for (DirWalker.Entry e : seen) {
+      assertEquals(0, e.stat().getUid(), e.path());
+      assertEquals(0, e.stat().getGid(), e.path());
+    }
+    assertEquals("", by.get("a").stat().getLinkname());
+    assertEquals(4, by.get("a").stat().getSize());
+    assertTrue(by.get("a").isRegular());
+    for (String l : List.of("b", "d/c")) {
+      assertEquals("a", by.get(l).stat().getLinkname(), l);
+      assertEquals(0, by.get(l).stat().getSize(), l);
+      assertEquals(0644, by.get(l).stat().getMode() & 0777, l);
+      org.junit.jupiter.api.Assertions.assertFalse(by.get(l).isRegular(), l);
+    }
+    assertEquals("", by.get("zzz2").stat().getLinkname());
+    assertEquals(com.google.protobuf.ByteString.copyFrom(new byte[] {1, 2}),
+        by.get("owned").stat().getXattrsMap().get("user.k"));
+    DirWalker.Entry sock = by.get("sock");
+    assertEquals(0, sock.stat().getMode() & ~0777, "a socket is sent as a regular file");
+    assertEquals(0, sock.stat().getSize());
+    assertTrue(sock.isRegular());
+    org.junit.jupiter.api.Assertions.assertFalse(sock.readable());
+  }
+
+  @Test
+  void excludedDirectoriesAsTheModernCliDecides(@TempDir Path root) throws Exception {
+    for (String f : List.of("skipped/keep", "named/other", "tmp/z", "x/tmp/y")) {
+      Files.createDirectories(root.resolve(f).getParent());
+      Files.writeString(root.resolve(f), f);
+    }
+    List<String> seen = new ArrayList<>();
+    new DirWalker(root, List.of(), List.of("skipped", "!**/keep", "named", "!named/absent", "**/tmp"))
+        .walk(e -> seen.add(e.path()));
+    // a wildcard exception reaches into an excluded directory, a directory is sent only with something in it, and a
+    // pattern matching any parent excludes (moby's MatchesOrParentMatches, as buildx's fsutil sends)
+    assertEquals(List.of("skipped", "skipped/keep", "x"), seen);
   }
 }
