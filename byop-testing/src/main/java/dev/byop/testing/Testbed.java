@@ -388,6 +388,14 @@ public final class Testbed {
       return Path.of(dockerHost.substring("unix://".length()));
     }
 
+    /**
+     * This machine's address as the engine (and its build steps) reach it, e.g. for a {@code git daemon} a build
+     * fetches from: listen there. The registry listens on it too.
+     */
+    public String hostAddress() {
+      return registry.substring(0, registry.lastIndexOf(':'));
+    }
+
     /** Whether its Compose is v2 (the {@code docker compose} plugin). */
     public boolean composeV2() {
       return compose.size() > 1 && compose.get(compose.size() - 1).equals("compose");
