@@ -302,8 +302,12 @@ public final class BuildKitClient implements AutoCloseable {
       CompletableFuture<InfoResponse> f = new CompletableFuture<>();
       control.withDeadlineAfter(30, TimeUnit.SECONDS).info(InfoRequest.getDefaultInstance(), observer(f));
       InfoResponse info = await(f, "Info");
-      if (!info.getBuildkitVersion().getVersion().isEmpty()) {
-        version = info.getBuildkitVersion().getVersion();
+      String reported = info.getBuildkitVersion().getVersion();
+      if (stampedVersion(reported)) {
+        version = reported;
+      } else if (!reported.isEmpty()) {
+        // distribution builds (Debian's docker.io) answer "v0.0.0+unknown-moby": not a version to compare
+        details.put("reportedVersion", reported);
       }
     } catch (BuildException e) {
       if (!(e.getCause() instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNIMPLEMENTED)) {
@@ -327,6 +331,11 @@ public final class BuildKitClient implements AutoCloseable {
     return new BuilderCapabilities(name, version, List.copyOf(platforms), canPush, Map.copyOf(details));
   }
 
+  /** Whether BuildKit's Info version is a real release, not empty or an unstamped build's {@code v0.0.0+unknown}. */
+  static boolean stampedVersion(String v) {
+    return !v.isEmpty() && !v.startsWith("v0.0.0");
+  }
+
   /** The BuildKit an engine release embeds (before v0.11 the daemon cannot say it itself). */
   static @Nullable String embeddedBuildKit(String dockerVersion) {
     String[] p = dockerVersion.split("\\.");
@@ -338,7 +347,8 @@ public final class BuildKitClient implements AutoCloseable {
       case "23.0" -> "v0.10.6";
       case "24.0" -> "v0.11.6";
       case "25.0" -> "v0.12.5";
-      case "26.0", "26.1" -> "v0.13.1";
+      case "26.0" -> "v0.13.1";
+      case "26.1" -> "v0.13.2";
       default -> null;
     };
   }

@@ -25,14 +25,24 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The ImageBuilder SPI, found through ServiceLoader, building a monorepo component from a local git repository. */
+/**
+ * The ImageBuilder SPI, found through ServiceLoader, building a monorepo component from a local git repository, on
+ * each engine of the bed's matrix.
+ */
 class BuildKitImageBuilderIT {
 
-  @Test
-  void multiStageFromGitWithBuildArgsAndTarget(@TempDir Path tmp) throws Exception {
+  static Stream<Testbed.Engine> engines() {
+    return Testbed.get().engines().stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void multiStageFromGitWithBuildArgsAndTarget(Testbed.Engine engine, @TempDir Path tmp) throws Exception {
     String base = Testbed.get().baseImage();
     Path repo = tmp.resolve("repo");
     Files.createDirectories(repo.resolve("services/web"));
@@ -58,13 +68,13 @@ class BuildKitImageBuilderIT {
     ByopConfig config = ByopConfig.of(Map.of(
         "dataDir", tmp.resolve("data").toString(),
         "git", Map.of("allowFile", true),
-        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + Testbed.get().dockerHost(),
+        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + engine.dockerHost(),
             // no Docker config may supply the test registry's password: only the request's credentials count
             "dockerConfig", tmp.resolve("no-docker-config.json").toString())));
     ProviderSelector<ImageBuilder> selector = new ProviderSelector<>("builder", ImageBuilderFactory.class)
         .discover(getClass().getClassLoader());
     assertInstanceOf(BuildKitImageBuilderFactory.class, selector.select(config).factory());
-    DockerClient docker = DockerClient.connect(DockerEndpoint.parse(Testbed.get().dockerHost()));
+    DockerClient docker = DockerClient.connect(DockerEndpoint.parse(engine.dockerHost()));
     ImageReference image = ImageReference.parse("byop-it-buildkit/web:" + commit1.substring(0, 12));
     try (ImageBuilder builder = selector.create(config)) {
       Component web = new Component("web", GitSource.of("file://" + repo).withRef("main"), "services/web",
@@ -80,7 +90,7 @@ class BuildKitImageBuilderIT {
       ImageBuilder.BuildResult r = builder.build(new ImageBuilder.BuildRequest("shop", web, co, cfg, image, Map.of(),
           false, null), job);
       assertTrue(r.imageId().startsWith("sha256:"), r.toString());
-      assertEquals("hello, byop: v1\n", Cli.docker("run", "--rm", image.familiar()));
+      assertEquals("hello, byop: v1\n", Cli.docker(engine, "run", "--rm", image.familiar()));
       assertEquals("1", docker.inspectImage(image.familiar()).orElseThrow().labels().get("org.byop.test"));
       assertTrue(builder.hasImage(image), "the engine holds what the moby exporter built");
       assertFalse(builder.hasImage(image.withTag("never-built")));
@@ -97,7 +107,7 @@ class BuildKitImageBuilderIT {
           new ImageBuilder.FetchRequest("shop", web, commit2, null), job2);
       assertEquals(commit2, co2.commit());
       builder.build(new ImageBuilder.BuildRequest("shop", web, co2, cfg, image, Map.of(), false, null), job2);
-      assertEquals("hello, byop: v2\n", Cli.docker("run", "--rm", image.familiar()));
+      assertEquals("hello, byop: v2\n", Cli.docker(engine, "run", "--rm", image.familiar()));
 
       // bad input: unknown target, missing Dockerfile, a context dir the repo does not have, option injection
       BuildException t = assertThrows(BuildException.class, () -> builder.build(new ImageBuilder.BuildRequest("shop",
@@ -113,7 +123,7 @@ class BuildKitImageBuilderIT {
       builder.cleanup(co2);
 
       // explicit registry credentials of the build request reach the daemon through the session (private base)
-      String registry = Testbed.get().registry().address();
+      String registry = engine.registry();
       String privateBase = registry + "/buildkit/spi-base";
       docker.tagImage(base, privateBase, "1");
       docker.pushImage(privateBase, "1", dev.byop.docker.RegistryAuth.basic(Testbed.get().registry().user(),

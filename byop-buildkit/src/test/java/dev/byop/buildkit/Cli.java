@@ -47,10 +47,15 @@ final class Cli {
   }
 
   static String docker(String... args) {
+    return docker(Testbed.get().docker20(), args);
+  }
+
+  /** The engine's own CLI against it. */
+  static String docker(Testbed.Engine engine, String... args) {
     List<String> cmd = new ArrayList<>();
-    cmd.add(Testbed.get().dockerCli().toString());
+    cmd.add(engine.cli().toString());
     cmd.addAll(List.of(args));
-    Result r = run(null, Map.of("DOCKER_HOST", Testbed.get().dockerHost()), cmd.toArray(String[]::new));
+    Result r = run(null, engine.environment(), cmd.toArray(String[]::new));
     if (r.exit() != 0) {
       throw new AssertionError(cmd + " exited " + r.exit() + ": " + r.out());
     }

@@ -229,7 +229,14 @@ public final class DockerClient implements AutoCloseable {
       if (r.status() / 100 != 2) {
         throw errorFrom("POST", "/images/" + name + "/push", r);
       }
-      readProgress(r, "push of " + name + ":" + tag, progress, aux -> {
+      readProgress(r, "push of " + name + ":" + tag, m -> {
+        // the containerd image store (26.1) sends no aux record, only this status line
+        java.util.regex.Matcher d = PUSHED_DIGEST.matcher(m.status().trim());
+        if (result[0] == null && d.matches()) {
+          result[0] = new PushResult(d.group(1), d.group(2), Long.parseLong(d.group(3)));
+        }
+        progress.accept(m);
+      }, aux -> {
         if (aux.has("Digest")) {
           result[0] = new PushResult(aux.path("Tag").asText(tag), aux.path("Digest").asText(), aux.path("Size").asLong());
         }
@@ -240,6 +247,10 @@ public final class DockerClient implements AutoCloseable {
     }
     return result[0];
   }
+
+  /** The push's closing status line, {@code <tag>: digest: sha256:… size: <n>}. */
+  private static final java.util.regex.Pattern PUSHED_DIGEST =
+      java.util.regex.Pattern.compile("(\\S+): digest: (sha256:[0-9a-f]{64}) size: (\\d+)");
 
   /** {@code POST /images/{source}/tag?repo=…&tag=…}. */
   public void tagImage(String source, String repo, String tag) {

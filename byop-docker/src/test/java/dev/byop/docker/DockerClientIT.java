@@ -16,79 +16,98 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** Against the test bed's real Docker Engine and registry. */
+/** Against each Docker Engine of the bed's matrix and the bed's registry (as that engine reaches it). */
 class DockerClientIT {
-  static DockerClient docker;
+  static final Map<String, DockerClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
   static String base;
   static final String MINE = "byop-it-buildkit/docker-client";
 
+  static Stream<Testbed.Engine> engines() {
+    return Testbed.get().engines().stream();
+  }
+
+  static DockerClient docker(Testbed.Engine engine) {
+    return clients.computeIfAbsent(engine.name(), n -> DockerClient.connect(DockerEndpoint.parse(engine.dockerHost())));
+  }
+
   @BeforeAll
   static void connect() {
-    docker = DockerClient.connect(DockerEndpoint.parse(Testbed.get().dockerHost()));
     base = Testbed.get().baseImage();
   }
 
   @AfterAll
   static void cleanUp() {
-    docker.removeImage(MINE + ":t1", true);
-    docker.removeImage(MINE + ":loaded", true);
-    docker.removeImage(Testbed.get().registry().address() + "/buildkit/docker-client:v1", true);
-    docker.close();
+    for (Testbed.Engine engine : Testbed.get().engines()) {
+      DockerClient docker = clients.remove(engine.name());
+      if (docker == null) continue;
+      docker.removeImage(MINE + ":t1", true);
+      docker.removeImage(MINE + ":loaded", true);
+      docker.removeImage(engine.registry() + "/buildkit/docker-client:v1", true);
+      docker.close();
+    }
   }
 
-  @Test
-  void pingVersionAndNegotiation() {
-    docker.ping();
-    DockerVersion v = docker.version();
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void pingVersionAndNegotiation(Testbed.Engine engine) {
+    docker(engine).ping();
+    DockerVersion v = docker(engine).version();
     assertFalse(v.version().isEmpty());
-    assertTrue(DockerClient.compareVersions(docker.apiVersion(), DockerClient.MAX_API_VERSION) <= 0);
+    assertTrue(DockerClient.compareVersions(docker(engine).apiVersion(), DockerClient.MAX_API_VERSION) <= 0);
     assertEquals(v.apiVersion().compareTo(DockerClient.MAX_API_VERSION) < 0 ? v.apiVersion()
-        : DockerClient.MAX_API_VERSION, docker.apiVersion());
+        : DockerClient.MAX_API_VERSION, docker(engine).apiVersion());
   }
 
-  @Test
-  void inspectTagRemove() {
-    ImageInfo info = docker.inspectImage(base).orElseThrow();
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void inspectTagRemove(Testbed.Engine engine) {
+    ImageInfo info = docker(engine).inspectImage(base).orElseThrow();
     assertTrue(info.id().startsWith("sha256:"), info.id());
     assertFalse(info.layers().isEmpty());
-    docker.tagImage(base, MINE, "t1");
-    assertEquals(info.id(), docker.inspectImage(MINE + ":t1").orElseThrow().id());
-    assertTrue(docker.removeImage(MINE + ":t1", false));
-    assertEquals(Optional.empty(), docker.inspectImage(MINE + ":t1"));
-    assertFalse(docker.removeImage(MINE + ":t1", false));
+    docker(engine).tagImage(base, MINE, "t1");
+    assertEquals(info.id(), docker(engine).inspectImage(MINE + ":t1").orElseThrow().id());
+    assertTrue(docker(engine).removeImage(MINE + ":t1", false));
+    assertEquals(Optional.empty(), docker(engine).inspectImage(MINE + ":t1"));
+    assertFalse(docker(engine).removeImage(MINE + ":t1", false));
   }
 
-  @Test
-  void saveThenLoadRoundTrip() throws Exception {
-    docker.tagImage(base, MINE, "loaded");
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void saveThenLoadRoundTrip(Testbed.Engine engine) throws Exception {
+    docker(engine).tagImage(base, MINE, "loaded");
     byte[] tar;
-    try (InputStream in = docker.saveImage(MINE + ":loaded")) {
+    try (InputStream in = docker(engine).saveImage(MINE + ":loaded")) {
       tar = in.readAllBytes();
     }
     assertTrue(tar.length > 100_000, "tar size " + tar.length);
-    docker.removeImage(MINE + ":loaded", false);
+    docker(engine).removeImage(MINE + ":loaded", false);
     List<ProgressMessage> progress = new ArrayList<>();
-    List<String> loaded = docker.loadImage(new ByteArrayInputStream(tar), progress::add);
+    List<String> loaded = docker(engine).loadImage(new ByteArrayInputStream(tar), progress::add);
     assertEquals(List.of(MINE + ":loaded"), loaded);
-    assertTrue(docker.inspectImage(MINE + ":loaded").isPresent());
+    assertTrue(docker(engine).inspectImage(MINE + ":loaded").isPresent());
   }
 
-  @Test
-  void loadOfGarbageIsATypedError() {
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void loadOfGarbageIsATypedError(Testbed.Engine engine) {
     DockerException e = assertThrows(DockerException.class,
-        () -> docker.loadImage(new ByteArrayInputStream("not a tar".getBytes(StandardCharsets.UTF_8)), p -> {}));
+        () -> docker(engine).loadImage(new ByteArrayInputStream("not a tar".getBytes(StandardCharsets.UTF_8)), p -> {}));
     assertFalse(e.engineMessage().isEmpty(), e.getMessage());
   }
 
-  @Test
-  void pushWithAuthAndProgress() {
-    String registry = Testbed.get().registry().address();
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void pushWithAuthAndProgress(Testbed.Engine engine) {
+    String registry = engine.registry();
     String repo = registry + "/buildkit/docker-client";
-    docker.tagImage(base, repo, "v1");
+    docker(engine).tagImage(base, repo, "v1");
     List<ProgressMessage> progress = new ArrayList<>();
-    PushResult r = docker.pushImage(repo, "v1",
+    PushResult r = docker(engine).pushImage(repo, "v1",
         RegistryAuth.basic(Testbed.get().registry().user(), Testbed.get().registry().password(), registry),
         progress::add);
     assertTrue(r.digest().startsWith("sha256:"), r.toString());
@@ -96,25 +115,27 @@ class DockerClientIT {
     assertFalse(progress.isEmpty());
 
     DockerException bad = assertThrows(DockerException.class,
-        () -> docker.pushImage(repo, "v1", RegistryAuth.basic("byop", "wrong-password", registry), p -> {}));
+        () -> docker(engine).pushImage(repo, "v1", RegistryAuth.basic("byop", "wrong-password", registry), p -> {}));
     assertFalse(bad.getMessage().contains("wrong-password"), bad.getMessage());
     assertTrue(bad.engineMessage().toLowerCase().contains("auth"), bad.engineMessage());
   }
 
-  @Test
-  void missingImageErrorsCarryStatusAndMessage() {
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void missingImageErrorsCarryStatusAndMessage(Testbed.Engine engine) {
     DockerException e = assertThrows(DockerException.class,
-        () -> docker.saveImages(List.of("byop-it-buildkit/does-not-exist:nope")).readAllBytes());
+        () -> docker(engine).saveImages(List.of("byop-it-buildkit/does-not-exist:nope")).readAllBytes());
     assertEquals(404, e.status(), e.getMessage());
     DockerException tag = assertThrows(DockerException.class,
-        () -> docker.tagImage("byop-it-buildkit/does-not-exist:nope", MINE, "x"));
+        () -> docker(engine).tagImage("byop-it-buildkit/does-not-exist:nope", MINE, "x"));
     assertEquals(404, tag.status());
     assertTrue(tag.getMessage().contains("does-not-exist"), tag.getMessage());
   }
 
-  @Test
-  void grpcUpgradeAnswersWithHttp2Settings() throws Exception {
-    try (UpgradedConnection c = docker.upgrade("/grpc", "h2c", Map.of())) {
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void grpcUpgradeAnswersWithHttp2Settings(Testbed.Engine engine) throws Exception {
+    try (UpgradedConnection c = docker(engine).upgrade("/grpc", "h2c", Map.of())) {
       c.output().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       c.output().write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // empty SETTINGS
       byte[] frame = c.input().readNBytes(9);

@@ -205,6 +205,55 @@ public final class Testbed {
     return List.of(vps(1), vps(2));
   }
 
+  /** System property and environment variable that limit {@link #engines()} to some names, e.g. {@code docker26}. */
+  public static final String ENGINES_PROPERTY = "BYOP_TEST_ENGINES";
+
+  /** The bed's first engine: Docker 20.10 (classic store) with Compose v1, on this machine's loopback. */
+  public Engine docker20() {
+    return new Engine(Engine.DOCKER20, value("DOCKER_HOST"), Path.of(value("DOCKER_CLI")), null,
+        List.of(find("COMPOSE_V1").orElse("docker-compose")), value("REGISTRY"), "127.0.0.1", false);
+  }
+
+  /** Docker 26.1 with the classic image store and Compose v2 ({@code scripts/testbed start --modern}). */
+  public Engine docker26() {
+    return modern(Engine.DOCKER26, "DOCKER26_", false);
+  }
+
+  /** Docker 26.1 with the containerd image store and Compose v2 ({@code scripts/testbed start --modern}). */
+  public Engine docker26Containerd() {
+    return modern(Engine.DOCKER26_CONTAINERD, "DOCKER26_CONTAINERD_", true);
+  }
+
+  private Engine modern(String name, String prefix, boolean containerdStore) {
+    List<String> compose = List.of(value("COMPOSE_V2").split(" "));
+    return new Engine(name, value(prefix + "HOST"), Path.of(value("DOCKER26_CLI")), Path.of(value("DOCKER26_CONFIG")),
+        compose, value(prefix + "REGISTRY"), value(prefix + "ADDRESS"), containerdStore);
+  }
+
+  /**
+   * The engines of the matrix this bed offers: 20.10 always, the 26.1 ones when the bed started them, limited to the
+   * names listed (comma-separated) in {@value #ENGINES_PROPERTY} when set. Fails when that list names an engine the
+   * bed did not start, so a requested engine is never silently left out.
+   */
+  public List<Engine> engines() {
+    List<Engine> all = new ArrayList<>(List.of(docker20()));
+    if (find("DOCKER26_HOST").isPresent()) all.add(docker26());
+    if (find("DOCKER26_CONTAINERD_HOST").isPresent()) all.add(docker26Containerd());
+    String wanted = System.getProperty(ENGINES_PROPERTY);
+    if (wanted == null || wanted.isBlank()) wanted = System.getenv(ENGINES_PROPERTY);
+    if (wanted == null || wanted.isBlank()) return List.copyOf(all);
+    List<Engine> picked = new ArrayList<>();
+    for (String w : wanted.split(",")) {
+      String n = w.strip();
+      if (n.isEmpty()) continue;
+      Engine e = all.stream().filter(x -> x.name().equals(n)).findFirst().orElseThrow(() -> new TestbedUnavailableException(
+          ENGINES_PROPERTY + " names engine '" + n + "', but the bed (" + file + ") offers "
+              + all.stream().map(Engine::name).toList() + "; start the modern ones with `scripts/testbed start --modern`"));
+      picked.add(e);
+    }
+    return List.copyOf(picked);
+  }
+
   /** The private key (ed25519) every bed sshd accepts. */
   public Path privateKey() {
     return Path.of(value("TESTBED_KEY"));
@@ -304,6 +353,63 @@ public final class Testbed {
     /** The admin API path of the bed server's route list (POST appends a route). */
     public URI routesUri() {
       return adminUri.resolve("/config/apps/http/servers/" + serverName + "/routes");
+    }
+  }
+
+  /**
+   * One Docker Engine of the bed's matrix, with the CLI and Compose that go with it.
+   *
+   * @param name {@value #DOCKER20}, {@value #DOCKER26} or {@value #DOCKER26_CONTAINERD}; also its JUnit display name
+   * @param dockerHost its socket, e.g. {@code unix:///var/run/docker.sock}
+   * @param cli the docker CLI of its release
+   * @param cliConfig the {@code DOCKER_CONFIG} directory its CLI needs to find Compose v2 and buildx, or null
+   * @param compose the compose command (argument list): {@code docker-compose} (v1) or {@code docker compose} (v2)
+   * @param registry the bed registry's address as this engine reaches it (a 26.1 engine lives in its own network
+   *     namespace: its loopback is not this machine's)
+   * @param address where ports it publishes are reachable from this machine: publish on this address
+   * @param containerdStore whether it uses the containerd image store
+   */
+  public record Engine(String name, String dockerHost, Path cli, @Nullable Path cliConfig, List<String> compose,
+      String registry, String address, boolean containerdStore) {
+
+    /** Docker 20.10, classic store, Compose v1. */
+    public static final String DOCKER20 = "docker20";
+    /** Docker 26.1, classic store, Compose v2. */
+    public static final String DOCKER26 = "docker26";
+    /** Docker 26.1, containerd store, Compose v2. */
+    public static final String DOCKER26_CONTAINERD = "docker26-containerd";
+
+    public Engine {
+      compose = List.copyOf(compose);
+    }
+
+    /** Its socket as a local path. */
+    public Path dockerSocket() {
+      return Path.of(dockerHost.substring("unix://".length()));
+    }
+
+    /**
+     * This machine's address as the engine (and its build steps) reach it, e.g. for a {@code git daemon} a build
+     * fetches from: listen there. The registry listens on it too.
+     */
+    public String hostAddress() {
+      return registry.substring(0, registry.lastIndexOf(':'));
+    }
+
+    /** Whether its Compose is v2 (the {@code docker compose} plugin). */
+    public boolean composeV2() {
+      return compose.size() > 1 && compose.get(compose.size() - 1).equals("compose");
+    }
+
+    /** The environment its CLI and Compose need: {@code DOCKER_HOST}, and {@code DOCKER_CONFIG} when set. */
+    public Map<String, String> environment() {
+      return cliConfig == null ? Map.of("DOCKER_HOST", dockerHost)
+          : Map.of("DOCKER_HOST", dockerHost, "DOCKER_CONFIG", cliConfig.toString());
+    }
+
+    @Override
+    public String toString() {
+      return name;
     }
   }
 

@@ -51,6 +51,43 @@ class TestbedTest {
   }
 
   @Test
+  void enginesOfTheMatrixComeFromTheEnvFileAndCanBeLimited() throws Exception {
+    Path env = Files.writeString(dir.resolve("env"), String.join("\n",
+        "DOCKER_HOST=unix:///var/run/docker.sock", "DOCKER_CLI=/usr/bin/docker", "REGISTRY=127.0.0.1:5000",
+        "DOCKER26_HOST=unix:///s/e26/docker.sock", "DOCKER26_REGISTRY=10.203.26.1:5000", "DOCKER26_ADDRESS=10.203.26.2",
+        "DOCKER26_CLI=/r/usr/bin/docker", "DOCKER26_CONFIG=/s/modern-cli", "COMPOSE_V2=/r/usr/bin/docker compose", ""));
+    Testbed bed = Testbed.load(env);
+    List<Testbed.Engine> engines = bed.engines();
+    assertEquals(List.of("docker20", "docker26"), engines.stream().map(Testbed.Engine::name).toList());
+    Testbed.Engine old = engines.get(0);
+    assertEquals(List.of("docker-compose"), old.compose());
+    assertFalse(old.composeV2());
+    assertEquals("127.0.0.1", old.address());
+    Testbed.Engine e26 = engines.get(1);
+    assertEquals(List.of("/r/usr/bin/docker", "compose"), e26.compose());
+    assertTrue(e26.composeV2());
+    assertFalse(e26.containerdStore());
+    assertEquals("10.203.26.1:5000", e26.registry());
+    assertEquals(Path.of("/s/e26/docker.sock"), e26.dockerSocket());
+    assertEquals("/s/modern-cli", e26.environment().get("DOCKER_CONFIG"));
+    // a containerd-store engine the bed did not start: asking for it fails, naming the key
+    TestbedUnavailableException e = assertThrows(TestbedUnavailableException.class, bed::docker26Containerd);
+    assertTrue(e.getMessage().contains("DOCKER26_CONTAINERD_HOST"), e.getMessage());
+    String before = System.getProperty(Testbed.ENGINES_PROPERTY);
+    try {
+      System.setProperty(Testbed.ENGINES_PROPERTY, "docker26");
+      assertEquals(List.of("docker26"), bed.engines().stream().map(Testbed.Engine::name).toList());
+      System.setProperty(Testbed.ENGINES_PROPERTY, "docker26-containerd");
+      TestbedUnavailableException missing = assertThrows(TestbedUnavailableException.class, bed::engines);
+      assertTrue(missing.getMessage().contains("docker26-containerd") && missing.getMessage().contains("--modern"),
+          missing.getMessage());
+    } finally {
+      if (before == null) System.clearProperty(Testbed.ENGINES_PROPERTY);
+      else System.setProperty(Testbed.ENGINES_PROPERTY, before);
+    }
+  }
+
+  @Test
   void databaseNamesAreSafeIdentifiers() {
     String name = Testbed.Postgres.databaseName("My-Test$Class; drop table x");
     assertTrue(name.matches("t_[a-z0-9_]+"), name);

@@ -84,7 +84,10 @@ public final class CaddyRouter implements PreviewRouter {
   public ComposeFile prepare(ComposeFile file, Route route) {
     ComposeService entry = file.services().get(route.service());
     if (entry == null) throw new ValidationException("route.service", route.service(), "is not a service of the file");
-    return file.withService(route.service(), entry.plusPort(PortMapping.loopback(route.containerPort())));
+    // published where Caddy dials it: an engine whose ports are not on this machine's loopback (its own network
+    // namespace, a VM) is reachable at another address
+    return file.withService(route.service(),
+        entry.plusPort(new PortMapping(settings.upstreamHost(), 0, route.containerPort(), "tcp")));
   }
 
   /** The route's JSON as Caddy takes it. */

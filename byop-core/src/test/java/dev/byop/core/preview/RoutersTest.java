@@ -110,6 +110,12 @@ class RoutersTest {
         .get(0).asText());
     assertEquals(Map.of("X-Byop-Preview", "p1"), c.endpoint("p1", ROUTE.hostname(), "http://x/").expectHeaders());
     assertEquals(List.of(PortMapping.loopback(8080)), c.prepare(file(), ROUTE).services().get("web").ports());
+    CaddyRouter away = new CaddyRouter(new CaddyRouter.Settings(URI.create("http://127.0.0.1:2019"), "byop",
+        URI.create("http://127.0.0.1:8088"), 8088, "10.203.26.2", "byop-"));
+    assertEquals(List.of(new PortMapping("10.203.26.2", 0, 8080, "tcp")),
+        away.prepare(file(), ROUTE).services().get("web").ports(), "published where Caddy dials");
+    assertEquals("10.203.26.2:49153",
+        away.routeJson(ROUTE, 49153).path("handle").get(0).path("upstreams").get(0).path("dial").asText());
   }
 
   @Test

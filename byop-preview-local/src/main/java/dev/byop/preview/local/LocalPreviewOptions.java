@@ -26,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  *   docker: /usr/bin/docker     # the docker CLI
  *   compose: [docker-compose]   # default: docker compose (v2) when present, else docker-compose (v1)
  *   dockerHost: unix:///var/run/docker.sock
+ *   dockerConfig: /etc/byop/docker   # DOCKER_CONFIG for every command, e.g. where the CLI finds its plugins
  *   caddy: { admin: http://127.0.0.1:2019, server: byop, listener: http://127.0.0.1:8088, publicPort: 8088 }
  *   traefik: { image: traefik:v2.11, network: byop-traefik, port: 80 }
  * }</pre>
@@ -38,17 +39,18 @@ import org.jspecify.annotations.Nullable;
  * @param docker the docker CLI command
  * @param compose the compose command, or null to detect
  * @param dockerHost DOCKER_HOST for every command, or null to inherit
+ * @param dockerConfig DOCKER_CONFIG for every command (the CLI's config and plugin dirs), or null to inherit
  * @param workDir where compose files are written
  * @param caddy Caddy settings (used when router is caddy)
  * @param traefik Traefik settings (used when router is traefik)
  */
 public record LocalPreviewOptions(String domain, String router, Duration readyTimeout, Duration commandTimeout,
-    String instance, List<String> docker, @Nullable List<String> compose, @Nullable String dockerHost, Path workDir,
-    CaddyRouter.Settings caddy, TraefikRouter.Settings traefik) {
+    String instance, List<String> docker, @Nullable List<String> compose, @Nullable String dockerHost,
+    @Nullable Path dockerConfig, Path workDir, CaddyRouter.Settings caddy, TraefikRouter.Settings traefik) {
 
   /** The keys this deployer reads in the {@code preview} section (others belong to the preview manager). */
   public static final List<String> KEYS = List.of("domain", "router", "readyTimeout", "commandTimeout", "instance",
-      "docker", "compose", "dockerHost", "workDir", "caddy", "traefik");
+      "docker", "compose", "dockerHost", "dockerConfig", "workDir", "caddy", "traefik");
 
   public LocalPreviewOptions {
     PreviewHostnames.checkDomain(domain);
@@ -80,11 +82,14 @@ public record LocalPreviewOptions(String domain, String router, Duration readyTi
     return new LocalPreviewOptions(s.string("domain", PreviewHostnames.DEFAULT_DOMAIN), s.string("router", "traefik"),
         s.duration("readyTimeout", Duration.ofMinutes(2)), s.duration("commandTimeout", Duration.ofMinutes(5)),
         instance, docker, s.has("compose") ? s.strings("compose") : null, s.string("dockerHost").orElse(null),
-        Path.of(s.string("workDir", dataDir.resolve("previews").toString())), caddy, traefik);
+        s.string("dockerConfig").map(Path::of).orElse(null), Path.of(s.string("workDir", dataDir.resolve("previews").toString())), caddy, traefik);
   }
 
   /** The environment every command gets. */
   Map<String, String> environment() {
-    return dockerHost == null ? Map.of() : Map.of("DOCKER_HOST", dockerHost);
+    Map<String, String> env = new java.util.LinkedHashMap<>();
+    if (dockerHost != null) env.put("DOCKER_HOST", dockerHost);
+    if (dockerConfig != null) env.put("DOCKER_CONFIG", dockerConfig.toString());
+    return Map.copyOf(env);
   }
 }

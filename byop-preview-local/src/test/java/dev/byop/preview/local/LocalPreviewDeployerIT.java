@@ -32,10 +32,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 @RequiresTestbed
 class LocalPreviewDeployerIT {
@@ -60,15 +63,25 @@ class LocalPreviewDeployerIT {
   @AfterAll
   static void sweepEverythingOfThisClass(@TempDir Path work) {
     // whatever a failed assertion left behind: everything labelled with this class's instance
-    new LocalPreviewDeployer(TestApps.options(bed, "caddy", INSTANCE, work, Duration.ofSeconds(30)))
-        .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
+    for (Testbed.Engine engine : bed.engines()) {
+      new LocalPreviewDeployer(TestApps.options(bed, engine, "caddy", INSTANCE, work, Duration.ofSeconds(30)))
+          .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
+    }
+  }
+
+  static Stream<Testbed.Engine> engines() {
+    return Testbed.get().engines().stream();
   }
 
   static Map<String, dev.byop.core.ImageReference> build(String tag) {
+    return build(bed.docker20(), tag);
+  }
+
+  static Map<String, dev.byop.core.ImageReference> build(Testbed.Engine engine, String tag) {
     String web = "byop-it-preview/web:" + tag;
     String api = "byop-it-preview/api:" + tag;
-    TestApps.dockerBuild(bed, src.resolve("web"), web);
-    TestApps.dockerBuild(bed, src.resolve("api"), api);
+    TestApps.dockerBuild(engine, src.resolve("web"), web);
+    TestApps.dockerBuild(engine, src.resolve("api"), api);
     return TestApps.images(web, api);
   }
 
@@ -96,18 +109,23 @@ class LocalPreviewDeployerIT {
   }
 
   static List<String> labelled(String kind, String previewId) {
-    List<String> argv = new ArrayList<>(kind.equals("container") ? List.of("ps", "-aq") : List.of(kind, "ls", "-q"));
-    argv.addAll(List.of("--filter", "label=dev.byop.preview=" + previewId));
-    return TestApps.docker(bed, argv.toArray(String[]::new));
+    return labelled(bed.docker20(), kind, previewId);
   }
 
-  @Test
-  void twoComponentAppRunsBehindCaddyWebReachesApiAndTearDownLeavesNothing(@TempDir Path work) throws Exception {
+  static List<String> labelled(Testbed.Engine engine, String kind, String previewId) {
+    List<String> argv = new ArrayList<>(kind.equals("container") ? List.of("ps", "-aq") : List.of(kind, "ls", "-q"));
+    argv.addAll(List.of("--filter", "label=dev.byop.preview=" + previewId));
+    return TestApps.docker(engine, argv.toArray(String[]::new));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void twoComponentAppRunsBehindCaddyWebReachesApiAndTearDownLeavesNothing(Testbed.Engine engine, @TempDir Path work) throws Exception {
     String id = TestApps.newId();
-    var images = build(id);
+    var images = build(engine, id);
     App app = TestApps.app("shop", Map.of());
     Preview p = stored(id, app, images);
-    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, "caddy", INSTANCE, work,
+    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, engine, "caddy", INSTANCE, work,
         Duration.ofSeconds(60)));
 
     Deployment dep = d.deploy(new DeployRequest(p, app, images), ctx(id));
@@ -123,25 +141,25 @@ class LocalPreviewDeployerIT {
     assertTrue(d.router().routedPreviewIds().contains(id));
     assertTrue(d.status(TestApps.withUrl(p, dep.url())).urlAnswers());
     assertEquals(Set.of("web", "api"), d.status(p).components().keySet());
-    List<String> apiVolumes = TestApps.docker(bed, "ps", "-q", "--filter", "label=dev.byop.component=api",
+    List<String> apiVolumes = TestApps.docker(engine, "ps", "-q", "--filter", "label=dev.byop.component=api",
         "--filter", "label=dev.byop.preview=" + id).stream()
-        .flatMap(c -> TestApps.docker(bed, "inspect", "--format", "{{range .Mounts}}{{.Name}}{{\"\\n\"}}{{end}}", c)
+        .flatMap(c -> TestApps.docker(engine, "inspect", "--format", "{{range .Mounts}}{{.Name}}{{\"\\n\"}}{{end}}", c)
             .stream()).toList();
     assertEquals(1, apiVolumes.size(), "the api image declares VOLUME /data");
-    assertEquals(2, labelled("container", id).size());
-    assertEquals(1, labelled("network", id).size());
+    assertEquals(2, labelled(engine, "container", id).size());
+    assertEquals(1, labelled(engine, "network", id).size());
 
     d.tearDown(p, ctx(id));
-    assertEquals(List.of(), labelled("container", id));
-    assertEquals(List.of(), labelled("network", id));
+    assertEquals(List.of(), labelled(engine, "container", id));
+    assertEquals(List.of(), labelled(engine, "network", id));
     for (String v : apiVolumes) {
-      assertEquals(List.of(), TestApps.docker(bed, "volume", "ls", "-q", "--filter", "name=" + v), "volume " + v);
+      assertEquals(List.of(), TestApps.docker(engine, "volume", "ls", "-q", "--filter", "name=" + v), "volume " + v);
     }
     assertFalse(d.router().routedPreviewIds().contains(id), "route removed");
     assertFalse(d.status(TestApps.withUrl(p, dep.url())).urlAnswers(), "Caddy's empty 200 for unrouted hosts is no answer");
     assertTrue(get(bed.caddy().httpUri(), p.hostname(), "/").isEmpty()
         || !get(bed.caddy().httpUri(), p.hostname(), "/").contains("web v1"));
-    assertEquals(List.of(), TestApps.docker(bed, "image", "ls", "-q", "byop-it-preview/web:" + id),
+    assertEquals(List.of(), TestApps.docker(engine, "image", "ls", "-q", "byop-it-preview/web:" + id),
         "unused preview images removed");
     assertFalse(Files.exists(work.resolve(LocalPreviewDeployer.projectName(id))));
   }
@@ -249,10 +267,13 @@ class LocalPreviewDeployerIT {
         e.getMessage());
   }
 
-  @Test
-  void composeV1IsDetectedWhenTheCliHasNoComposePlugin(@TempDir Path work) {
-    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, "plain", INSTANCE, work,
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
+  void composeV2IsDetectedFromTheCliElseV1(Testbed.Engine engine, @TempDir Path work) {
+    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, engine, "plain", INSTANCE, work,
         Duration.ofSeconds(5)));
-    assertEquals(List.of("docker-compose"), d.composeCommand());
+    // 20.10's CLI has no compose plugin; 26.1's finds Compose v2 through its DOCKER_CONFIG
+    assertEquals(engine.composeV2() ? List.of(engine.cli().toString(), "compose") : List.of("docker-compose"),
+        d.composeCommand());
   }
 }

@@ -70,23 +70,38 @@ public final class TestApps {
 
   /** Builds {@code dir} as {@code image} with the bed's 20.10 CLI (argument list, BuildKit). */
   public static void dockerBuild(Testbed bed, Path dir, String image) {
-    ProcessRunner r = runner(bed);
-    var res = r.run(List.of(bed.dockerCli().toString(), "build", "-q", "-t", image, dir.toString()), LogSink.discard(),
+    dockerBuild(bed.docker20(), dir, image);
+  }
+
+  /** Builds {@code dir} as {@code image} on an engine of the matrix with its own CLI. */
+  public static void dockerBuild(Testbed.Engine engine, Path dir, String image) {
+    ProcessRunner r = runner(engine);
+    var res = r.run(List.of(engine.cli().toString(), "build", "-q", "-t", image, dir.toString()), LogSink.discard(),
         Duration.ofMinutes(3));
     if (!res.ok()) throw new AssertionError("docker build " + image + " failed:\n" + res.tail(20));
   }
 
   public static ProcessRunner runner(Testbed bed) {
-    return new ProcessRunner(Map.of("DOCKER_HOST", bed.dockerHost(), "DOCKER_BUILDKIT", "1"), null,
-        Cancellation.none());
+    return runner(bed.docker20());
+  }
+
+  public static ProcessRunner runner(Testbed.Engine engine) {
+    Map<String, String> env = new java.util.HashMap<>(engine.environment());
+    env.put("DOCKER_BUILDKIT", "1");
+    return new ProcessRunner(env, null, Cancellation.none());
   }
 
   /** Runs a docker command and returns its non-blank output lines. */
   public static List<String> docker(Testbed bed, String... args) {
+    return docker(bed.docker20(), args);
+  }
+
+  /** Runs a docker command on an engine of the matrix and returns its non-blank output lines. */
+  public static List<String> docker(Testbed.Engine engine, String... args) {
     List<String> argv = new ArrayList<>();
-    argv.add(bed.dockerCli().toString());
+    argv.add(engine.cli().toString());
     argv.addAll(List.of(args));
-    var res = runner(bed).run(argv, LogSink.discard(), Duration.ofMinutes(1));
+    var res = runner(engine).run(argv, LogSink.discard(), Duration.ofMinutes(1));
     if (!res.ok()) throw new AssertionError(String.join(" ", argv) + " failed:\n" + res.tail(20));
     return res.output().stream().filter(s -> !s.isBlank()).toList();
   }
@@ -115,11 +130,20 @@ public final class TestApps {
 
   /** Local deployer options for the bed: its CLI and engine, compose v1 detection, a router and a unique instance. */
   public static LocalPreviewOptions options(Testbed bed, String router, String instance, Path workDir, Duration ready) {
+    return options(bed, bed.docker20(), router, instance, workDir, ready);
+  }
+
+  /**
+   * The same on an engine of the matrix: its CLI, socket and CLI config (where Compose v2 is found), compose detected,
+   * and Caddy dialling the address where that engine publishes ports.
+   */
+  public static LocalPreviewOptions options(Testbed bed, Testbed.Engine engine, String router, String instance,
+      Path workDir, Duration ready) {
     Testbed.Caddy c = bed.caddy();
-    List<String> docker = List.of(bed.dockerCli().toString());
+    List<String> docker = List.of(engine.cli().toString());
     return new LocalPreviewOptions("byop.local", router, ready, Duration.ofMinutes(3), instance, docker, null,
-        bed.dockerHost(), workDir,
-        new CaddyRouter.Settings(c.adminUri(), c.serverName(), c.httpUri(), c.httpUri().getPort(), "127.0.0.1",
+        engine.dockerHost(), engine.cliConfig(), workDir,
+        new CaddyRouter.Settings(c.adminUri(), c.serverName(), c.httpUri(), c.httpUri().getPort(), engine.address(),
             routePrefix(instance)),
         new TraefikRouter.Settings("byop-it-preview/no-such-traefik:1", "byop-pl-traefik", "byop-pl-traefik", "web",
             "127.0.0.1", 18080, instance, docker));

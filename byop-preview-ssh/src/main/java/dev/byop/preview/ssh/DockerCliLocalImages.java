@@ -45,7 +45,7 @@ public final class DockerCliLocalImages implements LocalImages {
 
     @Override
     public LocalImage inspect(String reference) throws IOException {
-        Process p = pb("image", "inspect", "--format", "{{.Id}}{{range .RootFS.Layers}} {{.}}{{end}}", reference)
+        Process p = pb("image", "inspect", "--format", "{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}", reference)
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         int code = waitFor(p);
@@ -53,7 +53,7 @@ public final class DockerCliLocalImages implements LocalImages {
             throw new SshException("local image '" + reference + "' cannot be inspected (docker exit " + code + "): " + out);
         }
         String[] parts = out.split("\\s+");
-        return new LocalImage(reference, parts[0], List.of(Arrays.copyOfRange(parts, 1, parts.length)));
+        return new LocalImage(reference, parts[0], List.of(Arrays.copyOfRange(parts, 2, parts.length)), parts[1]);
     }
 
     @Override

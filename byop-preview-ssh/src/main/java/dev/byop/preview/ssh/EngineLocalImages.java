@@ -22,7 +22,13 @@ public final class EngineLocalImages implements LocalImages {
     public LocalImage inspect(String reference) {
         ImageInfo info = docker.inspectImage(reference)
                 .orElseThrow(() -> new SshException("local image '" + reference + "' does not exist in the engine at " + docker.endpoint().uri()));
-        return new LocalImage(reference, info.id(), info.layers());
+        String created;
+        try {
+            created = new com.fasterxml.jackson.databind.ObjectMapper().readTree(info.rawJson()).path("Created").asText(null);
+        } catch (java.io.IOException e) {
+            created = null; // only the id then identifies the image
+        }
+        return new LocalImage(reference, info.id(), info.layers(), created);
     }
 
     @Override

@@ -183,6 +183,17 @@ public final class ImageShipper {
         return r.ok() ? r.stdout().strip() : null;
     }
 
+    /** Whether the host has {@code img} under {@code reference}: {@link LocalImages.LocalImage#sameAs}. */
+    boolean remoteHas(SshHost host, String reference, LocalImages.LocalImage img) {
+        ExecResult r = pool.get(host).exec(docker("image", "inspect", "--format", "{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}",
+                reference), StdinSource.NONE, null, pool.options().commandTimeout());
+        if (!r.ok()) {
+            return false;
+        }
+        String[] p = r.stdout().strip().split("\\s+");
+        return p.length >= 2 && img.sameAs(p[0], p[1], List.of(java.util.Arrays.copyOfRange(p, 2, p.length)));
+    }
+
     /** Every layer diff id the host's engine holds (through the images it has). */
     public Set<String> remoteDiffIds(SshHost host) {
         SshConnection c = pool.get(host);
@@ -243,7 +254,7 @@ public final class ImageShipper {
             try {
                 pool.get(host); // an unreachable host fails the attempt here, before the clean-up tries it too
                 cleanUp(host);
-                if (img.id().equals(remoteImageId(host, reference))) {
+                if (remoteHas(host, reference, img)) {
                     return new ShipResult(reference, img.id(), bytes.get(), img.diffIds().size(), img.diffIds().size(), false, true, attempt - 1,
                             Duration.ofNanos(System.nanoTime() - t0));
                 }
@@ -291,8 +302,8 @@ public final class ImageShipper {
                     }
                     throw new RemoteCommandException(host.label(), docker("load"), r.exitCode(), r.stderrTail());
                 }
-                String now = remoteImageId(host, reference);
-                if (!img.id().equals(now)) {
+                if (!remoteHas(host, reference, img)) {
+                    String now = remoteImageId(host, reference);
                     throw new SshException("after docker load, " + host.label() + " has " + (now == null ? "no image" : now) + " for '"
                             + reference + "', expected " + img.id());
                 }

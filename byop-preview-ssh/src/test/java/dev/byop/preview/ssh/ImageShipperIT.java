@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import dev.byop.testing.RequiresTestbed;
+import dev.byop.testing.Testbed;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -82,6 +83,51 @@ class ImageShipperIT {
             ShipResult again = shipper.ship(vps, V2);
             assertTrue(again.alreadyPresent());
             assertEquals(0, again.bytesSent());
+        }
+    }
+
+    /**
+     * Across image stores (issue 17): a containerd-store engine names an image by its manifest digest, a classic one by
+     * its config digest. The image loads and runs either way; the check after the load must not call that a failure.
+     * 20.10 -> 26.1 (containerd): the bed's sshd on loopback with the 26.1 engine's socket as the remote docker.
+     * 26.1 (containerd) -> 20.10: the 26.1 engine as the local source, vps1 as the target.
+     */
+    @Test
+    void shipsAcrossImageStoresAndRecognisesTheLoadedImage() throws IOException {
+        dev.byop.testing.Testbed tb = dev.byop.testing.Testbed.get();
+        dev.byop.testing.Testbed.Engine store = tb.docker26Containerd();
+        Testbed.SshHost loop = tb.ssh();
+        SshHost local = new SshHost(loop.address(), loop.port(), loop.user(), SshKey.file(loop.privateKey()),
+                HostKeyPolicy.knownHosts(loop.knownHosts()));
+        List<String> toStore = List.of(bed.dockerCli(), "-H", store.dockerHost());
+        String across = "byop-it-ssh/across-" + TestbedEnv.RUN + ":1";
+        bed.buildImage(across, ctx, FILLER, TestbedEnv.seed(7), "across\n");
+        try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
+            ImageShipper toContainerd = new ImageShipper(pool, bed.localImages(), toStore, 1);
+            ShipResult r = toContainerd.ship(local, across);
+            assertFalse(r.alreadyPresent(), r.toString());
+            assertEquals("across\n", TestbedEnv.run(List.of(bed.dockerCli(), "-H", store.dockerHost(), "run", "--rm",
+                    across, "cat", "/app.txt"), java.util.Map.of()));
+            assertTrue(toContainerd.ship(local, across).alreadyPresent(), "the loaded image is recognised as the same");
+
+            // and back: the containerd store's save archive (OCI layout, gzip layers) to a 20.10 host
+            removeRemote(across);
+            try (dev.byop.docker.DockerClient src = dev.byop.docker.DockerClient.connect(
+                    dev.byop.docker.DockerEndpoint.parse(store.dockerHost()))) {
+                ImageShipper fromContainerd = new ImageShipper(pool, new EngineLocalImages(src), List.of("docker"), 1);
+                ShipResult back = fromContainerd.ship(bed.vps(1), across);
+                assertFalse(back.alreadyPresent(), back.toString());
+                assertEquals("across\n", bed.vpsDocker(1, "run", "--rm", across, "cat", "/app.txt"));
+                assertTrue(fromContainerd.ship(bed.vps(1), across).alreadyPresent(), "recognised on the 20.10 host too");
+            }
+        } finally {
+            removeRemote(across);
+            bed.removeLocal(across);
+            try {
+                TestbedEnv.run(List.of(bed.dockerCli(), "-H", store.dockerHost(), "image", "rm", "-f", across), java.util.Map.of());
+            } catch (IllegalStateException absent) {
+                // was not there
+            }
         }
     }
 
