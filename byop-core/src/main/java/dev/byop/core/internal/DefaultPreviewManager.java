@@ -13,6 +13,7 @@ import dev.byop.core.Preview;
 import dev.byop.core.PreviewException;
 import dev.byop.core.PreviewManager;
 import dev.byop.core.PreviewStatus;
+import dev.byop.core.Secret;
 import dev.byop.core.Settings;
 import dev.byop.core.StoreException;
 import dev.byop.core.ValidationException;
@@ -81,14 +82,24 @@ public final class DefaultPreviewManager implements PreviewManager {
    * @param maxAttempts claims of one deployment before it is FAILED
    * @param pollInterval how often idle workers look for work
    * @param gitPolicy which git transports component sources may use
+   * @param secrets values masked in every preview's log and error (the configuration's secrets: git token, registry
+   *     and store passwords)
    */
   public record Options(String domain, @Nullable Duration ttl, int maxPerApp, String imageRepository,
       Duration reapInterval, @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts,
-      Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy) {
+      Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy, List<Secret> secrets) {
     public Options {
       PreviewHostnames.checkDomain(domain);
       if (maxPerApp < 1) throw new ValidationException("preview.maxPerApp", maxPerApp, "must be at least 1");
       ImageReference.parse(imageRepository + "/x/y:z");
+      secrets = List.copyOf(secrets);
+    }
+
+    public Options(String domain, @Nullable Duration ttl, int maxPerApp, String imageRepository,
+        Duration reapInterval, @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts,
+        Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy) {
+      this(domain, ttl, maxPerApp, imageRepository, reapInterval, sweepInterval, workers, lease, maxAttempts,
+          pollInterval, gitPolicy, List.of());
     }
 
     /** Reads the {@code preview} and {@code orchestrator} sections. */
@@ -100,7 +111,7 @@ public final class DefaultPreviewManager implements PreviewManager {
       return new Options(s.string("domain", PreviewHostnames.DEFAULT_DOMAIN), ttl.isZero() ? null : ttl,
           s.integer("maxPerApp", 5), s.string("imageRepository", "byop"), s.duration("reapInterval", Duration.ofMinutes(1)),
           sweep.isZero() ? null : sweep, o.workers(), o.lease(), o.maxAttempts(), o.pollInterval(),
-          config.gitPolicy());
+          config.gitPolicy(), config.secrets());
     }
   }
 
@@ -115,6 +126,8 @@ public final class DefaultPreviewManager implements PreviewManager {
   private final LeasedWorkerPool<Preview> pool;
   private final Map<String, LeasedWorkerPool.Lease> working = new ConcurrentHashMap<>();
   private final ScheduledExecutorService reaper;
+  /** The configuration's secrets; every preview's redactor starts with them. */
+  private final Redactor secrets;
   private volatile boolean closed;
 
   /**
@@ -131,6 +144,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     this.events = events;
     this.options = options;
     this.clock = clock;
+    this.secrets = new Redactor().addAll(options.secrets());
     this.logs = new LogHub(store, events, id -> store.findPreview(id).map(p -> !p.status().isInProgress()).orElse(true),
         clock, Duration.ofMillis(200), Duration.ofMillis(500));
     this.pool = new LeasedWorkerPool<>("byop-preview", "previews-" + UUID.randomUUID().toString().substring(0, 8),
@@ -149,6 +163,16 @@ public final class DefaultPreviewManager implements PreviewManager {
       long sweep = options.sweepInterval().toMillis();
       timer.scheduleWithFixedDelay(this::sweepQuietly, sweep, sweep, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** The longest error recorded on a preview, marker included; the full text stays in its log. */
+  static final int MAX_ERROR_CHARS = 2000;
+
+  /** A preview's redactor: the configuration's secrets and the user info of the app's git URLs. */
+  private Redactor redactor(String appId) {
+    Redactor r = new Redactor(secrets);
+    store.findApp(appId).ifPresent(app -> app.components().forEach(c -> r.addUrlUserInfo(c.source().url())));
+    return r;
   }
 
   @Override
@@ -221,7 +245,7 @@ public final class DefaultPreviewManager implements PreviewManager {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (working.containsKey(previewId) && System.nanoTime() < deadline) sleep(50);
     }
-    try (LogHub.Writer w = logs.writer(previewId, new Redactor())) {
+    try (LogHub.Writer w = logs.writer(previewId, redactor(p.appId()))) {
       w.line("tearing down preview " + previewId);
       deployer.get().tearDown(stopped, JobContext.of(previewId, w));
       w.line("preview " + previewId + " stopped");
@@ -261,7 +285,7 @@ public final class DefaultPreviewManager implements PreviewManager {
         deletePreview(p.id());
         reaped.add(p.id());
       } catch (StoreException e) {
-        LOG.debug("preview {} changed while reaping; next round", p.id(), e);
+        LOG.debug("preview {} changed while reaping; next round", p.id(), secrets.safe(e));
       }
     }
     return reaped;
@@ -289,14 +313,14 @@ public final class DefaultPreviewManager implements PreviewManager {
         return snapshot.size();
       }
     };
-    return deployer.get().sweep(known, JobContext.of("sweep", line -> LOG.info("sweep: {}", line)));
+    return deployer.get().sweep(known, JobContext.of("sweep", line -> LOG.info("sweep: {}", secrets.redact(line))));
   }
 
   private void reapQuietly() {
     try {
       reapExpired();
     } catch (RuntimeException e) {
-      LOG.warn("reaping expired previews failed; will retry", e);
+      LOG.warn("reaping expired previews failed; will retry", secrets.safe(e));
     }
   }
 
@@ -304,7 +328,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     try {
       sweep();
     } catch (RuntimeException e) {
-      LOG.warn("sweeping orphaned preview resources failed; will retry", e);
+      LOG.warn("sweeping orphaned preview resources failed; will retry", secrets.safe(e));
     }
   }
 
@@ -357,7 +381,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     @Override
     public void process(Preview claimed, LeasedWorkerPool.Lease lease) {
       working.put(claimed.id(), lease);
-      LogHub.Writer log = logs.writer(claimed.id(), new Redactor());
+      LogHub.Writer log = logs.writer(claimed.id(), redactor(claimed.appId()));
       Preview p = claimed;
       try {
         if (p.attempt() > options.maxAttempts()) {
@@ -392,16 +416,17 @@ public final class DefaultPreviewManager implements PreviewManager {
               p.id(), lease.cancellation().reason());
           return;
         }
-        String why = e instanceof CancelledException ? "cancelled: " + e.getMessage() : String.valueOf(e.getMessage());
+        String why = log.redactor().redact(e instanceof CancelledException ? "cancelled: " + e.getMessage()
+            : String.valueOf(e.getMessage()));
         log.line("preview " + p.id() + " failed: " + why);
-        LOG.warn("preview {} failed", p.id(), e);
+        LOG.warn("preview {} failed", p.id(), log.redactor().safe(e));
         fail(p, lease, why);
       } finally {
         working.remove(claimed.id());
         try {
           log.close();
         } catch (RuntimeException e) {
-          LOG.warn("storing the log of preview {} failed", claimed.id(), e);
+          LOG.warn("storing the log of preview {} failed", claimed.id(), log.redactor().safe(e));
         }
         logs.finished(claimed.id());
       }
@@ -412,7 +437,7 @@ public final class DefaultPreviewManager implements PreviewManager {
         Preview now = store.findPreview(p.id()).orElse(p);
         if (!now.status().isInProgress()) return;
         transition(now, PreviewTransition.of(p.id(), lease.workerId(), now.status(), PreviewStatus.FAILED,
-            clock.instant()).withError(why.length() > 2000 ? why.substring(0, 2000) + "…" : why));
+            clock.instant()).withError(LogHub.cut(why, MAX_ERROR_CHARS)));
       } catch (StoreException e) {
         LOG.info("preview {} changed while failing it: {}", p.id(), e.getMessage());
       }
