@@ -72,7 +72,14 @@ class ConfiguredSecretsInLogsTest {
   @Test
   void configuredTokenAndRegistryPasswordAreMaskedInBuildAndPreviewLogs() throws Exception {
     Path dataDir = Files.createTempDirectory("byop-data");
-    FakeBuilder builder = new FakeBuilder();
+    java.util.concurrent.atomic.AtomicBoolean explode = new java.util.concurrent.atomic.AtomicBoolean();
+    FakeBuilder builder = new FakeBuilder() {
+      @Override
+      public BuildResult build(BuildRequest request, JobContext context) {
+        if (explode.get()) throw new IllegalStateException("unexpected: login with " + token + " failed");
+        return super.build(request, context);
+      }
+    };
     builder.secretToLog = token + " and " + registryPassword;
     TalkativeDeployer deployer = new TalkativeDeployer();
     ByopConfig config = ByopConfig.of(Map.of("dataDir", dataDir.toString(),
@@ -80,6 +87,10 @@ class ConfiguredSecretsInLogsTest {
         "registry", Map.of("username", "byop", "password", SecretRef.value(registryPassword)),
         "preview", Map.of("provider", "talkative"),
         "orchestrator", Map.of("workers", "1", "lease", "2s", "pollInterval", "20ms", "maxAttempts", 1)));
+    // slf4j-simple (the tests' binding) writes to whatever System.err is at the time of each call
+    java.io.PrintStream realErr = System.err;
+    java.io.ByteArrayOutputStream slf4j = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(slf4j, true, java.nio.charset.StandardCharsets.UTF_8));
     try (Byop byop = Byop.builder().config(config).discover(getClass().getClassLoader())
         .register(new ImageBuilderFactory() {
           @Override
@@ -121,6 +132,12 @@ class ConfiguredSecretsInLogsTest {
       Preview failed = byop.previews().await(byop.previews().createPreview("shop").id(), Duration.ofSeconds(20));
       assertEquals(PreviewStatus.FAILED, failed.status());
 
+      explode.set(true);
+      BuildJob exploded = byop.orchestrator().await(byop.orchestrator().requestBuild("shop", BuildConfig.defaults())
+          .id(), Duration.ofSeconds(20));
+      assertEquals(BuildStatus.FAILED, exploded.status());
+      assertEquals("unexpected: login with ****** failed", exploded.error());
+
       List<String> all = new ArrayList<>(listened);
       for (String id : List.of(job.id(), running.id(), failed.id())) {
         byop.store().readLog(id, 0, 1000).forEach(l -> all.add(l.text()));
@@ -132,6 +149,13 @@ class ConfiguredSecretsInLogsTest {
       assertTrue(failed.error().contains("password ****** refused"), failed.error());
       List<String> leaks = all.stream().filter(l -> l.contains(token) || l.contains(registryPassword)).toList();
       assertEquals(List.of(), leaks);
+    } finally {
+      System.setErr(realErr);
     }
+    String logged = slf4j.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(logged.contains("build job") && logged.contains("failed unexpectedly")
+        && logged.contains("java.lang.IllegalStateException: unexpected: login with ****** failed"), logged);
+    assertTrue(logged.contains("dev.byop.core.PreviewException: compose up failed: password ****** refused"), logged);
+    assertTrue(!logged.contains(token) && !logged.contains(registryPassword), logged);
   }
 }
