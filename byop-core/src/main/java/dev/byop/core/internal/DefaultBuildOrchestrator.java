@@ -495,7 +495,8 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
           BuildStatus.FAILED, clock.instant()).withError(LogHub.cut(why, MAX_ERROR_CHARS)));
       announce(done, stored.status());
     } catch (StoreException raced) {
-      LOG.info("build job {} changed while failing it: {}", id, run.redactor.redact(String.valueOf(raced.getMessage())));
+      LOG.info("build job {} changed while failing it: {}", id,
+          run.redactor.redact(String.valueOf(raced.getMessage())));
     }
   }
 }
