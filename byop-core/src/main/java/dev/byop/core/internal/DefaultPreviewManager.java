@@ -386,7 +386,7 @@ public final class DefaultPreviewManager implements PreviewManager {
       try {
         if (p.attempt() > options.maxAttempts()) {
           log.line("preview " + p.id() + " was claimed " + (p.attempt() - 1) + " times without finishing; giving up");
-          fail(p, lease, "gave up after " + options.maxAttempts() + " attempts (the worker stopped each time)");
+          fail(p, lease, log, "gave up after " + options.maxAttempts() + " attempts (the worker stopped each time)");
           return;
         }
         if (p.attempt() > 1) log.line("attempt " + p.attempt() + " (an earlier worker stopped in " + p.status() + ")");
@@ -420,7 +420,7 @@ public final class DefaultPreviewManager implements PreviewManager {
             : String.valueOf(e.getMessage()));
         log.line("preview " + p.id() + " failed: " + why);
         LOG.warn("preview {} failed", p.id(), log.redactor().safe(e));
-        fail(p, lease, why);
+        fail(p, lease, log, why);
       } finally {
         working.remove(claimed.id());
         try {
@@ -432,7 +432,13 @@ public final class DefaultPreviewManager implements PreviewManager {
       }
     }
 
-    private void fail(Preview p, LeasedWorkerPool.Lease lease, String why) {
+    /** Stores the log first: whoever sees FAILED must find the lines that say why. */
+    private void fail(Preview p, LeasedWorkerPool.Lease lease, LogHub.Writer log, String why) {
+      try {
+        log.flush();
+      } catch (RuntimeException e) {
+        LOG.warn("storing the log of preview {} failed", p.id(), log.redactor().safe(e));
+      }
       try {
         Preview now = store.findPreview(p.id()).orElse(p);
         if (!now.status().isInProgress()) return;
