@@ -159,8 +159,10 @@ public final class BuildKitClient implements AutoCloseable {
     if (bridge != null) {
       cb.overrideAuthority("localhost");
     }
+    // A failed step's error comes back in the grpc-message trailer and holds the whole RUN line: a user's 20 KB line
+    // overran the default 8 KiB of headers and the build failed with only "http2 exception". 1 MiB keeps the reason;
+    // anything longer still fails the build on its first attempt (byop cuts what it records).
     this.channel = cb.executor(executor).maxInboundMessageSize(64 * 1024 * 1024)
-        // an error's text (the grpc-message trailer) repeats a RUN line of any length: take it, then cut it
         .maxInboundMetadataSize(1024 * 1024).build();
     this.control = ControlGrpc.newStub(channel);
   }

@@ -4,6 +4,7 @@ import dev.byop.core.ProviderException.Rejection;
 import dev.byop.core.internal.DefaultBuildOrchestrator;
 import dev.byop.core.internal.DefaultPreviewManager;
 import dev.byop.core.internal.Listeners;
+import dev.byop.core.internal.Redactor;
 import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.CloudProviderFactory;
 import dev.byop.core.spi.ImageBuilder;
@@ -90,7 +91,7 @@ public final class Byop implements AutoCloseable {
 
   private Byop(Builder b) {
     this.config = b.config;
-    this.listeners = new Listeners(b.listeners);
+    this.listeners = new Listeners(b.listeners, new Redactor().addAll(config.secrets()));
     this.selectors = b.selectors;
     selectors.values().forEach(s -> s.providers(this::find));
     checkPreviewSettings();
@@ -288,7 +289,7 @@ public final class Byop implements AutoCloseable {
       try {
         c.close();
       } catch (Exception e) {
-        LOG.warn("closing {} failed", c.getClass().getName(), e);
+        LOG.warn("closing {} failed", c.getClass().getName(), new Redactor().addAll(config.secrets()).safe(e));
         if (first == null) first = new ByopException("closing " + c.getClass().getName() + " failed", e);
       }
     }

@@ -49,6 +49,16 @@ public final class ByopConfig {
     root.checkSecrets();
   }
 
+  /**
+   * Every secret the configuration references (registry passwords, git tokens, store passwords, ...), resolved now,
+   * so that byop can mask them in every log line and message; never print what this returns.
+   */
+  public List<Secret> secrets() {
+    List<Secret> out = new ArrayList<>();
+    root.collectSecrets(out);
+    return out;
+  }
+
   /** The defaults: embedded store under {@code ./byop-data}, providers chosen by priority. */
   public static ByopConfig defaults() {
     return new ByopConfig(Settings.empty());

@@ -249,6 +249,34 @@ public final class Settings {
     return (Map<String, Node>) m;
   }
 
+  /** Resolves every secret reference below this section (both forms: a reference map and a {@link SecretRef}). */
+  void collectSecrets(List<Secret> out) {
+    for (var e : values.entrySet()) {
+      Object v = e.getValue().value();
+      if (v instanceof SecretRef r) {
+        resolveInto(r, out);
+      } else if (v instanceof Map<?, ?> m) {
+        Map<String, Node> map = castMap(m);
+        if (map.size() == 1 && (map.containsKey("env") || map.containsKey("file"))) {
+          resolveInto(secretRef(e.getKey(), map, e.getValue().line()), out);
+        } else {
+          section(e.getKey()).collectSecrets(out);
+        }
+      } else if (v instanceof List<?>) {
+        for (Settings s : sectionsOrEmpty(e.getKey())) s.collectSecrets(out);
+      }
+    }
+  }
+
+  /** A reference that cannot be resolved holds no value that could be printed; its user reports it when it needs it. */
+  private static void resolveInto(SecretRef ref, List<Secret> out) {
+    try {
+      out.add(ref.resolve());
+    } catch (ConfigException missing) {
+      // nothing to mask
+    }
+  }
+
   /** Walks every secret reference below this section and resolves it, so a missing one fails at load time. */
   void checkSecrets() {
     for (var e : values.entrySet()) {

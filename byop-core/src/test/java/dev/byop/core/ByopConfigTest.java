@@ -141,4 +141,15 @@ class ByopConfigTest {
     assertEquals(Path.of("./byop-data"), ByopConfig.defaults().dataDir());
     assertThrows(ConfigException.class, () -> ByopConfig.of(Map.of("orchestrator", Map.of("workers", 0))));
   }
+
+  @Test
+  void secretsAreEveryReferenceOfEverySectionResolved() throws Exception {
+    Path token = Files.writeString(dir.resolve("token"), "git-token-1\n");
+    ByopConfig yaml = ByopConfig.parse("builder:\n  git: { username: ci, token: { file: " + token + " } }\n"
+        + "cloud:\n  hosts:\n    - { name: a, password: { file: " + token + " } }\n", "byop.yml");
+    assertEquals(java.util.List.of(Secret.of("git-token-1"), Secret.of("git-token-1")), yaml.secrets());
+    ByopConfig code = ByopConfig.of(Map.of("registry", Map.of("password", SecretRef.value("reg-pw")),
+        "store", Map.of("password", SecretRef.Env.in("MISSING_ONE", Map.of()))));
+    assertEquals(java.util.List.of(Secret.of("reg-pw")), code.secrets(), "an unresolvable reference holds nothing");
+  }
 }

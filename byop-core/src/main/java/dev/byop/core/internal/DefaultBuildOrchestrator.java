@@ -62,36 +62,43 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
    * @param logFlushInterval how long a log line may wait to be stored in a batch
    * @param namespace every push lands under {@code <registryAddress>/<namespace>/} ({@code registry.namespace})
    * @param localRepository local image names start with it, as the preview manager's ({@code preview.imageRepository})
+   * @param secrets values masked in every job's log and error besides the job's own (the configuration's secrets:
+   *     git token, registry and store passwords)
    */
   public record Options(ByopConfig.Orchestrator tuning, @Nullable String registryAddress,
       @Nullable Credentials registryCredentials, @Nullable String instanceId, Duration logFlushInterval,
-      String namespace, String localRepository) {
+      String namespace, String localRepository, List<Secret> secrets) {
     public Options {
       ImageNames.checkNamespace("registry.namespace", namespace);
       ImageNames.checkNamespace("preview.imageRepository", localRepository);
+      secrets = List.copyOf(secrets);
     }
 
     public Options(ByopConfig.Orchestrator tuning, @Nullable String registryAddress,
         @Nullable Credentials registryCredentials, @Nullable String instanceId, Duration logFlushInterval) {
       this(tuning, registryAddress, registryCredentials, instanceId, logFlushInterval, ImageNames.DEFAULT_NAMESPACE,
-          "byop");
+          "byop", List.of());
     }
 
     public static Options from(ByopConfig config) {
       return new Options(config.orchestrator(), config.section("registry").string("address").orElse(null), null,
           null, Duration.ofMillis(50), ImageNames.namespace(config.section("registry")),
-          config.section("preview").string("imageRepository", "byop"));
+          config.section("preview").string("imageRepository", "byop"), config.secrets());
     }
 
     public Options withInstanceId(String id) {
       return new Options(tuning, registryAddress, registryCredentials, id, logFlushInterval, namespace,
-          localRepository);
+          localRepository, secrets);
     }
 
     public Options withRegistry(@Nullable String address, @Nullable Credentials credentials) {
-      return new Options(tuning, address, credentials, instanceId, logFlushInterval, namespace, localRepository);
+      return new Options(tuning, address, credentials, instanceId, logFlushInterval, namespace, localRepository,
+          secrets);
     }
   }
+
+  /** The longest error recorded on a job, marker included; the full text stays in the job's log. */
+  static final int MAX_ERROR_CHARS = 4000;
 
   private final Store store;
   private final ImageBuilder builder;
@@ -103,6 +110,8 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
   private final LeasedWorkerPool<BuildJob> pool;
   private final Map<String, Run> runs = new ConcurrentHashMap<>();
   private final Object changed = new Object();
+  /** The configuration's secrets; every run's redactor starts with them. */
+  private final Redactor secrets;
   private volatile boolean closed;
 
   public DefaultBuildOrchestrator(Store store, ImageBuilder builder, @Nullable RegistryClient registry,
@@ -113,6 +122,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     this.options = options;
     this.events = events;
     this.clock = clock;
+    this.secrets = new Redactor().addAll(options.secrets()).add(options.registryCredentials());
     ByopConfig.Orchestrator t = options.tuning();
     String instance = options.instanceId() != null ? options.instanceId() : defaultInstanceId();
     this.logs = new LogHub(store, events, this::isFinished, clock, options.logFlushInterval(), t.pollInterval());
@@ -249,7 +259,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     try {
       w.flush();
     } catch (RuntimeException e) {
-      LOG.warn("flushing a build log failed", e);
+      LOG.warn("flushing a build log failed", w.redactor().safe(e));
     }
   }
 
@@ -291,7 +301,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
         if (now == null || !now.status().isRunning() || !lease.workerId().equals(now.leaseOwner())) return;
         try {
           BuildJob done = store.transitionBuildJob(BuildTransition.of(now.id(), lease.workerId(), now.status(), to,
-              clock.instant()).withError(why));
+              clock.instant()).withError(LogHub.cut(why, MAX_ERROR_CHARS)));
           job = done;
           announce(done, now.status());
           logs.finished(now.id());
@@ -318,7 +328,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     public void recover(Instant now) {
       for (BuildJob j : store.recoverExpiredBuildJobs(now, options.tuning().maxAttempts())) {
         LOG.info("build job {} recovered after an expired lease: now {}{}", j.id(), j.status(),
-            j.error() == null ? "" : " (" + j.error() + ")");
+            j.error() == null ? "" : " (" + secrets.redact(j.error()) + ")");
         announce(j, lastRunningStatus(j));
         if (j.status().isTerminal()) logs.finished(j.id());
       }
@@ -326,7 +336,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
 
     @Override
     public void process(BuildJob claimed, LeasedWorkerPool.Lease lease) {
-      Run run = new Run(claimed, lease, new Redactor());
+      Run run = new Run(claimed, lease, new Redactor(secrets));
       runs.put(claimed.id(), run);
       announce(claimed, BuildStatus.PENDING);
       Duration timeout = options.tuning().jobTimeout();
@@ -344,7 +354,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
         try {
           run.log.close();
         } catch (RuntimeException e) {
-          LOG.warn("storing the last log lines of {} failed", claimed.id(), e);
+          LOG.warn("storing the last log lines of {} failed", claimed.id(), run.redactor.safe(e));
         }
         logs.finished(claimed.id());
         synchronized (changed) {
@@ -452,7 +462,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
       try {
         builder.cleanup(checkout);
       } catch (RuntimeException e) {
-        LOG.warn("cleaning up the checkout of {} failed", job.id(), e);
+        LOG.warn("cleaning up the checkout of {} failed", job.id(), run.redactor.safe(e));
       }
     }
   }
@@ -484,15 +494,17 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
       String m = t.getMessage();
       why = run.redactor.redact(m == null || m.isBlank() ? t.getClass().getSimpleName() : m);
     }
-    if (!(t instanceof ByopException)) LOG.warn("build job {} failed unexpectedly", id, t);
+    if (!(t instanceof ByopException)) LOG.warn("build job {} failed unexpectedly", id, run.redactor.safe(t));
     run.log.line("failed: " + why);
     flushQuietly(run.log);
     try {
+      // bounded, so that a long message (a 20 KB RUN line in BuildKit's error) can never make the FAILED update fail
       BuildJob done = store.transitionBuildJob(BuildTransition.of(id, lease.workerId(), stored.status(),
-          BuildStatus.FAILED, clock.instant()).withError(why));
+          BuildStatus.FAILED, clock.instant()).withError(LogHub.cut(why, MAX_ERROR_CHARS)));
       announce(done, stored.status());
     } catch (StoreException raced) {
-      LOG.info("build job {} changed while failing it: {}", id, raced.getMessage());
+      LOG.info("build job {} changed while failing it: {}", id,
+          run.redactor.redact(String.valueOf(raced.getMessage())));
     }
   }
 }

@@ -14,6 +14,7 @@ import dev.byop.core.PreviewException;
 import dev.byop.core.PreviewLimitException;
 import dev.byop.core.PreviewManager;
 import dev.byop.core.PreviewStatus;
+import dev.byop.core.Secret;
 import dev.byop.core.Settings;
 import dev.byop.core.StoreException;
 import dev.byop.core.ValidationException;
@@ -86,14 +87,24 @@ public final class DefaultPreviewManager implements PreviewManager {
    * @param maxAttempts claims of one deployment before it is FAILED
    * @param pollInterval how often idle workers look for work
    * @param gitPolicy which git transports component sources may use
+   * @param secrets values masked in every preview's log and error (the configuration's secrets: git token, registry
+   *     and store passwords)
    */
   public record Options(String domain, @Nullable Duration ttl, int maxPerApp, String imageRepository,
       Duration reapInterval, @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts,
-      Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy) {
+      Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy, List<Secret> secrets) {
     public Options {
       PreviewHostnames.checkDomain(domain);
       if (maxPerApp < 1) throw new ValidationException("preview.maxPerApp", maxPerApp, "must be at least 1");
       ImageReference.parse(imageRepository + "/x/y:z");
+      secrets = List.copyOf(secrets);
+    }
+
+    public Options(String domain, @Nullable Duration ttl, int maxPerApp, String imageRepository,
+        Duration reapInterval, @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts,
+        Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy) {
+      this(domain, ttl, maxPerApp, imageRepository, reapInterval, sweepInterval, workers, lease, maxAttempts,
+          pollInterval, gitPolicy, List.of());
     }
 
     /** Reads the {@code preview} and {@code orchestrator} sections. */
@@ -105,7 +116,7 @@ public final class DefaultPreviewManager implements PreviewManager {
       return new Options(s.string("domain", PreviewHostnames.DEFAULT_DOMAIN), ttl.isZero() ? null : ttl,
           s.integer("maxPerApp", 5), s.string("imageRepository", "byop"), s.duration("reapInterval", Duration.ofMinutes(1)),
           sweep.isZero() ? null : sweep, o.workers(), o.lease(), o.maxAttempts(), o.pollInterval(),
-          config.gitPolicy());
+          config.gitPolicy(), config.secrets());
     }
   }
 
@@ -126,6 +137,8 @@ public final class DefaultPreviewManager implements PreviewManager {
   private final Set<String> stopping = ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.atomic.AtomicLong deletes = new java.util.concurrent.atomic.AtomicLong();
   private final ScheduledExecutorService reaper;
+  /** The configuration's secrets; every preview's redactor starts with them. */
+  private final Redactor secrets;
   private volatile boolean closed;
 
   /**
@@ -142,6 +155,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     this.events = events;
     this.options = options;
     this.clock = clock;
+    this.secrets = new Redactor().addAll(options.secrets());
     this.logs = new LogHub(store, events, id -> store.findPreview(id).map(p -> !p.status().isClaimable()).orElse(true),
         clock, Duration.ofMillis(200), Duration.ofMillis(500));
     this.pool = new LeasedWorkerPool<>("byop-preview", "previews-" + UUID.randomUUID().toString().substring(0, 8),
@@ -161,6 +175,16 @@ public final class DefaultPreviewManager implements PreviewManager {
       // first at start: leftovers of a crash (previews the store does not know) go soon after a restart
       timer.scheduleWithFixedDelay(this::sweepQuietly, 0, sweep, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** The longest error recorded on a preview, marker included; the full text stays in its log. */
+  static final int MAX_ERROR_CHARS = 2000;
+
+  /** A preview's redactor: the configuration's secrets and the user info of the app's git URLs. */
+  private Redactor redactor(String appId) {
+    Redactor r = new Redactor(secrets);
+    store.findApp(appId).ifPresent(app -> app.components().forEach(c -> r.addUrlUserInfo(c.source().url())));
+    return r;
   }
 
   @Override
@@ -299,7 +323,7 @@ public final class DefaultPreviewManager implements PreviewManager {
         deletePreview(p.id());
         reaped.add(p.id());
       } catch (StoreException e) {
-        LOG.debug("preview {} changed while reaping; next round", p.id(), e);
+        LOG.debug("preview {} changed while reaping; next round", p.id(), secrets.safe(e));
       }
     }
     return reaped;
@@ -327,14 +351,14 @@ public final class DefaultPreviewManager implements PreviewManager {
         return snapshot.size();
       }
     };
-    return deployer.get().sweep(known, JobContext.of("sweep", line -> LOG.info("sweep: {}", line)));
+    return deployer.get().sweep(known, JobContext.of("sweep", line -> LOG.info("sweep: {}", secrets.redact(line))));
   }
 
   private void reapQuietly() {
     try {
       reapExpired();
     } catch (RuntimeException e) {
-      LOG.warn("reaping expired previews failed; will retry", e);
+      LOG.warn("reaping expired previews failed; will retry", secrets.safe(e));
     }
   }
 
@@ -342,7 +366,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     try {
       sweep();
     } catch (RuntimeException e) {
-      LOG.warn("sweeping orphaned preview resources failed; will retry", e);
+      LOG.warn("sweeping orphaned preview resources failed; will retry", secrets.safe(e));
     }
   }
 
@@ -352,8 +376,9 @@ public final class DefaultPreviewManager implements PreviewManager {
     return after;
   }
 
+  /** An error as recorded on the preview: cut to the store's bound with a visible marker. */
   private static String clip(String why) {
-    return why.length() > 2000 ? why.substring(0, 2000) + "…" : why;
+    return LogHub.cut(why, MAX_ERROR_CHARS);
   }
 
   private static void sleep(long ms) {
@@ -403,7 +428,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     @Override
     public void process(Preview claimed, LeasedWorkerPool.Lease lease) {
       working.put(claimed.id(), lease);
-      LogHub.Writer log = logs.writer(claimed.id(), new Redactor());
+      LogHub.Writer log = logs.writer(claimed.id(), redactor(claimed.appId()));
       Preview p = claimed;
       try {
         if (p.status() == PreviewStatus.STOPPING) {
@@ -442,9 +467,10 @@ public final class DefaultPreviewManager implements PreviewManager {
               p.id(), lease.cancellation().reason());
           return;
         }
-        String why = e instanceof CancelledException ? "cancelled: " + e.getMessage() : String.valueOf(e.getMessage());
+        String why = log.redactor().redact(e instanceof CancelledException ? "cancelled: " + e.getMessage()
+            : String.valueOf(e.getMessage()));
         log.line("preview " + p.id() + " failed: " + why);
-        LOG.warn("preview {} failed", p.id(), e);
+        LOG.warn("preview {} failed", p.id(), log.redactor().safe(e));
         fail(p, lease, log, why);
       } finally {
         working.remove(claimed.id());
@@ -452,7 +478,7 @@ public final class DefaultPreviewManager implements PreviewManager {
         try {
           log.close();
         } catch (RuntimeException e) {
-          LOG.warn("storing the log of preview {} failed", claimed.id(), e);
+          LOG.warn("storing the log of preview {} failed", claimed.id(), log.redactor().safe(e));
         }
         logs.finished(claimed.id());
       }
@@ -477,7 +503,7 @@ public final class DefaultPreviewManager implements PreviewManager {
         }
         String why = "tear-down failed: " + e.getMessage();
         log.line("preview " + p.id() + ": " + why + "; retried after the lease (" + options.lease() + ")");
-        LOG.warn("tearing down preview {} failed; retried after the lease", p.id(), e);
+        LOG.warn("tearing down preview {} failed; retried after the lease", p.id(), log.redactor().safe(e));
         try {
           // STOPPING -> STOPPING keeps this worker's lease, which then expires: the lease length is the retry delay
           store.transitionPreview(PreviewTransition.of(p.id(), lease.workerId(), PreviewStatus.STOPPING,
@@ -497,6 +523,11 @@ public final class DefaultPreviewManager implements PreviewManager {
      */
     private void fail(Preview p, LeasedWorkerPool.Lease lease, LogHub.Writer log, String why) {
       try {
+        log.flush(); // whoever sees FAILED must find the lines that say why
+      } catch (RuntimeException e) {
+        LOG.warn("storing the log of preview {} failed", p.id(), log.redactor().safe(e));
+      }
+      try {
         Preview now = store.findPreview(p.id()).orElse(p);
         if (!now.status().isInProgress()) return;
         // only while this worker still holds it: after a lost lease another worker may be deploying it right now
@@ -510,7 +541,7 @@ public final class DefaultPreviewManager implements PreviewManager {
           // not the lease's cancellation: a cancelled or timed-out deployment must still be removed
           deployer.get().tearDown(now, JobContext.of(p.id(), log));
         } catch (RuntimeException e) {
-          LOG.warn("tearing down failed preview {} failed", p.id(), e);
+          LOG.warn("tearing down failed preview {} failed", p.id(), log.redactor().safe(e));
           error = why + "; tearing down what it runs failed too (delete the preview to retry): " + e.getMessage();
           log.line("preview " + p.id() + ": tear-down failed: " + e.getMessage());
         }

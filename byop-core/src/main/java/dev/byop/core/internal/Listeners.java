@@ -16,9 +16,16 @@ import org.slf4j.LoggerFactory;
 public final class Listeners implements ByopListener {
   private static final Logger LOG = LoggerFactory.getLogger(Listeners.class);
   private final List<ByopListener> listeners = new CopyOnWriteArrayList<>();
+  private final Redactor secrets;
 
   public Listeners(List<ByopListener> initial) {
+    this(initial, new Redactor());
+  }
+
+  /** @param secrets masked in a failing listener's exception before it is logged */
+  public Listeners(List<ByopListener> initial, Redactor secrets) {
     listeners.addAll(initial);
+    this.secrets = secrets;
   }
 
   public void add(ByopListener l) {
@@ -34,7 +41,7 @@ public final class Listeners implements ByopListener {
       try {
         call.accept(l);
       } catch (RuntimeException e) {
-        LOG.warn("listener {} failed", l.getClass().getName(), e);
+        LOG.warn("listener {} failed", l.getClass().getName(), secrets.safe(e));
       }
     }
   }

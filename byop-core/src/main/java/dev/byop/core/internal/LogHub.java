@@ -34,6 +34,13 @@ public final class LogHub implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LogHub.class);
   private static final int BATCH = 256;
   private static final int PAGE = 500;
+  /**
+   * The longest line stored or published, marker included: a build step can print megabytes without a newline, and
+   * one such line must neither exceed the store's column (which would fail the job) nor flood a follower.
+   */
+  public static final int MAX_LINE_CHARS = 16_384;
+  /** What a cut line or message ends with, before the count of characters left out. */
+  public static final String CUT_MARKER = "… [cut: ";
 
   private final LogStore store;
   private final ByopListener events;
@@ -65,6 +72,21 @@ public final class LogHub implements AutoCloseable {
         TimeUnit.MILLISECONDS);
     timer.scheduleWithFixedDelay(this::pollFollowers, pollInterval.toMillis(), pollInterval.toMillis(),
         TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * {@code text} if it has at most {@code max} characters, else its start and a visible marker that says how much was
+   * left out, {@code max} characters in all (a surrogate pair is never split). NUL characters become U+FFFD: PostgreSQL
+   * refuses them in text columns, and a step that prints one must not fail its job.
+   */
+  public static String cut(String text, int max) {
+    String t = text.indexOf('\0') >= 0 ? text.replace('\0', '\uFFFD') : text;
+    if (t.length() <= max) return t;
+    // the marker's own length depends on the count it shows; the count is at most t.length() digits long
+    String longest = CUT_MARKER + t.length() + " more characters]";
+    int keep = Math.max(0, max - longest.length());
+    if (keep > 0 && Character.isHighSurrogate(t.charAt(keep - 1))) keep--;
+    return t.substring(0, keep) + CUT_MARKER + (t.length() - keep) + " more characters]";
   }
 
   /** A writer for one unit of work; close it (which flushes) when the work ends. */
@@ -108,7 +130,7 @@ public final class LogHub implements AutoCloseable {
       try {
         w.flush();
       } catch (RuntimeException e) {
-        LOG.warn("flushing log of {} failed; will retry", w.ownerId, e);
+        LOG.warn("flushing log of {} failed; will retry", w.ownerId, w.redactor.safe(e));
       }
     }
   }
@@ -155,13 +177,19 @@ public final class LogHub implements AutoCloseable {
       this.redactor = redactor;
     }
 
+    /** What this writer masks; also for exceptions about its lines that reach SLF4J. */
+    public Redactor redactor() {
+      return redactor;
+    }
+
     @Override
     public void line(String text) {
+      // Redact before cutting, so that a secret across the cut is still hidden whole.
       String safe = redactor.redact(text == null ? "" : text);
       boolean full;
       synchronized (this) {
         // A provider may hand over text with embedded newlines; each stored row is one line.
-        for (String l : safe.split("\r?\n", -1)) buffer.add(l);
+        for (String l : safe.split("\r?\n", -1)) buffer.add(cut(l, MAX_LINE_CHARS));
         full = buffer.size() >= BATCH;
       }
       if (full) flush();

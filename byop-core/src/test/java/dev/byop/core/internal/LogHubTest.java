@@ -103,4 +103,45 @@ class LogHubTest {
       waitFor("last line", () -> got.size() == 3);
     }
   }
+
+  @Test
+  void anOverlongLineIsCutWithAMarkerAfterRedactionAndNulBecomesAReplacementCharacter() throws Exception {
+    try (LogHub hub = new LogHub(store, listener, finished::contains, Clock.systemUTC(), Duration.ofMillis(5),
+        Duration.ofMillis(10))) {
+      LogHub.Writer w = hub.writer("long", new Redactor().add("s3cret-at-the-cut"));
+      String tail = "s3cret-at-the-cut";
+      // the secret straddles the cut: it is masked before the line is cut
+      String line = "a".repeat(LogHub.MAX_LINE_CHARS - 40) + tail + "b".repeat(200_000);
+      w.line(line + "\nnul\0here\n\uD83D\uDE00".repeat(1));
+      w.close();
+      List<LogLine> stored = store.readLog("long", 0, 10);
+      assertEquals(3, stored.size());
+      assertEquals("\uD83D\uDE00", stored.get(2).text());
+      String cut = stored.get(0).text();
+      assertEquals(LogHub.MAX_LINE_CHARS, cut.length());
+      assertTrue(cut.startsWith("a".repeat(LogHub.MAX_LINE_CHARS - 40) + Redactor.MASK), cut.substring(16_000));
+      String redacted = "a".repeat(LogHub.MAX_LINE_CHARS - 40) + Redactor.MASK + "b".repeat(200_000);
+      int kept = cut.indexOf(LogHub.CUT_MARKER);
+      assertTrue(cut.endsWith(LogHub.CUT_MARKER + (redacted.length() - kept) + " more characters]"),
+          cut.substring(16_000));
+      assertEquals("nul\uFFFDhere", stored.get(1).text());
+      assertEquals(stored.stream().map(LogLine::text).collect(Collectors.toList()),
+          emitted.stream().map(LogLine::text).collect(Collectors.toList()), "listeners get the cut lines too");
+    }
+  }
+
+  @Test
+  void cutKeepsShortTextAndNeverSplitsASurrogatePair() {
+    assertEquals("short", LogHub.cut("short", 10));
+    String s = "x".repeat(10) + "\uD83D\uDE00".repeat(100);
+    for (int max = 40; max < 60; max++) {
+      String c = LogHub.cut(s, max);
+      assertTrue(c.length() <= max, c);
+      assertTrue(c.contains(LogHub.CUT_MARKER), c);
+      int at = c.indexOf(LogHub.CUT_MARKER);
+      assertTrue(at == 0 || !Character.isHighSurrogate(c.charAt(at - 1)), c);
+      String count = c.substring(at + LogHub.CUT_MARKER.length(), c.indexOf(' ', at + LogHub.CUT_MARKER.length()));
+      assertEquals(s.length() - at, Integer.parseInt(count), c);
+    }
+  }
 }

@@ -271,4 +271,36 @@ public abstract class StoreContract extends DbTestBase {
     assertEquals(p.id(), again.id());
     assertEquals(2, again.attempt());
   }
+
+  @Test
+  void errorsLongerThanTheirColumnAreCutWithAMarkerAndTheFailedTransitionHappens() {
+    Instant t = Instant.now();
+    BuildJob job = store.createBuildJob("shop", "web", BuildConfig.defaults(), t);
+    store.claimBuildJob("w1", t, Duration.ofSeconds(30)).orElseThrow();
+    String error = "executor failed running [/bin/sh -c echo " + "x".repeat(20_000) + "]: exit code: 3";
+    BuildJob failed = store.transitionBuildJob(BuildTransition.of(job.id(), "w1", BuildStatus.FETCHING,
+        BuildStatus.FAILED, t).withError(error));
+    assertEquals(BuildStatus.FAILED, failed.status());
+    assertEquals(10_000, failed.error().length());
+    assertTrue(failed.error().startsWith("executor failed running [/bin/sh -c echo xxx"));
+    assertTrue(failed.error().contains(dev.byop.core.internal.LogHub.CUT_MARKER), failed.error().substring(9_900));
+    assertEquals(failed, store.findBuildJob(job.id()).orElseThrow());
+
+    Preview p = store.createPreview("shop", "local", null, "shop-p3.byop.local", t, null);
+    store.claimPreview("w1", t, Duration.ofSeconds(30)).orElseThrow();
+    Preview pf = store.transitionPreview(PreviewTransition.of(p.id(), "w1", PreviewStatus.BUILDING,
+        PreviewStatus.FAILED, t).withError(error + "\0"));
+    assertEquals(PreviewStatus.FAILED, pf.status());
+    assertTrue(pf.error().length() <= 10_000 && pf.error().contains(dev.byop.core.internal.LogHub.CUT_MARKER));
+  }
+
+  @Test
+  void aLineLongerThanTheColumnOrHoldingNulIsStoredNotRefused() {
+    Instant t = Instant.now();
+    assertEquals(2, store.appendLog("long", List.of("a".repeat(200_000), "nul\0here"), t));
+    List<LogLine> lines = store.readLog("long", 0, 10);
+    assertEquals(100_000, lines.get(0).text().length());
+    assertTrue(lines.get(0).text().contains(dev.byop.core.internal.LogHub.CUT_MARKER));
+    assertEquals("nul\uFFFDhere", lines.get(1).text());
+  }
 }

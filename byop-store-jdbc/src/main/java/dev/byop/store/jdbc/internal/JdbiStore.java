@@ -12,6 +12,7 @@ import dev.byop.core.NotFoundException;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewStatus;
 import dev.byop.core.StoreException;
+import dev.byop.core.internal.LogHub;
 import dev.byop.core.spi.Store;
 import java.sql.SQLException;
 import java.sql.Types;
@@ -48,6 +49,11 @@ public final class JdbiStore implements Store {
       + " git_commit, image, digest, error";
   private static final String PREVIEW_COLUMNS = "id, app_id, status, deployer, git_commit, hostname, host, address,"
       + " url, images, created_at, updated_at, expires_at, attempt, error";
+
+  /** The size of the error columns (V1__schema.sql); longer errors are cut to it, never refused. */
+  static final int ERROR_CHARS = 10_000;
+  /** The size of the log line column (V1__schema.sql). */
+  static final int LINE_CHARS = 100_000;
 
   /** The SQL dialects this store speaks. */
   public enum Dialect { H2, POSTGRESQL }
@@ -98,6 +104,11 @@ public final class JdbiStore implements Store {
   static @Nullable Instant instant(ResultSet rs, String column) throws SQLException {
     OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
     return t == null ? null : t.toInstant();
+  }
+
+  /** A value for a text column of {@code max} characters: cut with a visible marker, NUL replaced (see LogHub#cut). */
+  static @Nullable String text(@Nullable String value, int max) {
+    return value == null ? null : LogHub.cut(value, max);
   }
 
   private <T> T tx(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
@@ -381,7 +392,8 @@ public final class JdbiStore implements Store {
       if (c.commit() != null) u.bind("commit", c.commit());
       if (c.image() != null) u.bind("image", c.image());
       if (c.digest() != null) u.bind("digest", c.digest());
-      if (c.error() != null || c.to() == BuildStatus.PENDING) u.bind("error", c.error());
+      // cut, not refused: a too-long reason must not turn a FAILED transition into a job stuck while running
+      if (c.error() != null || c.to() == BuildStatus.PENDING) u.bind("error", text(c.error(), ERROR_CHARS));
       if (c.workerId() != null) u.bind("w", c.workerId());
       if (u.execute() != 1) {
         BuildJob now = loadJob(h, c.jobId()).orElseThrow(() -> new NotFoundException("build job", c.jobId()));
@@ -453,7 +465,7 @@ public final class JdbiStore implements Store {
           long seq = last;
           Argument at = ts(micros(time));
           for (String line : lines) {
-            b.bind("o", ownerId).bind("s", ++seq).bind("t", at).bind("l", line).add();
+            b.bind("o", ownerId).bind("s", ++seq).bind("t", at).bind("l", text(line, LINE_CHARS)).add();
           }
           b.execute();
           return seq;
@@ -585,7 +597,7 @@ public final class JdbiStore implements Store {
     if (c.workerId() != null) sql.append(" AND lease_owner = :w");
     return tx(h -> {
       var u = h.createUpdate(sql.toString()).bind("to", c.to().name()).bind("now", ts(micros(c.now())))
-          .bind("error", c.error()).bind("id", c.previewId()).bind("from", c.from().name());
+          .bind("error", text(c.error(), ERROR_CHARS)).bind("id", c.previewId()).bind("from", c.from().name());
       if (c.host() != null) u.bind("host", c.host());
       if (c.address() != null) u.bind("address", c.address());
       if (c.url() != null) u.bind("url", c.url());

@@ -44,7 +44,7 @@ public final class StoreOpener {
     final JdbiStore.Dialect dialect;
     if (url.startsWith("jdbc:h2:")) {
       dialect = JdbiStore.Dialect.H2;
-      JdbcConnectionPool pool = JdbcConnectionPool.create(url, user == null ? "" : user,
+      JdbcConnectionPool pool = JdbcConnectionPool.create(durableH2(url), user == null ? "" : user,
           password == null ? "" : password.reveal());
       pool.setMaxConnections(poolSize);
       ds = pool;
@@ -121,6 +121,20 @@ public final class StoreOpener {
       throw new StoreException("cannot open store " + redact(database) + ": " + e.getMessage(), e);
     }
     return new JdbiStore(Jdbi.create(ds), dialect, database, closer);
+  }
+
+  /**
+   * The H2 URL with {@code WRITE_DELAY=0} unless it sets one. H2 2.x (MVStore) writes committed transactions to its
+   * file from a background thread every {@code WRITE_DELAY} ms (default 500), so a process killed after a commit lost
+   * it (issue 13: a job a client had read as SUCCESS came back BUILDING). With 0 the MVStore's auto-commit delay is 0
+   * and every transaction's end stores its chunk synchronously ({@code TransactionStore.endTransaction} calls
+   * {@code MVStore.commit()}, which waits for the write) before the commit returns: the data is in the file, in the
+   * OS page cache, which survives the death of the process. (An OS crash or power loss would also need an fsync per
+   * commit, which H2 does not offer; run PostgreSQL for that.) An in-memory database has nothing to make durable.
+   */
+  static String durableH2(String url) {
+    if (url.startsWith("jdbc:h2:mem:") || url.toUpperCase(java.util.Locale.ROOT).contains(";WRITE_DELAY=")) return url;
+    return url + ";WRITE_DELAY=0";
   }
 
   /** URLs may carry {@code password=…} parameters; never show them. */
