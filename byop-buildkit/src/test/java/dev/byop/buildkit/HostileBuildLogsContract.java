@@ -16,6 +16,7 @@ import dev.byop.core.GitSource;
 import dev.byop.core.LogLine;
 import dev.byop.core.SecretRef;
 import dev.byop.core.internal.LogHub;
+import dev.byop.store.jdbc.JdbcStoreFactory;
 import dev.byop.store.jdbc.internal.JdbiStore;
 import dev.byop.testing.RequiresTestbed;
 import dev.byop.testing.Testbed;

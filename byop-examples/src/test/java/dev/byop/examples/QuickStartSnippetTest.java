@@ -1,40 +1,14 @@
 package dev.byop.examples;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.byop.testing.ReadmeSnippets;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The README's embedding snippet is the compiled one in {@link QuickStartSnippet}, verbatim (up to indentation). */
 class QuickStartSnippetTest {
-  /** The lines between the markers, with the common indentation removed. */
-  static String snippet() throws IOException {
-    List<String> lines = Files.readAllLines(
-        Path.of("src/test/java/dev/byop/examples/QuickStartSnippet.java"), StandardCharsets.UTF_8);
-    int start = -1;
-    int end = -1;
-    for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).strip().equals("// README:start")) start = i + 1;
-      if (lines.get(i).strip().equals("// README:end")) end = i;
-    }
-    assertTrue(start > 0 && end > start, "markers // README:start and // README:end");
-    List<String> region = lines.subList(start, end);
-    int indent = region.stream().filter(l -> !l.isBlank())
-        .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
-    StringBuilder b = new StringBuilder();
-    for (String l : region) b.append(l.isBlank() ? "" : l.substring(indent)).append('\n');
-    return b.toString();
-  }
-
   @Test
-  void theReadmeHoldsTheCompiledSnippetVerbatim() throws IOException {
-    String readme = Files.readString(Path.of("../README.md"), StandardCharsets.UTF_8);
-    String snippet = snippet();
-    assertTrue(readme.contains("```java\n" + snippet + "```"),
-        "README.md must hold this snippet in a ```java block, verbatim:\n" + snippet);
+  void theReadmeHoldsTheCompiledSnippetVerbatim() {
+    String snippet = ReadmeSnippets.region(Path.of("src/test/java/dev/byop/examples/QuickStartSnippet.java"));
+    ReadmeSnippets.assertInReadme(Path.of("../README.md"), "java", snippet);
   }
 }
