@@ -132,7 +132,7 @@ abstract class HostileBuildLogsContract {
     values.put("dataDir", dataDir.toString());
     values.put("git", Map.of("allowFile", true));
     values.put("builder", Map.of("provider", "buildkit", "endpoint", "docker+" + BED.dockerHost(),
-        "git", Map.of("username", "ci", "token", SecretRef.value(gitToken))));
+        "git", Map.of("username", "ci", "token", SecretRef.value(gitToken), "host", "git.example.invalid")));
     values.put("orchestrator", Map.of("workers", 1, "pollInterval", "50ms", "lease", "20s", "maxAttempts", 3));
     if (storeConfig() != null) values.put("store", storeConfig());
     byop = Byop.builder().config(ByopConfig.of(values)).discover(getClass().getClassLoader())
