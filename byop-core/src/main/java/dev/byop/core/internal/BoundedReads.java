@@ -19,7 +19,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class BoundedReads {
   /** The longest output line kept, in bytes; the rest of a longer line is dropped and {@link #cutMarker} appended. */
-  public static final int MAX_LINE_BYTES = 16 * 1024;
+  // half of LogHub.MAX_LINE_CHARS: a cut line, its "[component] " prefix and this marker must fit the log's own
+  // bound, or the log cuts it again and this marker is lost
+  public static final int MAX_LINE_BYTES = LogHub.MAX_LINE_CHARS / 2;
   /** How many output lines of one command are kept for its result (the log sink still sees every line). */
   public static final int MAX_LINES = 10_000;
 
