@@ -47,7 +47,7 @@ class ByopTestKitTest {
     assertEquals(BuildStatus.SUCCESS, done.status(), done.error());
     assertTrue(done.statusTimes().keySet().containsAll(java.util.List.of(BuildStatus.FETCHING, BuildStatus.BUILDING,
         BuildStatus.PUSHING)), done.statusTimes().toString());
-    assertEquals("registry.test/shop/web:" + ScriptedBuilder.COMMIT.substring(0, 12), done.image());
+    assertEquals("registry.test/byop/shop/web:" + ScriptedBuilder.COMMIT.substring(0, 12), done.image());
     assertEquals(fakes.registry().tags().get(done.image()), done.digest());
     assertEquals(1, fakes.step(BuildStatus.BUILDING).calls());
   }
