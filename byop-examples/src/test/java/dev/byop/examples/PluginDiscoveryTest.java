@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.byop.core.App;
 import dev.byop.core.Byop;
+import dev.byop.core.Component;
+import dev.byop.core.GitSource;
 import dev.byop.core.ByopConfig;
 import dev.byop.core.PreviewException;
 import dev.byop.core.SecretRef;
@@ -17,6 +20,7 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -49,11 +53,14 @@ class PluginDiscoveryTest {
 
       CloudProvider provider = byop.cloudProvider().orElseThrow();
       assertSame(provider, byop.cloudProvider().orElseThrow(), "opened once, closed by Byop");
-      assertEquals("vps1", provider.acquire("p1", Duration.ZERO).host().id());
-      assertThrows(PreviewException.class, () -> provider.acquire("p2", Duration.ofMillis(20)), "capacity is 1");
-      provider.release("p1");
-      assertEquals("vps1", provider.acquire("p2", Duration.ZERO).host().id());
-      assertEquals(List.of("p2"), provider.hosts().get(0).previews());
+      String p1 = preview(byop);
+      String p2 = preview(byop);
+      assertEquals("vps1", provider.acquire(p1, Duration.ZERO).host().id());
+      assertEquals(Map.of(p1, "vps1"), byop.store().hostLeases(), "Byop records the plugin's lease in its store");
+      assertThrows(PreviewException.class, () -> provider.acquire(p2, Duration.ofMillis(20)), "capacity is 1");
+      provider.release(p1);
+      assertEquals("vps1", provider.acquire(p2, Duration.ZERO).host().id());
+      assertEquals(List.of(p2), provider.hosts().get(0).previews());
     }
   }
 
@@ -70,14 +77,28 @@ class PluginDiscoveryTest {
         assertTrue(why.contains("example-fixed"), why);
       }
       try (Byop byop = Byop.builder().config(config()).discover(plugins).build()) {
+        Byop.ProviderChoice cloud = byop.describeProviders().stream()
+            .filter(c -> c.kind() == Byop.Kind.CLOUD).findFirst().orElseThrow();
+        assertEquals("example-fixed", cloud.id());
+        Class<?> factory = plugins.loadClass(cloud.implementation());
+        assertSame(plugins, factory.getClassLoader(), "loaded from the plugin jar's own loader");
+        assertTrue(CloudProviderFactory.class.isAssignableFrom(factory));
         CloudProvider provider = byop.cloudProvider().orElseThrow();
-        assertSame(plugins, provider.getClass().getClassLoader(), "loaded from the plugin jar's own loader");
-        assertTrue(CloudProviderFactory.class.isAssignableFrom(
-            plugins.loadClass(FixedHostsCloudProviderFactory.class.getName())));
-        assertEquals("vps1", provider.acquire("p1", Duration.ZERO).host().id());
-        provider.release("p1");
+        String p1 = preview(byop);
+        assertEquals("vps1", provider.acquire(p1, Duration.ZERO).host().id());
+        provider.release(p1);
+        assertTrue(byop.store().hostLeases().isEmpty());
       }
     }
+  }
+
+  /** A preview row for a lease to belong to (the store keeps leases only of previews it knows). */
+  private static String preview(Byop byop) {
+    if (byop.store().findApp("shop").isEmpty()) {
+      byop.store().saveApp(App.of("shop", Component.of("web", GitSource.of("https://git.example/s.git"), 8080)));
+    }
+    return byop.store().createPreview("shop", "example", null, "h" + System.nanoTime() + ".test", Instant.now(), null)
+        .id();
   }
 
   /** The test class path minus the plugin: what a host sees before it adds a plugins directory. */
