@@ -14,53 +14,53 @@ import java.util.Objects;
  */
 public final class CaddyRemoteRouter implements RemoteRouter {
 
-    private final String adminHost;
-    private final int adminPort;
-    private final String server;
-    private final int httpPort;
+  private final String adminHost;
+  private final int adminPort;
+  private final String server;
+  private final int httpPort;
 
-    /**
-     * @param adminHost the admin API's address on the remote host, e.g. {@code 127.0.0.1}
-     * @param adminPort the admin API's port, e.g. 2019
-     * @param server the name of the Caddy HTTP server that carries preview routes
-     * @param httpPort the port that server listens on (for URLs and readiness checks)
-     */
-    public CaddyRemoteRouter(String adminHost, int adminPort, String server, int httpPort) {
-        this.adminHost = Objects.requireNonNull(adminHost, "adminHost");
-        this.adminPort = adminPort;
-        if (!server.matches("[A-Za-z0-9_-]+")) {
-            throw new IllegalArgumentException("caddy server name '" + server + "' may hold only letters, digits, '_' and '-'");
-        }
-        this.server = server;
-        this.httpPort = httpPort;
+  /**
+   * @param adminHost the admin API's address on the remote host, e.g. {@code 127.0.0.1}
+   * @param adminPort the admin API's port, e.g. 2019
+   * @param server the name of the Caddy HTTP server that carries preview routes
+   * @param httpPort the port that server listens on (for URLs and readiness checks)
+   */
+  public CaddyRemoteRouter(String adminHost, int adminPort, String server, int httpPort) {
+    this.adminHost = Objects.requireNonNull(adminHost, "adminHost");
+    this.adminPort = adminPort;
+    if (!server.matches("[A-Za-z0-9_-]+")) {
+      throw new IllegalArgumentException("caddy server name '" + server + "' may hold only letters, digits, '_' and '-'");
     }
+    this.server = server;
+    this.httpPort = httpPort;
+  }
 
-    @Override
-    public Map.Entry<String, String> marker(String routeId) {
-        return Map.entry(CaddyAdmin.MARKER_HEADER, routeId);
-    }
+  @Override
+  public Map.Entry<String, String> marker(String routeId) {
+    return Map.entry(CaddyAdmin.MARKER_HEADER, routeId);
+  }
 
-    @Override
-    public int httpPort() {
-        return httpPort;
-    }
+  @Override
+  public int httpPort() {
+    return httpPort;
+  }
 
-    @Override
-    public void route(SshConnection on, String routeId, String hostname, String upstream) {
-        admin(on).putRoute(CaddyAdmin.routeJson(routeId, hostname, upstream, routeId));
-    }
+  @Override
+  public void route(SshConnection on, String routeId, String hostname, String upstream) {
+    admin(on).putRoute(CaddyAdmin.routeJson(routeId, hostname, upstream, routeId));
+  }
 
-    @Override
-    public void remove(SshConnection on, String routeId) {
-        admin(on).removeRoute(routeId);
-    }
+  @Override
+  public void remove(SshConnection on, String routeId) {
+    admin(on).removeRoute(routeId);
+  }
 
-    private CaddyAdmin admin(SshConnection on) {
-        CaddyAdmin.Transport overSsh = (method, path, body) -> {
-            SshConnection.HttpReply r = on.http(adminHost, adminPort, method, path,
-                    body == null ? null : body.getBytes(StandardCharsets.UTF_8));
-            return new CaddyAdmin.Reply(r.status(), r.body());
-        };
-        return new CaddyAdmin(overSsh, server, "caddy on " + on.host().label());
-    }
+  private CaddyAdmin admin(SshConnection on) {
+    CaddyAdmin.Transport overSsh = (method, path, body) -> {
+      SshConnection.HttpReply r = on.http(adminHost, adminPort, method, path,
+          body == null ? null : body.getBytes(StandardCharsets.UTF_8));
+      return new CaddyAdmin.Reply(r.status(), r.body());
+    };
+    return new CaddyAdmin(overSsh, server, "caddy on " + on.host().label());
+  }
 }

@@ -9,8 +9,8 @@ package dev.byop.preview.ssh;
  */
 public record ExecResult(int exitCode, String stdout, String stderrTail) {
 
-    /** True when the command exited 0. */
-    public boolean ok() {
-        return exitCode == 0;
-    }
+  /** True when the command exited 0. */
+  public boolean ok() {
+    return exitCode == 0;
+  }
 }

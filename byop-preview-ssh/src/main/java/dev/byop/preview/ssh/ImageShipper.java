@@ -39,92 +39,92 @@ import org.slf4j.LoggerFactory;
  */
 public final class ImageShipper {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ImageShipper.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ImageShipper.class);
 
-    private final SshConnections pool;
-    private final LocalImages local;
-    private final List<String> remoteDocker;
-    private final Retry retry;
-    private final Map<String, String> learned;
-    /** Per host label: pid files of loads whose attempt failed and that may still run there. */
-    private final Map<String, Set<String>> leftovers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final SshConnections pool;
+  private final LocalImages local;
+  private final List<String> remoteDocker;
+  private final Retry retry;
+  private final Map<String, String> learned;
+  /** Per host label: pid files of loads whose attempt failed and that may still run there. */
+  private final Map<String, Set<String>> leftovers = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /**
-     * How lost transfers are retried: at most {@code attempts}; between them a delay starting at {@code firstDelay} and
-     * doubling, each drawn between half and all of its value (jitter, so hosts failing together do not retry in step);
-     * no attempt starts later than {@code window} after the first failure. A link that drops for a while thus gets the whole
-     * window to come back instead of all attempts being spent on fast connect errors.
-     */
-    public record Retry(int attempts, Duration firstDelay, Duration window) {
-        public Retry {
-            Objects.requireNonNull(firstDelay, "firstDelay");
-            Objects.requireNonNull(window, "window");
-            if (attempts < 1) {
-                throw new IllegalArgumentException("attempts " + attempts + " must be at least 1");
-            }
-            if (firstDelay.isNegative() || firstDelay.isZero() || window.isNegative()) {
-                throw new IllegalArgumentException("retry delay must be positive and the window not negative: " + firstDelay + ", " + window);
-            }
-        }
-
-        /** 8 attempts within 45 s, the first retry after about a second. */
-        public static Retry defaults() {
-            return new Retry(8, Duration.ofSeconds(1), Duration.ofSeconds(45));
-        }
-
-        /** {@code attempts} within the default window and delays. */
-        public static Retry attempts(int attempts) {
-            Retry d = defaults();
-            return new Retry(attempts, d.firstDelay(), d.window());
-        }
-
-        /** The wait after the {@code failed}-th failed attempt. */
-        Duration delay(int failed) {
-            long base = firstDelay.toMillis() << Math.min(failed - 1, 20);
-            // never more than a quarter of the window: several tries fit in it however long the first delay is
-            long cap = Math.max(firstDelay.toMillis(), window.toMillis() / 4);
-            long d = Math.min(base, cap);
-            return Duration.ofMillis(d / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(d / 2 + 1));
-        }
+  /**
+   * How lost transfers are retried: at most {@code attempts}; between them a delay starting at {@code firstDelay} and
+   * doubling, each drawn between half and all of its value (jitter, so hosts failing together do not retry in step);
+   * no attempt starts later than {@code window} after the first failure. A link that drops for a while thus gets the whole
+   * window to come back instead of all attempts being spent on fast connect errors.
+   */
+  public record Retry(int attempts, Duration firstDelay, Duration window) {
+    public Retry {
+      Objects.requireNonNull(firstDelay, "firstDelay");
+      Objects.requireNonNull(window, "window");
+      if (attempts < 1) {
+        throw new IllegalArgumentException("attempts " + attempts + " must be at least 1");
+      }
+      if (firstDelay.isNegative() || firstDelay.isZero() || window.isNegative()) {
+        throw new IllegalArgumentException("retry delay must be positive and the window not negative: " + firstDelay + ", " + window);
+      }
     }
 
-    public ImageShipper(SshConnections pool, LocalImages local) {
-        this(pool, local, List.of("docker"), Retry.defaults(), null);
+    /** 8 attempts within 45 s, the first retry after about a second. */
+    public static Retry defaults() {
+      return new Retry(8, Duration.ofSeconds(1), Duration.ofSeconds(45));
     }
 
-    /**
-     * @param remoteDocker the docker CLI invocation on the host, e.g. {@code ["docker"]} or {@code ["sudo", "docker"]}
-     * @param attempts transfer attempts on lost connections (at least 1), within the default retry window
-     */
-    public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, int attempts) {
-        this(pool, local, remoteDocker, Retry.attempts(attempts), null);
+    /** {@code attempts} within the default window and delays. */
+    public static Retry attempts(int attempts) {
+      Retry d = defaults();
+      return new Retry(attempts, d.firstDelay(), d.window());
     }
 
-    /**
-     * @param retry how transfers lost with their connection are retried
-     * @param layerNameCache a file remembering which save-archive layer file holds which diff id (e.g. under byop's data
-     *     directory), so that after a restart a host's existing layers are left out without first re-reading the image
-     *     locally; null to keep it in memory
-     */
-    public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, Retry retry, java.nio.file.Path layerNameCache) {
-        this.pool = Objects.requireNonNull(pool, "pool");
-        this.local = Objects.requireNonNull(local, "local");
-        this.remoteDocker = List.copyOf(remoteDocker);
-        this.retry = Objects.requireNonNull(retry, "retry");
-        this.learned = layerNameCache == null ? new LayerNameCache() : new LayerNameCache(layerNameCache);
+    /** The wait after the {@code failed}-th failed attempt. */
+    Duration delay(int failed) {
+      long base = firstDelay.toMillis() << Math.min(failed - 1, 20);
+      // never more than a quarter of the window: several tries fit in it however long the first delay is
+      long cap = Math.max(firstDelay.toMillis(), window.toMillis() / 4);
+      long d = Math.min(base, cap);
+      return Duration.ofMillis(d / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(d / 2 + 1));
     }
+  }
 
-    /**
-     * Runs the remote command with its shell's pid (which {@code exec} hands to the command) in {@code $0}, so that a
-     * load orphaned by a lost link can be found and killed later. A constant script: the file and command are arguments.
-     */
-    private static final String WITH_PID_FILE = "echo $$ >\"$0\" && exec \"$@\"";
+  public ImageShipper(SshConnections pool, LocalImages local) {
+    this(pool, local, List.of("docker"), Retry.defaults(), null);
+  }
 
-    /**
-     * Kills the loads named by the pid files in its arguments and removes the files. The process must still look like a
-     * load (its pid may have been reused); TERM first, KILL after 5 s.
-     */
-    private static final String KILL_LOADS = """
+  /**
+   * @param remoteDocker the docker CLI invocation on the host, e.g. {@code ["docker"]} or {@code ["sudo", "docker"]}
+   * @param attempts transfer attempts on lost connections (at least 1), within the default retry window
+   */
+  public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, int attempts) {
+    this(pool, local, remoteDocker, Retry.attempts(attempts), null);
+  }
+
+  /**
+   * @param retry how transfers lost with their connection are retried
+   * @param layerNameCache a file remembering which save-archive layer file holds which diff id (e.g. under byop's data
+   *     directory), so that after a restart a host's existing layers are left out without first re-reading the image
+   *     locally; null to keep it in memory
+   */
+  public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, Retry retry, java.nio.file.Path layerNameCache) {
+    this.pool = Objects.requireNonNull(pool, "pool");
+    this.local = Objects.requireNonNull(local, "local");
+    this.remoteDocker = List.copyOf(remoteDocker);
+    this.retry = Objects.requireNonNull(retry, "retry");
+    this.learned = layerNameCache == null ? new LayerNameCache() : new LayerNameCache(layerNameCache);
+  }
+
+  /**
+   * Runs the remote command with its shell's pid (which {@code exec} hands to the command) in {@code $0}, so that a
+   * load orphaned by a lost link can be found and killed later. A constant script: the file and command are arguments.
+   */
+  private static final String WITH_PID_FILE = "echo $$ >\"$0\" && exec \"$@\"";
+
+  /**
+   * Kills the loads named by the pid files in its arguments and removes the files. The process must still look like a
+   * load (its pid may have been reused); TERM first, KILL after 5 s.
+   */
+  private static final String KILL_LOADS = """
             for f in "$@"; do
               pid=$(cat -- "$f" 2>/dev/null)
               case "$pid" in
@@ -140,263 +140,263 @@ public final class ImageShipper {
             done
             """;
 
-    /** Kills what failed attempts left running on {@code host}; false when the host cannot be reached now. */
-    boolean cleanUp(SshHost host) {
-        Set<String> files = leftovers.get(host.label());
-        if (files == null || files.isEmpty()) {
-            return true;
+  /** Kills what failed attempts left running on {@code host}; false when the host cannot be reached now. */
+  boolean cleanUp(SshHost host) {
+    Set<String> files = leftovers.get(host.label());
+    if (files == null || files.isEmpty()) {
+      return true;
+    }
+    List<String> batch = new ArrayList<>(files);
+    List<String> argv = new ArrayList<>(List.of("sh", "-c", KILL_LOADS, "byop-kill-loads"));
+    // sh -c takes the first word after the script as $0; "$@" is then exactly the pid files
+    argv.addAll(batch);
+    try {
+      SshConnection c = pool.get(host);
+      ExecResult r = c.exec(argv, StdinSource.NONE, null, pool.options().commandTimeout());
+      if (!r.ok()) {
+        LOG.warn("cleaning up lost loads on {} exited {}: {}", host.label(), r.exitCode(), r.stderrTail().strip());
+        return false;
+      }
+      batch.forEach(files::remove);
+      LOG.info("killed {} docker load(s) of lost transfers on {}", batch.size(), host.label());
+      return true;
+    } catch (SshException e) {
+      LOG.warn("cannot clean up lost loads on {} now ({}); will at the next contact", host.label(), e.getMessage());
+      return false;
+    }
+  }
+
+  private void leftOver(SshHost host, String pidFile) {
+    leftovers.computeIfAbsent(host.label(), k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(pidFile);
+  }
+
+  private List<String> docker(String... args) {
+    List<String> l = new ArrayList<>(remoteDocker);
+    l.addAll(List.of(args));
+    return l;
+  }
+
+  /** The image id the host has under {@code reference}, or null. */
+  public String remoteImageId(SshHost host, String reference) {
+    ExecResult r = pool.get(host).exec(docker("image", "inspect", "--format", "{{.Id}}", reference), StdinSource.NONE, null,
+        pool.options().commandTimeout());
+    return r.ok() ? r.stdout().strip() : null;
+  }
+
+  /** Whether the host has {@code img} under {@code reference}: {@link LocalImages.LocalImage#sameAs}. */
+  boolean remoteHas(SshHost host, String reference, LocalImages.LocalImage img) {
+    ExecResult r = pool.get(host).exec(docker("image", "inspect", "--format", "{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}",
+        reference), StdinSource.NONE, null, pool.options().commandTimeout());
+    if (!r.ok()) {
+      return false;
+    }
+    String[] p = r.stdout().strip().split("\\s+");
+    return p.length >= 2 && img.sameAs(p[0], p[1], List.of(java.util.Arrays.copyOfRange(p, 2, p.length)));
+  }
+
+  /** Every layer diff id the host's engine holds (through the images it has). */
+  public Set<String> remoteDiffIds(SshHost host) {
+    SshConnection c = pool.get(host);
+    String ids = c.run(docker("image", "ls", "--quiet", "--no-trunc")).stdout();
+    Set<String> unique = new HashSet<>();
+    for (String id : ids.split("\\s+")) {
+      if (!id.isBlank()) {
+        unique.add(id.strip());
+      }
+    }
+    Set<String> diffIds = new HashSet<>();
+    if (unique.isEmpty()) {
+      return diffIds;
+    }
+    List<String> argv = docker("image", "inspect", "--format", "{{range .RootFS.Layers}}{{println .}}{{end}}");
+    argv.addAll(unique);
+    ExecResult r = c.exec(argv, StdinSource.NONE, null, pool.options().commandTimeout());
+    // an image removed between ls and inspect makes inspect exit 1 but still print the others
+    for (String d : r.stdout().split("\\s+")) {
+      if (d.startsWith("sha256:")) {
+        diffIds.add(d);
+      }
+    }
+    return diffIds;
+  }
+
+  /**
+   * Reads the local save archive once, without sending anything, to learn which layer file holds which diff id;
+   * {@link #ship} does this by itself when a host holds layers this shipper has not seen yet.
+   */
+  public void learn(String reference) throws IOException {
+    try (InputStream in = local.save(reference)) {
+      SaveArchiveFilter.learn(in, learned);
+    }
+  }
+
+  /**
+   * Ships {@code reference} to {@code host} unless it already has that exact image id.
+   *
+   * @throws SshException when every attempt within the retry window failed; its message and cause carry the last failure
+   */
+  public ShipResult ship(SshHost host, String reference) {
+    long t0 = System.nanoTime();
+    LocalImages.LocalImage img;
+    try {
+      img = local.inspect(reference);
+    } catch (IOException e) {
+      throw new SshException("cannot inspect local image '" + reference + "': " + e.getMessage(), e);
+    }
+    AtomicLong bytes = new AtomicLong();
+    SshException last = null;
+    int attempt = 0;
+    boolean forceFull = false;
+    long firstFailure = 0;
+    while (true) {
+      attempt++;
+      String pidFile = null;
+      try {
+        pool.get(host); // an unreachable host fails the attempt here, before the clean-up tries it too
+        cleanUp(host);
+        if (remoteHas(host, reference, img)) {
+          return new ShipResult(reference, img.id(), bytes.get(), img.diffIds().size(), img.diffIds().size(), false, true, attempt - 1,
+              Duration.ofNanos(System.nanoTime() - t0));
         }
-        List<String> batch = new ArrayList<>(files);
-        List<String> argv = new ArrayList<>(List.of("sh", "-c", KILL_LOADS, "byop-kill-loads"));
-        // sh -c takes the first word after the script as $0; "$@" is then exactly the pid files
-        argv.addAll(batch);
-        try {
-            SshConnection c = pool.get(host);
-            ExecResult r = c.exec(argv, StdinSource.NONE, null, pool.options().commandTimeout());
-            if (!r.ok()) {
-                LOG.warn("cleaning up lost loads on {} exited {}: {}", host.label(), r.exitCode(), r.stderrTail().strip());
-                return false;
+        Set<String> held = forceFull ? Set.of() : remoteDiffIds(host);
+        Set<String> relevant = new HashSet<>(img.diffIds());
+        relevant.retainAll(held);
+        if (!relevant.isEmpty() && !learned.values().containsAll(relevant)) {
+          // the host holds layers we have never hashed (shipped by someone else): learn their file names
+          // from a local-only pass so that they can be left out
+          learn(reference);
+        }
+        SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned);
+        AtomicReference<SaveArchiveFilter.Stats> stats = new AtomicReference<>();
+        AtomicReference<Exception> localFailure = new AtomicReference<>();
+        SshConnection conn = pool.get(host);
+        pidFile = conn.home() + "/.byop-ship-" + java.util.UUID.randomUUID() + ".pid";
+        List<String> load = new ArrayList<>(List.of("sh", "-c", WITH_PID_FILE, pidFile));
+        load.addAll(docker("load"));
+        ExecResult r = conn.exec(load, out -> {
+          try (InputStream in = local.save(reference)) {
+            stats.set(filter.copy(in, new CountingOutputStream(out, bytes)));
+          } catch (IOException | RuntimeException e) {
+            if (conn.isAlive()) {
+              localFailure.set(e); // the local side broke, not the connection
             }
-            batch.forEach(files::remove);
-            LOG.info("killed {} docker load(s) of lost transfers on {}", batch.size(), host.label());
-            return true;
-        } catch (SshException e) {
-            LOG.warn("cannot clean up lost loads on {} now ({}); will at the next contact", host.label(), e.getMessage());
-            return false;
+            throw e;
+          }
+        }, null, pool.options().transferTimeout());
+        // the load exited (its status arrived): only its pid file is left
+        conn.exec(List.of("rm", "-f", "--", pidFile), StdinSource.NONE, null, pool.options().commandTimeout());
+        pidFile = null;
+        if (localFailure.get() != null && stats.get() == null) {
+          // not a connection problem: no retry, and the pooled connection stays
+          throw new LocalImageException("reading the local image '" + reference + "' failed while shipping it to " + host.label() + ": "
+              + localFailure.get().getMessage() + " (the host's docker load saw a truncated archive and loaded nothing)",
+              localFailure.get());
         }
-    }
-
-    private void leftOver(SshHost host, String pidFile) {
-        leftovers.computeIfAbsent(host.label(), k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(pidFile);
-    }
-
-    private List<String> docker(String... args) {
-        List<String> l = new ArrayList<>(remoteDocker);
-        l.addAll(List.of(args));
-        return l;
-    }
-
-    /** The image id the host has under {@code reference}, or null. */
-    public String remoteImageId(SshHost host, String reference) {
-        ExecResult r = pool.get(host).exec(docker("image", "inspect", "--format", "{{.Id}}", reference), StdinSource.NONE, null,
-                pool.options().commandTimeout());
-        return r.ok() ? r.stdout().strip() : null;
-    }
-
-    /** Whether the host has {@code img} under {@code reference}: {@link LocalImages.LocalImage#sameAs}. */
-    boolean remoteHas(SshHost host, String reference, LocalImages.LocalImage img) {
-        ExecResult r = pool.get(host).exec(docker("image", "inspect", "--format", "{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}",
-                reference), StdinSource.NONE, null, pool.options().commandTimeout());
-        if (!r.ok()) {
-            return false;
+        SaveArchiveFilter.Stats st = stats.get();
+        if (!r.ok() || st == null) {
+          if (st != null && st.skipped() > 0 && !forceFull) {
+            LOG.info("{} rejected the partial archive of {} ({}); sending it whole", host.label(), reference, r.stderrTail().strip());
+            forceFull = true;
+            attempt--; // a fallback is not a lost connection
+            continue;
+          }
+          throw new RemoteCommandException(host.label(), docker("load"), r.exitCode(), r.stderrTail());
         }
-        String[] p = r.stdout().strip().split("\\s+");
-        return p.length >= 2 && img.sameAs(p[0], p[1], List.of(java.util.Arrays.copyOfRange(p, 2, p.length)));
-    }
-
-    /** Every layer diff id the host's engine holds (through the images it has). */
-    public Set<String> remoteDiffIds(SshHost host) {
-        SshConnection c = pool.get(host);
-        String ids = c.run(docker("image", "ls", "--quiet", "--no-trunc")).stdout();
-        Set<String> unique = new HashSet<>();
-        for (String id : ids.split("\\s+")) {
-            if (!id.isBlank()) {
-                unique.add(id.strip());
-            }
+        if (!remoteHas(host, reference, img)) {
+          String now = remoteImageId(host, reference);
+          throw new SshException("after docker load, " + host.label() + " has " + (now == null ? "no image" : now) + " for '"
+              + reference + "', expected " + img.id());
         }
-        Set<String> diffIds = new HashSet<>();
-        if (unique.isEmpty()) {
-            return diffIds;
-        }
-        List<String> argv = docker("image", "inspect", "--format", "{{range .RootFS.Layers}}{{println .}}{{end}}");
-        argv.addAll(unique);
-        ExecResult r = c.exec(argv, StdinSource.NONE, null, pool.options().commandTimeout());
-        // an image removed between ls and inspect makes inspect exit 1 but still print the others
-        for (String d : r.stdout().split("\\s+")) {
-            if (d.startsWith("sha256:")) {
-                diffIds.add(d);
-            }
-        }
-        return diffIds;
-    }
-
-    /**
-     * Reads the local save archive once, without sending anything, to learn which layer file holds which diff id;
-     * {@link #ship} does this by itself when a host holds layers this shipper has not seen yet.
-     */
-    public void learn(String reference) throws IOException {
-        try (InputStream in = local.save(reference)) {
-            SaveArchiveFilter.learn(in, learned);
-        }
-    }
-
-    /**
-     * Ships {@code reference} to {@code host} unless it already has that exact image id.
-     *
-     * @throws SshException when every attempt within the retry window failed; its message and cause carry the last failure
-     */
-    public ShipResult ship(SshHost host, String reference) {
-        long t0 = System.nanoTime();
-        LocalImages.LocalImage img;
-        try {
-            img = local.inspect(reference);
-        } catch (IOException e) {
-            throw new SshException("cannot inspect local image '" + reference + "': " + e.getMessage(), e);
-        }
-        AtomicLong bytes = new AtomicLong();
-        SshException last = null;
-        int attempt = 0;
-        boolean forceFull = false;
-        long firstFailure = 0;
-        while (true) {
-            attempt++;
-            String pidFile = null;
-            try {
-                pool.get(host); // an unreachable host fails the attempt here, before the clean-up tries it too
-                cleanUp(host);
-                if (remoteHas(host, reference, img)) {
-                    return new ShipResult(reference, img.id(), bytes.get(), img.diffIds().size(), img.diffIds().size(), false, true, attempt - 1,
-                            Duration.ofNanos(System.nanoTime() - t0));
-                }
-                Set<String> held = forceFull ? Set.of() : remoteDiffIds(host);
-                Set<String> relevant = new HashSet<>(img.diffIds());
-                relevant.retainAll(held);
-                if (!relevant.isEmpty() && !learned.values().containsAll(relevant)) {
-                    // the host holds layers we have never hashed (shipped by someone else): learn their file names
-                    // from a local-only pass so that they can be left out
-                    learn(reference);
-                }
-                SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned);
-                AtomicReference<SaveArchiveFilter.Stats> stats = new AtomicReference<>();
-                AtomicReference<Exception> localFailure = new AtomicReference<>();
-                SshConnection conn = pool.get(host);
-                pidFile = conn.home() + "/.byop-ship-" + java.util.UUID.randomUUID() + ".pid";
-                List<String> load = new ArrayList<>(List.of("sh", "-c", WITH_PID_FILE, pidFile));
-                load.addAll(docker("load"));
-                ExecResult r = conn.exec(load, out -> {
-                    try (InputStream in = local.save(reference)) {
-                        stats.set(filter.copy(in, new CountingOutputStream(out, bytes)));
-                    } catch (IOException | RuntimeException e) {
-                        if (conn.isAlive()) {
-                            localFailure.set(e); // the local side broke, not the connection
-                        }
-                        throw e;
-                    }
-                }, null, pool.options().transferTimeout());
-                // the load exited (its status arrived): only its pid file is left
-                conn.exec(List.of("rm", "-f", "--", pidFile), StdinSource.NONE, null, pool.options().commandTimeout());
-                pidFile = null;
-                if (localFailure.get() != null && stats.get() == null) {
-                    // not a connection problem: no retry, and the pooled connection stays
-                    throw new LocalImageException("reading the local image '" + reference + "' failed while shipping it to " + host.label() + ": "
-                            + localFailure.get().getMessage() + " (the host's docker load saw a truncated archive and loaded nothing)",
-                            localFailure.get());
-                }
-                SaveArchiveFilter.Stats st = stats.get();
-                if (!r.ok() || st == null) {
-                    if (st != null && st.skipped() > 0 && !forceFull) {
-                        LOG.info("{} rejected the partial archive of {} ({}); sending it whole", host.label(), reference, r.stderrTail().strip());
-                        forceFull = true;
-                        attempt--; // a fallback is not a lost connection
-                        continue;
-                    }
-                    throw new RemoteCommandException(host.label(), docker("load"), r.exitCode(), r.stderrTail());
-                }
-                if (!remoteHas(host, reference, img)) {
-                    String now = remoteImageId(host, reference);
-                    throw new SshException("after docker load, " + host.label() + " has " + (now == null ? "no image" : now) + " for '"
-                            + reference + "', expected " + img.id());
-                }
-                return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.skipped() == 0, false, attempt,
-                        Duration.ofNanos(System.nanoTime() - t0));
-            } catch (RemoteCommandException | HostKeyRejectedException | LocalImageException e) {
-                giveUp(host, pidFile);
-                throw e;
-            } catch (SshException e) {
-                last = e;
-                if (pidFile != null) {
-                    leftOver(host, pidFile); // its load may still run on the host: killed before the next attempt
-                }
-                pool.evict(host);
-                if (firstFailure == 0) {
-                    firstFailure = System.nanoTime();
-                }
-                Duration wait = retry.delay(attempt);
-                // the window counts from the first failure: a long transfer lost late still gets all of it
-                Duration spent = Duration.ofNanos(System.nanoTime() - firstFailure);
-                if (attempt >= retry.attempts() || spent.plus(wait).compareTo(retry.window()) > 0) {
-                    break;
-                }
-                LOG.warn("shipping {} to {} failed on attempt {}/{}: {}; retrying in {} ms", reference, host.label(), attempt, retry.attempts(),
-                        e.getMessage(), wait.toMillis());
-                try {
-                    Thread.sleep(wait.toMillis());
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    giveUp(host, null);
-                    throw new SshException("interrupted while shipping '" + reference + "' to " + host.label() + " (last failure: " + e.getMessage() + ")", e);
-                }
-            } catch (IOException e) {
-                giveUp(host, pidFile);
-                throw new SshException("reading the local image '" + reference + "' failed: " + e.getMessage(), e);
-            }
-        }
-        giveUp(host, null);
-        Duration spent = Duration.ofNanos(System.nanoTime() - firstFailure);
-        throw new SshException("shipping '" + reference + "' to " + host.label() + " failed after " + attempt + " attempts, retried for "
-                + spent.toMillis() / 1000.0 + " s (retry window " + retry.window().toMillis() / 1000.0 + " s): " + last.getMessage(), last);
-    }
-
-    /** A ship ends in failure: the loads it started must not outlive it (what is unreachable now goes at the next contact). */
-    private void giveUp(SshHost host, String pidFile) {
+        return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.skipped() == 0, false, attempt,
+            Duration.ofNanos(System.nanoTime() - t0));
+      } catch (RemoteCommandException | HostKeyRejectedException | LocalImageException e) {
+        giveUp(host, pidFile);
+        throw e;
+      } catch (SshException e) {
+        last = e;
         if (pidFile != null) {
-            leftOver(host, pidFile);
+          leftOver(host, pidFile); // its load may still run on the host: killed before the next attempt
         }
-        cleanUp(host);
-    }
-
-    /**
-     * Registry mode: the host pulls {@code image} itself. The password reaches {@code docker login} on stdin only, in a
-     * fresh {@code DOCKER_CONFIG} directory that is removed right after the pull, so no credential stays on the host.
-     *
-     * @return the image id the host now has
-     */
-    public String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password) {
-        if (!registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?") || user.isBlank() || user.chars().anyMatch(ch -> ch < ' ')) {
-            throw new IllegalArgumentException("registry '" + registry + "' must be host[:port] and the user a single line");
+        pool.evict(host);
+        if (firstFailure == 0) {
+          firstFailure = System.nanoTime();
         }
-        cleanUp(host);
-        SshConnection c = pool.get(host);
-        String dir = c.run(List.of("mktemp", "-d")).stdout().strip();
-        if (!dir.startsWith("/") || dir.contains("\n")) {
-            throw new SshException("mktemp on " + host.label() + " returned '" + dir + "'");
+        Duration wait = retry.delay(attempt);
+        // the window counts from the first failure: a long transfer lost late still gets all of it
+        Duration spent = Duration.ofNanos(System.nanoTime() - firstFailure);
+        if (attempt >= retry.attempts() || spent.plus(wait).compareTo(retry.window()) > 0) {
+          break;
         }
+        LOG.warn("shipping {} to {} failed on attempt {}/{}: {}; retrying in {} ms", reference, host.label(), attempt, retry.attempts(),
+            e.getMessage(), wait.toMillis());
         try {
-            List<String> login = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
-            login.addAll(docker("login", "--username", user, "--password-stdin", registry));
-            c.run(login, StdinSource.of(password.reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-            List<String> pull = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
-            pull.addAll(docker("pull", image));
-            ExecResult r = c.exec(pull, StdinSource.NONE, null, pool.options().transferTimeout());
-            if (!r.ok()) {
-                throw new RemoteCommandException(host.label(), pull, r.exitCode(), r.stderrTail());
-            }
-        } finally {
-            c.exec(List.of("rm", "-rf", "--", dir), StdinSource.NONE, null, pool.options().commandTimeout());
+          Thread.sleep(wait.toMillis());
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          giveUp(host, null);
+          throw new SshException("interrupted while shipping '" + reference + "' to " + host.label() + " (last failure: " + e.getMessage() + ")", e);
         }
-        String id = remoteImageId(host, image);
-        if (id == null) {
-            throw new SshException("after docker pull, " + host.label() + " has no image '" + image + "'");
-        }
-        return id;
+      } catch (IOException e) {
+        giveUp(host, pidFile);
+        throw new SshException("reading the local image '" + reference + "' failed: " + e.getMessage(), e);
+      }
     }
+    giveUp(host, null);
+    Duration spent = Duration.ofNanos(System.nanoTime() - firstFailure);
+    throw new SshException("shipping '" + reference + "' to " + host.label() + " failed after " + attempt + " attempts, retried for "
+        + spent.toMillis() / 1000.0 + " s (retry window " + retry.window().toMillis() / 1000.0 + " s): " + last.getMessage(), last);
+  }
 
-    /** The local image could not be read while shipping (distinct from a lost connection, so it is not retried). */
-    static final class LocalImageException extends SshException {
-        private static final long serialVersionUID = 1L;
-
-        LocalImageException(String message, Throwable cause) {
-            super(message, cause);
-        }
+  /** A ship ends in failure: the loads it started must not outlive it (what is unreachable now goes at the next contact). */
+  private void giveUp(SshHost host, String pidFile) {
+    if (pidFile != null) {
+      leftOver(host, pidFile);
     }
+    cleanUp(host);
+  }
+
+  /**
+   * Registry mode: the host pulls {@code image} itself. The password reaches {@code docker login} on stdin only, in a
+   * fresh {@code DOCKER_CONFIG} directory that is removed right after the pull, so no credential stays on the host.
+   *
+   * @return the image id the host now has
+   */
+  public String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password) {
+    if (!registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?") || user.isBlank() || user.chars().anyMatch(ch -> ch < ' ')) {
+      throw new IllegalArgumentException("registry '" + registry + "' must be host[:port] and the user a single line");
+    }
+    cleanUp(host);
+    SshConnection c = pool.get(host);
+    String dir = c.run(List.of("mktemp", "-d")).stdout().strip();
+    if (!dir.startsWith("/") || dir.contains("\n")) {
+      throw new SshException("mktemp on " + host.label() + " returned '" + dir + "'");
+    }
+    try {
+      List<String> login = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
+      login.addAll(docker("login", "--username", user, "--password-stdin", registry));
+      c.run(login, StdinSource.of(password.reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      List<String> pull = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
+      pull.addAll(docker("pull", image));
+      ExecResult r = c.exec(pull, StdinSource.NONE, null, pool.options().transferTimeout());
+      if (!r.ok()) {
+        throw new RemoteCommandException(host.label(), pull, r.exitCode(), r.stderrTail());
+      }
+    } finally {
+      c.exec(List.of("rm", "-rf", "--", dir), StdinSource.NONE, null, pool.options().commandTimeout());
+    }
+    String id = remoteImageId(host, image);
+    if (id == null) {
+      throw new SshException("after docker pull, " + host.label() + " has no image '" + image + "'");
+    }
+    return id;
+  }
+
+  /** The local image could not be read while shipping (distinct from a lost connection, so it is not retried). */
+  static final class LocalImageException extends SshException {
+    private static final long serialVersionUID = 1L;
+
+    LocalImageException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
 }

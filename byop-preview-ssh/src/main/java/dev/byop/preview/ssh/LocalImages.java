@@ -12,32 +12,32 @@ import org.jspecify.annotations.Nullable;
  */
 public interface LocalImages {
 
-    /**
-     * Identity of a local image: its id, the diff ids of its layers (lowest first) and its config's creation time as
-     * the engine prints it (null when unknown). Id alone does not carry across image stores: a containerd-store engine
-     * names an image by its manifest digest, a classic one by its config digest.
-     */
-    record LocalImage(String reference, String id, List<String> diffIds, @Nullable String created) {
+  /**
+   * Identity of a local image: its id, the diff ids of its layers (lowest first) and its config's creation time as
+   * the engine prints it (null when unknown). Id alone does not carry across image stores: a containerd-store engine
+   * names an image by its manifest digest, a classic one by its config digest.
+   */
+  record LocalImage(String reference, String id, List<String> diffIds, @Nullable String created) {
 
-        public LocalImage(String reference, String id, List<String> diffIds) {
-            this(reference, id, diffIds, null);
-        }
-
-        /**
-         * Whether a host's image (its inspect id, creation time and diff ids) is this one: the same id, or, across
-         * image stores, the same config creation time and the same layers.
-         */
-        public boolean sameAs(@Nullable String otherId, @Nullable String otherCreated, List<String> otherDiffIds) {
-            if (otherId == null) {
-                return false;
-            }
-            return id.equals(otherId) || (created != null && created.equals(otherCreated) && diffIds.equals(otherDiffIds));
-        }
+    public LocalImage(String reference, String id, List<String> diffIds) {
+      this(reference, id, diffIds, null);
     }
 
-    /** Looks up an image by reference; raises {@link SshException} when it does not exist locally. */
-    LocalImage inspect(String reference) throws IOException;
+    /**
+     * Whether a host's image (its inspect id, creation time and diff ids) is this one: the same id, or, across
+     * image stores, the same config creation time and the same layers.
+     */
+    public boolean sameAs(@Nullable String otherId, @Nullable String otherCreated, List<String> otherDiffIds) {
+      if (otherId == null) {
+        return false;
+      }
+      return id.equals(otherId) || (created != null && created.equals(otherCreated) && diffIds.equals(otherDiffIds));
+    }
+  }
 
-    /** A streamed save archive of the image (tags included); closing the stream early aborts the save. */
-    InputStream save(String reference) throws IOException;
+  /** Looks up an image by reference; raises {@link SshException} when it does not exist locally. */
+  LocalImage inspect(String reference) throws IOException;
+
+  /** A streamed save archive of the image (tags included); closing the stream early aborts the save. */
+  InputStream save(String reference) throws IOException;
 }

@@ -32,36 +32,36 @@ import java.time.Duration;
  */
 public final class OvhCloudProviderFactory implements CloudProviderFactory {
 
-    @Override
-    public String id() {
-        return "ovh";
-    }
+  @Override
+  public String id() {
+    return "ovh";
+  }
 
-    @Override
-    public Applicability applicability(ProviderContext context) {
-        return context.settings().has("applicationKey") ? Applicability.yes() : Applicability.no("cloud.applicationKey is not configured");
-    }
+  @Override
+  public Applicability applicability(ProviderContext context) {
+    return context.settings().has("applicationKey") ? Applicability.yes() : Applicability.no("cloud.applicationKey is not configured");
+  }
 
-    @Override
-    public CloudProvider create(ProviderContext context) {
-        Settings s = context.settings();
-        s.allowOnly("provider", "endpoint", "applicationKey", "applicationSecret", "consumerKey", "project", "region", "flavorId", "imageId",
-                "sshKeyId", "namePrefix", "user", "privateKey", "knownHosts", "acceptNewHostKey", "capacity", "readyTimeout", "pollInterval");
-        URI endpoint;
-        try {
-            endpoint = URI.create(s.string("endpoint", "https://eu.api.ovh.com/1.0"));
-        } catch (IllegalArgumentException e) {
-            throw s.error("endpoint", "not a URL: " + e.getMessage());
-        }
-        OvhClient client = new OvhClient(endpoint, s.requireString("applicationKey"), s.requireSecret("applicationSecret").resolve(),
-                s.requireSecret("consumerKey").resolve());
-        try {
-            return new OvhCloudProvider(client, new OvhCloudProvider.Settings(s.requireString("project"), s.requireString("region"),
-                    s.requireString("flavorId"), s.requireString("imageId"), s.requireString("sshKeyId"), s.string("namePrefix", "byop-"),
-                    s.string("user", "debian"), s.requireSecret("privateKey"), s.requireString("knownHosts"), s.bool("acceptNewHostKey", false),
-                    s.integer("capacity", 1), s.duration("readyTimeout", Duration.ofMinutes(10)), s.duration("pollInterval", Duration.ofSeconds(5))));
-        } catch (IllegalArgumentException e) {
-            throw s.error("provider", e.getMessage());
-        }
+  @Override
+  public CloudProvider create(ProviderContext context) {
+    Settings s = context.settings();
+    s.allowOnly("provider", "endpoint", "applicationKey", "applicationSecret", "consumerKey", "project", "region", "flavorId", "imageId",
+        "sshKeyId", "namePrefix", "user", "privateKey", "knownHosts", "acceptNewHostKey", "capacity", "readyTimeout", "pollInterval");
+    URI endpoint;
+    try {
+      endpoint = URI.create(s.string("endpoint", "https://eu.api.ovh.com/1.0"));
+    } catch (IllegalArgumentException e) {
+      throw s.error("endpoint", "not a URL: " + e.getMessage());
     }
+    OvhClient client = new OvhClient(endpoint, s.requireString("applicationKey"), s.requireSecret("applicationSecret").resolve(),
+        s.requireSecret("consumerKey").resolve());
+    try {
+      return new OvhCloudProvider(client, new OvhCloudProvider.Settings(s.requireString("project"), s.requireString("region"),
+          s.requireString("flavorId"), s.requireString("imageId"), s.requireString("sshKeyId"), s.string("namePrefix", "byop-"),
+          s.string("user", "debian"), s.requireSecret("privateKey"), s.requireString("knownHosts"), s.bool("acceptNewHostKey", false),
+          s.integer("capacity", 1), s.duration("readyTimeout", Duration.ofMinutes(10)), s.duration("pollInterval", Duration.ofSeconds(5))));
+    } catch (IllegalArgumentException e) {
+      throw s.error("provider", e.getMessage());
+    }
+  }
 }

@@ -15,17 +15,17 @@ import java.util.Objects;
  */
 public record RegistryDelivery(String registry, String user, SecretRef password, String namespace) {
 
-    public RegistryDelivery {
-        if (registry == null || !registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?")) {
-            throw new IllegalArgumentException("registry '" + registry + "' must be host[:port]");
-        }
-        Objects.requireNonNull(user, "user");
-        Objects.requireNonNull(password, "password");
-        ImageNames.checkNamespace("registry.namespace", namespace);
+  public RegistryDelivery {
+    if (registry == null || !registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?")) {
+      throw new IllegalArgumentException("registry '" + registry + "' must be host[:port]");
     }
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(password, "password");
+    ImageNames.checkNamespace("registry.namespace", namespace);
+  }
 
-    /** Under the default namespace {@value ImageNames#DEFAULT_NAMESPACE}. */
-    public RegistryDelivery(String registry, String user, SecretRef password) {
-        this(registry, user, password, ImageNames.DEFAULT_NAMESPACE);
-    }
+  /** Under the default namespace {@value ImageNames#DEFAULT_NAMESPACE}. */
+  public RegistryDelivery(String registry, String user, SecretRef password) {
+    this(registry, user, password, ImageNames.DEFAULT_NAMESPACE);
+  }
 }

@@ -31,210 +31,210 @@ import org.slf4j.LoggerFactory;
  */
 public final class SshConnections implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(SshConnections.class);
+  private static final Logger LOG = LoggerFactory.getLogger(SshConnections.class);
 
-    private final SshOptions options;
-    private final Map<String, SshConnection> open = new ConcurrentHashMap<>();
-    private final Map<String, Object> locks = new ConcurrentHashMap<>();
-    private volatile boolean closed;
+  private final SshOptions options;
+  private final Map<String, SshConnection> open = new ConcurrentHashMap<>();
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
-    private final SocketPreparer prepare;
-    private final java.util.concurrent.ScheduledExecutorService watchdog;
+  private final SocketPreparer prepare;
+  private final java.util.concurrent.ScheduledExecutorService watchdog;
 
-    /** Readies a fresh socket before it connects (tests bind it to known local ports to cut exactly their own traffic). */
-    @FunctionalInterface
-    interface SocketPreparer {
-        void prepare(java.net.Socket socket) throws IOException;
+  /** Readies a fresh socket before it connects (tests bind it to known local ports to cut exactly their own traffic). */
+  @FunctionalInterface
+  interface SocketPreparer {
+    void prepare(java.net.Socket socket) throws IOException;
+  }
+
+  public SshConnections(SshOptions options) {
+    this(options, null);
+  }
+
+  SshConnections(SshOptions options, SocketPreparer prepare) {
+    this.options = options;
+    this.prepare = prepare;
+    if (options.keepAlive().isZero()) {
+      this.watchdog = null;
+    } else {
+      this.watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "byop-ssh-watchdog");
+        t.setDaemon(true);
+        return t;
+      });
+      long period = Math.max(200, options.keepAlive().toMillis() / 4);
+      watchdog.scheduleWithFixedDelay(this::closeDeadLinks, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
+  }
 
-    public SshConnections(SshOptions options) {
-        this(options, null);
+  /**
+   * Closes the socket of every connection that received nothing for three keep-alive intervals and a second: a live
+   * peer answers each keep-alive, and sshj's own check cannot fire while a transfer has filled the dead socket (see
+   * {@link WatchedSocket}). Closing it fails the blocked transfer at once, so the shipper can retry and clean up.
+   */
+  private void closeDeadLinks() {
+    long deadAfter = options.keepAlive().multipliedBy(3).plusSeconds(1).toNanos();
+    for (Map.Entry<String, SshConnection> e : open.entrySet()) {
+      if (e.getValue().socket() instanceof WatchedSocket w && w.idleNanos() > deadAfter) {
+        LOG.warn("no answer from {} for {} ms with keep-alives every {}: the link is dead, closing the connection", e.getKey(),
+            w.idleNanos() / 1_000_000, options.keepAlive());
+        w.closeQuietly();
+        open.remove(e.getKey(), e.getValue());
+      }
     }
+  }
 
-    SshConnections(SshOptions options, SocketPreparer prepare) {
-        this.options = options;
-        this.prepare = prepare;
-        if (options.keepAlive().isZero()) {
-            this.watchdog = null;
-        } else {
-            this.watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "byop-ssh-watchdog");
-                t.setDaemon(true);
-                return t;
-            });
-            long period = Math.max(200, options.keepAlive().toMillis() / 4);
-            watchdog.scheduleWithFixedDelay(this::closeDeadLinks, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
-        }
+  /** The options every connection of this pool uses. */
+  public SshOptions options() {
+    return options;
+  }
+
+  /** The live connection to {@code host}, opening (or reopening) it when needed. */
+  public SshConnection get(SshHost host) {
+    if (closed) {
+      throw new IllegalStateException("ssh connection pool is closed");
     }
-
-    /**
-     * Closes the socket of every connection that received nothing for three keep-alive intervals and a second: a live
-     * peer answers each keep-alive, and sshj's own check cannot fire while a transfer has filled the dead socket (see
-     * {@link WatchedSocket}). Closing it fails the blocked transfer at once, so the shipper can retry and clean up.
-     */
-    private void closeDeadLinks() {
-        long deadAfter = options.keepAlive().multipliedBy(3).plusSeconds(1).toNanos();
-        for (Map.Entry<String, SshConnection> e : open.entrySet()) {
-            if (e.getValue().socket() instanceof WatchedSocket w && w.idleNanos() > deadAfter) {
-                LOG.warn("no answer from {} for {} ms with keep-alives every {}: the link is dead, closing the connection", e.getKey(),
-                        w.idleNanos() / 1_000_000, options.keepAlive());
-                w.closeQuietly();
-                open.remove(e.getKey(), e.getValue());
-            }
-        }
+    String key = host.label();
+    synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+      SshConnection c = open.get(key);
+      // the same login on the same host under the same host key policy shares the connection (the key object may be
+      // rebuilt from configuration each time; it authenticated the same user)
+      if (c != null && c.isAlive() && c.host().hostKeys().equals(host.hostKeys())) {
+        return c;
+      }
+      if (c != null) {
+        c.disconnect();
+        open.remove(key);
+      }
+      SshConnection fresh = connect(host);
+      open.put(key, fresh);
+      return fresh;
     }
+  }
 
-    /** The options every connection of this pool uses. */
-    public SshOptions options() {
-        return options;
+  /** Drops (and disconnects) the pooled connection to {@code host}, e.g. after a failed transfer. */
+  public void evict(SshHost host) {
+    SshConnection c = open.remove(host.label());
+    if (c != null) {
+      c.disconnect();
     }
+  }
 
-    /** The live connection to {@code host}, opening (or reopening) it when needed. */
-    public SshConnection get(SshHost host) {
-        if (closed) {
-            throw new IllegalStateException("ssh connection pool is closed");
-        }
-        String key = host.label();
-        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
-            SshConnection c = open.get(key);
-            // the same login on the same host under the same host key policy shares the connection (the key object may be
-            // rebuilt from configuration each time; it authenticated the same user)
-            if (c != null && c.isAlive() && c.host().hostKeys().equals(host.hostKeys())) {
-                return c;
-            }
-            if (c != null) {
-                c.disconnect();
-                open.remove(key);
-            }
-            SshConnection fresh = connect(host);
-            open.put(key, fresh);
-            return fresh;
-        }
+  private SshConnection connect(SshHost host) {
+    DefaultConfig cfg = new DefaultConfig();
+    // AES-GCM runs on the JDK's AES-NI intrinsics; sshj's default first choice (ChaCha20-Poly1305) is several
+    // times slower per byte, which dominates image transfers
+    List<Factory.Named<Cipher>> ciphers = new ArrayList<>(List.of(GcmCiphers.AES128GCM(), GcmCiphers.AES256GCM()));
+    for (Factory.Named<Cipher> c : cfg.getCipherFactories()) {
+      if (ciphers.stream().noneMatch(x -> x.getName().equals(c.getName()))) {
+        ciphers.add(c);
+      }
     }
-
-    /** Drops (and disconnects) the pooled connection to {@code host}, e.g. after a failed transfer. */
-    public void evict(SshHost host) {
-        SshConnection c = open.remove(host.label());
-        if (c != null) {
-            c.disconnect();
-        }
+    cfg.setCipherFactories(ciphers);
+    // keepalive@openssh.com requests that expect answers: a dead peer is noticed (and the connection dropped from
+    // the pool) instead of sshj's default heartbeat, which only keeps NAT entries warm
+    cfg.setKeepAliveProvider(KeepAliveProvider.KEEP_ALIVE);
+    SSHClient client = new SSHClient(cfg);
+    VerifyingHostKeys verifier;
+    try {
+      verifier = new VerifyingHostKeys(host.hostKeys());
+    } catch (IOException e) {
+      throw new SshException("cannot read host keys for " + host.label() + ": " + e.getMessage(), e);
     }
-
-    private SshConnection connect(SshHost host) {
-        DefaultConfig cfg = new DefaultConfig();
-        // AES-GCM runs on the JDK's AES-NI intrinsics; sshj's default first choice (ChaCha20-Poly1305) is several
-        // times slower per byte, which dominates image transfers
-        List<Factory.Named<Cipher>> ciphers = new ArrayList<>(List.of(GcmCiphers.AES128GCM(), GcmCiphers.AES256GCM()));
-        for (Factory.Named<Cipher> c : cfg.getCipherFactories()) {
-            if (ciphers.stream().noneMatch(x -> x.getName().equals(c.getName()))) {
-                ciphers.add(c);
-            }
-        }
-        cfg.setCipherFactories(ciphers);
-        // keepalive@openssh.com requests that expect answers: a dead peer is noticed (and the connection dropped from
-        // the pool) instead of sshj's default heartbeat, which only keeps NAT entries warm
-        cfg.setKeepAliveProvider(KeepAliveProvider.KEEP_ALIVE);
-        SSHClient client = new SSHClient(cfg);
-        VerifyingHostKeys verifier;
-        try {
-            verifier = new VerifyingHostKeys(host.hostKeys());
-        } catch (IOException e) {
-            throw new SshException("cannot read host keys for " + host.label() + ": " + e.getMessage(), e);
-        }
-        client.addHostKeyVerifier(verifier);
-        client.setConnectTimeout((int) options.connectTimeout().toMillis());
-        client.getTransport().setTimeoutMs((int) options.connectTimeout().toMillis());
-        client.getConnection().getKeepAlive().setKeepAliveInterval((int) options.keepAlive().toSeconds());
-        if (client.getConnection().getKeepAlive() instanceof net.schmizz.keepalive.KeepAliveRunner runner) {
-            // a dead link is declared after 3 unanswered keep-alives (sshj's default is 5): 45 s with the default interval
-            runner.setMaxAliveCount(3);
-        }
-        client.setSocketFactory(new javax.net.SocketFactory() {
-            // sshj asks for an unconnected socket and connects it itself; the other forms are never used
-            @Override
-            public java.net.Socket createSocket() throws IOException {
-                WatchedSocket s = new WatchedSocket();
-                if (prepare != null) {
-                    prepare.prepare(s);
-                }
-                return s;
-            }
-
-            @Override
-            public java.net.Socket createSocket(String h, int p) {
-                throw new UnsupportedOperationException("unconnected sockets only");
-            }
-
-            @Override
-            public java.net.Socket createSocket(String h, int p, java.net.InetAddress la, int lp) {
-                throw new UnsupportedOperationException("unconnected sockets only");
-            }
-
-            @Override
-            public java.net.Socket createSocket(java.net.InetAddress h, int p) {
-                throw new UnsupportedOperationException("unconnected sockets only");
-            }
-
-            @Override
-            public java.net.Socket createSocket(java.net.InetAddress h, int p, java.net.InetAddress la, int lp) {
-                throw new UnsupportedOperationException("unconnected sockets only");
-            }
-        });
-        try {
-            client.connect(host.address(), host.port());
-        } catch (IOException e) {
-            closeQuietly(client);
-            VerifyingHostKeys.Rejection r = verifier.rejection();
-            if (r != null) {
-                throw new HostKeyRejectedException(host.label(), r.presented(), r.expected(), r.why());
-            }
-            throw new SshException("cannot connect to " + host.label() + ": " + e.getMessage(), e);
-        }
-        try {
-            client.authPublickey(host.user(), keyProvider(client, host));
-        } catch (IOException e) {
-            closeQuietly(client);
-            throw new SshException("public key authentication as " + host.user() + " on " + host.label() + " failed: " + e.getMessage(), e);
-        }
-        LOG.debug("connected to {}", host.label());
-        return new SshConnection(host, client, options);
+    client.addHostKeyVerifier(verifier);
+    client.setConnectTimeout((int) options.connectTimeout().toMillis());
+    client.getTransport().setTimeoutMs((int) options.connectTimeout().toMillis());
+    client.getConnection().getKeepAlive().setKeepAliveInterval((int) options.keepAlive().toSeconds());
+    if (client.getConnection().getKeepAlive() instanceof net.schmizz.keepalive.KeepAliveRunner runner) {
+      // a dead link is declared after 3 unanswered keep-alives (sshj's default is 5): 45 s with the default interval
+      runner.setMaxAliveCount(3);
     }
+    client.setSocketFactory(new javax.net.SocketFactory() {
+      // sshj asks for an unconnected socket and connects it itself; the other forms are never used
+      @Override
+      public java.net.Socket createSocket() throws IOException {
+        WatchedSocket s = new WatchedSocket();
+        if (prepare != null) {
+          prepare.prepare(s);
+        }
+        return s;
+      }
 
-    private static KeyProvider keyProvider(SSHClient client, SshHost host) throws IOException {
-        SshKey k = host.key();
-        if (k.path() != null) {
-            if (k.passphrase() != null) {
-                return client.loadKeys(k.path().toString(), PasswordUtils.createOneOff(k.passphrase().get()));
-            }
-            return client.loadKeys(k.path().toString());
-        }
-        String text = k.secretText().get();
-        if (text == null || text.isBlank()) {
-            throw new SSHException("the secret for the private key of " + host.label() + " is empty");
-        }
-        return client.loadKeys(text, null, null);
-    }
+      @Override
+      public java.net.Socket createSocket(String h, int p) {
+        throw new UnsupportedOperationException("unconnected sockets only");
+      }
 
-    private static void closeQuietly(SSHClient c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // nothing more to release
-        }
-    }
+      @Override
+      public java.net.Socket createSocket(String h, int p, java.net.InetAddress la, int lp) {
+        throw new UnsupportedOperationException("unconnected sockets only");
+      }
 
-    /** Closes every pooled connection; safe to call twice. */
-    @Override
-    public void close() {
-        closed = true;
-        if (watchdog != null) {
-            watchdog.shutdownNow();
-        }
-        List<SshConnection> all = new ArrayList<>(open.values());
-        open.clear();
-        for (SshConnection c : all) {
-            c.disconnect();
-        }
+      @Override
+      public java.net.Socket createSocket(java.net.InetAddress h, int p) {
+        throw new UnsupportedOperationException("unconnected sockets only");
+      }
+
+      @Override
+      public java.net.Socket createSocket(java.net.InetAddress h, int p, java.net.InetAddress la, int lp) {
+        throw new UnsupportedOperationException("unconnected sockets only");
+      }
+    });
+    try {
+      client.connect(host.address(), host.port());
+    } catch (IOException e) {
+      closeQuietly(client);
+      VerifyingHostKeys.Rejection r = verifier.rejection();
+      if (r != null) {
+        throw new HostKeyRejectedException(host.label(), r.presented(), r.expected(), r.why());
+      }
+      throw new SshException("cannot connect to " + host.label() + ": " + e.getMessage(), e);
     }
+    try {
+      client.authPublickey(host.user(), keyProvider(client, host));
+    } catch (IOException e) {
+      closeQuietly(client);
+      throw new SshException("public key authentication as " + host.user() + " on " + host.label() + " failed: " + e.getMessage(), e);
+    }
+    LOG.debug("connected to {}", host.label());
+    return new SshConnection(host, client, options);
+  }
+
+  private static KeyProvider keyProvider(SSHClient client, SshHost host) throws IOException {
+    SshKey k = host.key();
+    if (k.path() != null) {
+      if (k.passphrase() != null) {
+        return client.loadKeys(k.path().toString(), PasswordUtils.createOneOff(k.passphrase().get()));
+      }
+      return client.loadKeys(k.path().toString());
+    }
+    String text = k.secretText().get();
+    if (text == null || text.isBlank()) {
+      throw new SSHException("the secret for the private key of " + host.label() + " is empty");
+    }
+    return client.loadKeys(text, null, null);
+  }
+
+  private static void closeQuietly(SSHClient c) {
+    try {
+      c.close();
+    } catch (IOException ignored) {
+      // nothing more to release
+    }
+  }
+
+  /** Closes every pooled connection; safe to call twice. */
+  @Override
+  public void close() {
+    closed = true;
+    if (watchdog != null) {
+      watchdog.shutdownNow();
+    }
+    List<SshConnection> all = new ArrayList<>(open.values());
+    open.clear();
+    for (SshConnection c : all) {
+      c.disconnect();
+    }
+  }
 
 }

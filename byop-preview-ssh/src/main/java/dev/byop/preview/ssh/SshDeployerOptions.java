@@ -18,54 +18,54 @@ import java.util.Objects;
  * @param instance the {@code dev.byop.instance} label value, so byop installations sharing a host tell their resources apart
  */
 public record SshDeployerOptions(String baseDir, String domain, String scheme, Duration acquireWait, Duration readyTimeout,
-        List<String> remoteDocker, Duration stopTimeout, String instance) {
+    List<String> remoteDocker, Duration stopTimeout, String instance) {
 
-    public SshDeployerOptions {
-        Objects.requireNonNull(baseDir, "baseDir");
-        Objects.requireNonNull(domain, "domain");
-        if (baseDir.isBlank() || baseDir.contains("..") || baseDir.chars().anyMatch(c -> c < ' ')) {
-            throw new IllegalArgumentException("preview base directory '" + baseDir + "' must be a plain path without '..' or control characters");
-        }
-        if (!domain.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
-            throw new IllegalArgumentException("preview domain '" + domain + "' must be a lower-case DNS name with at least two labels");
-        }
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new IllegalArgumentException("url scheme '" + scheme + "' must be http or https");
-        }
-        remoteDocker = List.copyOf(remoteDocker);
-        Objects.requireNonNull(stopTimeout, "stopTimeout");
-        if (instance == null || instance.isBlank()) {
-            throw new IllegalArgumentException("instance label must not be blank");
-        }
+  public SshDeployerOptions {
+    Objects.requireNonNull(baseDir, "baseDir");
+    Objects.requireNonNull(domain, "domain");
+    if (baseDir.isBlank() || baseDir.contains("..") || baseDir.chars().anyMatch(c -> c < ' ')) {
+      throw new IllegalArgumentException("preview base directory '" + baseDir + "' must be a plain path without '..' or control characters");
     }
+    if (!domain.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
+      throw new IllegalArgumentException("preview domain '" + domain + "' must be a lower-case DNS name with at least two labels");
+    }
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw new IllegalArgumentException("url scheme '" + scheme + "' must be http or https");
+    }
+    remoteDocker = List.copyOf(remoteDocker);
+    Objects.requireNonNull(stopTimeout, "stopTimeout");
+    if (instance == null || instance.isBlank()) {
+      throw new IllegalArgumentException("instance label must not be blank");
+    }
+  }
 
-    /** {@code ~/byop/previews}, http, 2 minutes to get a host, 2 minutes to answer, {@code docker}, 10 s to stop. */
-    public static SshDeployerOptions of(String domain) {
-        return new SshDeployerOptions("byop/previews", domain, "http", Duration.ofMinutes(2), Duration.ofMinutes(2), List.of("docker"), Duration.ofSeconds(10), "byop");
-    }
+  /** {@code ~/byop/previews}, http, 2 minutes to get a host, 2 minutes to answer, {@code docker}, 10 s to stop. */
+  public static SshDeployerOptions of(String domain) {
+    return new SshDeployerOptions("byop/previews", domain, "http", Duration.ofMinutes(2), Duration.ofMinutes(2), List.of("docker"), Duration.ofSeconds(10), "byop");
+  }
 
-    /** Copy with another base directory. */
-    public SshDeployerOptions withBaseDir(String dir) {
-        return new SshDeployerOptions(dir, domain, scheme, acquireWait, readyTimeout, remoteDocker, stopTimeout, instance);
-    }
+  /** Copy with another base directory. */
+  public SshDeployerOptions withBaseDir(String dir) {
+    return new SshDeployerOptions(dir, domain, scheme, acquireWait, readyTimeout, remoteDocker, stopTimeout, instance);
+  }
 
-    /** Copy with another wait for a host slot. */
-    public SshDeployerOptions withAcquireWait(Duration d) {
-        return new SshDeployerOptions(baseDir, domain, scheme, d, readyTimeout, remoteDocker, stopTimeout, instance);
-    }
+  /** Copy with another wait for a host slot. */
+  public SshDeployerOptions withAcquireWait(Duration d) {
+    return new SshDeployerOptions(baseDir, domain, scheme, d, readyTimeout, remoteDocker, stopTimeout, instance);
+  }
 
-    /** Copy with another readiness timeout. */
-    public SshDeployerOptions withReadyTimeout(Duration d) {
-        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, d, remoteDocker, stopTimeout, instance);
-    }
+  /** Copy with another readiness timeout. */
+  public SshDeployerOptions withReadyTimeout(Duration d) {
+    return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, d, remoteDocker, stopTimeout, instance);
+  }
 
-    /** Copy with another stop timeout. */
-    public SshDeployerOptions withStopTimeout(Duration d) {
-        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, d, instance);
-    }
+  /** Copy with another stop timeout. */
+  public SshDeployerOptions withStopTimeout(Duration d) {
+    return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, d, instance);
+  }
 
-    /** Copy with another instance label. */
-    public SshDeployerOptions withInstance(String name) {
-        return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, stopTimeout, name);
-    }
+  /** Copy with another instance label. */
+  public SshDeployerOptions withInstance(String name) {
+    return new SshDeployerOptions(baseDir, domain, scheme, acquireWait, readyTimeout, remoteDocker, stopTimeout, name);
+  }
 }

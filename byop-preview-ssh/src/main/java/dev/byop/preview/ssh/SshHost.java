@@ -15,37 +15,37 @@ import java.util.Objects;
  */
 public record SshHost(String address, int port, String user, SshKey key, HostKeyPolicy hostKeys) {
 
-    public SshHost {
-        Objects.requireNonNull(address, "address");
-        Objects.requireNonNull(user, "user");
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(hostKeys, "hostKeys");
-        if (address.isBlank() || address.chars().anyMatch(c -> c <= ' ')) {
-            throw new IllegalArgumentException("ssh address '" + address + "' must be a non-empty host name or IP without spaces");
-        }
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("ssh port " + port + " must be between 1 and 65535");
-        }
-        if (user.isBlank() || user.chars().anyMatch(c -> c <= ' ' || c == '@')) {
-            throw new IllegalArgumentException("ssh user '" + user + "' must be non-empty, without spaces or '@'");
-        }
+  public SshHost {
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(hostKeys, "hostKeys");
+    if (address.isBlank() || address.chars().anyMatch(c -> c <= ' ')) {
+      throw new IllegalArgumentException("ssh address '" + address + "' must be a non-empty host name or IP without spaces");
     }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("ssh port " + port + " must be between 1 and 65535");
+    }
+    if (user.isBlank() || user.chars().anyMatch(c -> c <= ' ' || c == '@')) {
+      throw new IllegalArgumentException("ssh user '" + user + "' must be non-empty, without spaces or '@'");
+    }
+  }
 
-    /** {@code user@address:port}, the pool key and the name used in errors. */
-    public String label() {
-        return user + "@" + address + ":" + port;
-    }
+  /** {@code user@address:port}, the pool key and the name used in errors. */
+  public String label() {
+    return user + "@" + address + ":" + port;
+  }
 
-    /** The SSH endpoint of a cloud provider's host; a pinned fingerprint wins over a known_hosts file. */
-    public static SshHost of(CloudProvider.RemoteHost h) {
-        HostKeyPolicy policy;
-        if (h.hostKeyFingerprint() != null) {
-            policy = HostKeyPolicy.fingerprint(h.hostKeyFingerprint());
-        } else if (h.knownHosts() != null) {
-            policy = h.acceptNewHostKey() ? HostKeyPolicy.acceptNew(Path.of(h.knownHosts())) : HostKeyPolicy.knownHosts(Path.of(h.knownHosts()));
-        } else {
-            throw new IllegalArgumentException("host " + h.id() + " has neither a host key fingerprint nor a known_hosts file; refusing to trust any key");
-        }
-        return new SshHost(h.address(), h.port(), h.user(), SshKey.secret(h.privateKey()), policy);
+  /** The SSH endpoint of a cloud provider's host; a pinned fingerprint wins over a known_hosts file. */
+  public static SshHost of(CloudProvider.RemoteHost h) {
+    HostKeyPolicy policy;
+    if (h.hostKeyFingerprint() != null) {
+      policy = HostKeyPolicy.fingerprint(h.hostKeyFingerprint());
+    } else if (h.knownHosts() != null) {
+      policy = h.acceptNewHostKey() ? HostKeyPolicy.acceptNew(Path.of(h.knownHosts())) : HostKeyPolicy.knownHosts(Path.of(h.knownHosts()));
+    } else {
+      throw new IllegalArgumentException("host " + h.id() + " has neither a host key fingerprint nor a known_hosts file; refusing to trust any key");
     }
+    return new SshHost(h.address(), h.port(), h.user(), SshKey.secret(h.privateKey()), policy);
+  }
 }

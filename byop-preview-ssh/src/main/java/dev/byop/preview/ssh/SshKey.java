@@ -12,54 +12,54 @@ import java.util.function.Supplier;
  */
 public final class SshKey {
 
-    private final Path file;
-    private final Supplier<String> secret;
-    private final Supplier<char[]> passphrase;
+  private final Path file;
+  private final Supplier<String> secret;
+  private final Supplier<char[]> passphrase;
 
-    private SshKey(Path file, Supplier<String> secret, Supplier<char[]> passphrase) {
-        this.file = file;
-        this.secret = secret;
-        this.passphrase = passphrase;
-    }
+  private SshKey(Path file, Supplier<String> secret, Supplier<char[]> passphrase) {
+    this.file = file;
+    this.secret = secret;
+    this.passphrase = passphrase;
+  }
 
-    /** A private key file in OpenSSH or PEM format, not encrypted. */
-    public static SshKey file(Path file) {
-        return new SshKey(Objects.requireNonNull(file, "file"), null, null);
-    }
+  /** A private key file in OpenSSH or PEM format, not encrypted. */
+  public static SshKey file(Path file) {
+    return new SshKey(Objects.requireNonNull(file, "file"), null, null);
+  }
 
-    /** A private key file protected by a passphrase. */
-    public static SshKey file(Path file, Supplier<char[]> passphrase) {
-        return new SshKey(Objects.requireNonNull(file, "file"), null, Objects.requireNonNull(passphrase, "passphrase"));
-    }
+  /** A private key file protected by a passphrase. */
+  public static SshKey file(Path file, Supplier<char[]> passphrase) {
+    return new SshKey(Objects.requireNonNull(file, "file"), null, Objects.requireNonNull(passphrase, "passphrase"));
+  }
 
-    /** A private key whose text comes from a secret store when needed (e.g. a secret reference resolver). */
-    public static SshKey secret(Supplier<String> privateKeyText) {
-        return new SshKey(null, Objects.requireNonNull(privateKeyText, "privateKeyText"), null);
-    }
+  /** A private key whose text comes from a secret store when needed (e.g. a secret reference resolver). */
+  public static SshKey secret(Supplier<String> privateKeyText) {
+    return new SshKey(null, Objects.requireNonNull(privateKeyText, "privateKeyText"), null);
+  }
 
-    /** A private key held in a secret reference ({@code {env: …}} or {@code {file: …}}), resolved at each connect. */
-    public static SshKey secret(SecretRef ref) {
-        Objects.requireNonNull(ref, "ref");
-        return new SshKey(null, () -> ref.resolve().reveal(), null);
-    }
+  /** A private key held in a secret reference ({@code {env: …}} or {@code {file: …}}), resolved at each connect. */
+  public static SshKey secret(SecretRef ref) {
+    Objects.requireNonNull(ref, "ref");
+    return new SshKey(null, () -> ref.resolve().reveal(), null);
+  }
 
-    /** The key file, or null for a secret key. */
-    public Path path() {
-        return file;
-    }
+  /** The key file, or null for a secret key. */
+  public Path path() {
+    return file;
+  }
 
-    /** Supplier of the key text, or null for a file key. */
-    public Supplier<String> secretText() {
-        return secret;
-    }
+  /** Supplier of the key text, or null for a file key. */
+  public Supplier<String> secretText() {
+    return secret;
+  }
 
-    /** Supplier of the passphrase, or null. */
-    public Supplier<char[]> passphrase() {
-        return passphrase;
-    }
+  /** Supplier of the passphrase, or null. */
+  public Supplier<char[]> passphrase() {
+    return passphrase;
+  }
 
-    @Override
-    public String toString() {
-        return file != null ? "SshKey[file=" + file + "]" : "SshKey[secret]";
-    }
+  @Override
+  public String toString() {
+    return file != null ? "SshKey[file=" + file + "]" : "SshKey[secret]";
+  }
 }

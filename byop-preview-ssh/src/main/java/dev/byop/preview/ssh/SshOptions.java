@@ -13,29 +13,29 @@ import java.util.Objects;
  */
 public record SshOptions(Duration connectTimeout, Duration commandTimeout, Duration transferTimeout, Duration keepAlive) {
 
-    public SshOptions {
-        Objects.requireNonNull(connectTimeout, "connectTimeout");
-        Objects.requireNonNull(commandTimeout, "commandTimeout");
-        Objects.requireNonNull(transferTimeout, "transferTimeout");
-        Objects.requireNonNull(keepAlive, "keepAlive");
-        if (connectTimeout.isNegative() || connectTimeout.isZero() || commandTimeout.isNegative() || commandTimeout.isZero()
-                || transferTimeout.isNegative() || transferTimeout.isZero() || keepAlive.isNegative()) {
-            throw new IllegalArgumentException("ssh timeouts must be positive and keep-alive not negative: " + this);
-        }
+  public SshOptions {
+    Objects.requireNonNull(connectTimeout, "connectTimeout");
+    Objects.requireNonNull(commandTimeout, "commandTimeout");
+    Objects.requireNonNull(transferTimeout, "transferTimeout");
+    Objects.requireNonNull(keepAlive, "keepAlive");
+    if (connectTimeout.isNegative() || connectTimeout.isZero() || commandTimeout.isNegative() || commandTimeout.isZero()
+        || transferTimeout.isNegative() || transferTimeout.isZero() || keepAlive.isNegative()) {
+      throw new IllegalArgumentException("ssh timeouts must be positive and keep-alive not negative: " + this);
     }
+  }
 
-    /** 10 s connect, 60 s per command, 15 min per transfer, keep-alive every 15 s. */
-    public static SshOptions defaults() {
-        return new SshOptions(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofMinutes(15), Duration.ofSeconds(15));
-    }
+  /** 10 s connect, 60 s per command, 15 min per transfer, keep-alive every 15 s. */
+  public static SshOptions defaults() {
+    return new SshOptions(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofMinutes(15), Duration.ofSeconds(15));
+  }
 
-    /** Copy with another connect timeout. */
-    public SshOptions withConnectTimeout(Duration d) {
-        return new SshOptions(d, commandTimeout, transferTimeout, keepAlive);
-    }
+  /** Copy with another connect timeout. */
+  public SshOptions withConnectTimeout(Duration d) {
+    return new SshOptions(d, commandTimeout, transferTimeout, keepAlive);
+  }
 
-    /** Copy with another command timeout. */
-    public SshOptions withCommandTimeout(Duration d) {
-        return new SshOptions(connectTimeout, d, transferTimeout, keepAlive);
-    }
+  /** Copy with another command timeout. */
+  public SshOptions withCommandTimeout(Duration d) {
+    return new SshOptions(connectTimeout, d, transferTimeout, keepAlive);
+  }
 }

@@ -7,15 +7,15 @@ import java.io.OutputStream;
 @FunctionalInterface
 public interface StdinSource {
 
-    /** No input: the remote side sees EOF immediately. */
-    StdinSource NONE = out -> {};
+  /** No input: the remote side sees EOF immediately. */
+  StdinSource NONE = out -> {};
 
-    /** Writes the whole input into {@code out}. */
-    void writeTo(OutputStream out) throws IOException;
+  /** Writes the whole input into {@code out}. */
+  void writeTo(OutputStream out) throws IOException;
 
-    /** A fixed input, e.g. a password for {@code --password-stdin}. */
-    static StdinSource of(byte[] bytes) {
-        byte[] copy = bytes.clone();
-        return out -> out.write(copy);
-    }
+  /** A fixed input, e.g. a password for {@code --password-stdin}. */
+  static StdinSource of(byte[] bytes) {
+    byte[] copy = bytes.clone();
+    return out -> out.write(copy);
+  }
 }

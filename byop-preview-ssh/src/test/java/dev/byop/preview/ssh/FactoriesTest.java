@@ -22,19 +22,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 class FactoriesTest {
 
-    static final String FP = "SHA256:" + "A".repeat(43);
+  static final String FP = "SHA256:" + "A".repeat(43);
 
-    @TempDir
-    static Path dir;
-    static String key;
+  @TempDir
+  static Path dir;
+  static String key;
 
-    @BeforeAll
-    static void files() throws IOException {
-        key = Files.writeString(dir.resolve("key"), "not a key\n").toString();
-    }
+  @BeforeAll
+  static void files() throws IOException {
+    key = Files.writeString(dir.resolve("key"), "not a key\n").toString();
+  }
 
-    static ByopConfig config(String cloud) {
-        return ByopConfig.parse("""
+  static ByopConfig config(String cloud) {
+    return ByopConfig.parse("""
                 preview:
                   provider: ssh
                   domain: preview.example.com
@@ -46,10 +46,10 @@ class FactoriesTest {
                   reapInterval: 1m
                 cloud:
                 """ + cloud.replace("%KEY%", key), "test.yaml");
-    }
+  }
 
-    static ByopConfig hostConfig(String extra) {
-        return ByopConfig.parse("""
+  static ByopConfig hostConfig(String extra) {
+    return ByopConfig.parse("""
                 dataDir: %s
                 store: {provider: jdbc}
                 preview:
@@ -67,32 +67,32 @@ class FactoriesTest {
                   hosts:
                     - {id: vps1, address: 10.203.1.2, user: deploy, privateKey: {file: %s}, hostKeyFingerprint: %s}
                 """.formatted(dir.resolve("data"), extra.indent(2), key, FP), "host.yml");
-    }
+  }
 
-    static dev.byop.core.Byop byop(ByopConfig c) {
-        return dev.byop.core.Byop.builder().config(c).discover(FactoriesTest.class.getClassLoader()).build();
-    }
+  static dev.byop.core.Byop byop(ByopConfig c) {
+    return dev.byop.core.Byop.builder().config(c).discover(FactoriesTest.class.getClassLoader()).build();
+  }
 
-    @Test
-    void thePreviewSectionIsCheckedAsAWholeWhenByopStarts() {
-        // the preview manager's own keys (ttl, maxPerApp, sweepInterval, ...) beside the deployer's: accepted at once,
-        // and by the deployer's own check too (it used to refuse them at the first deploy)
-        ByopConfig ok = hostConfig("");
-        try (var b = byop(ok)) {
-            assertEquals("ssh", b.describeProviders().get(4).id());
-        }
-        new SshPreviewDeployerFactory().checkSettings(new dev.byop.core.spi.ProviderContext(ok, ok.section("preview"), dir));
-        var typo = assertThrows(ConfigException.class, () -> byop(hostConfig("maxPerAp: 2")));
-        assertTrue(typo.getMessage().contains("preview.maxPerAp") && typo.getMessage().contains("unknown key"), typo.getMessage());
-        var nested = assertThrows(ConfigException.class, () -> byop(hostConfig("ssh: {atempts: 2}")));
-        assertTrue(nested.getMessage().contains("preview.ssh.atempts"), nested.getMessage());
-        var value = assertThrows(ConfigException.class, () -> byop(hostConfig("acquireWait: soon")));
-        assertTrue(value.getMessage().contains("preview.acquireWait"), value.getMessage());
+  @Test
+  void thePreviewSectionIsCheckedAsAWholeWhenByopStarts() {
+    // the preview manager's own keys (ttl, maxPerApp, sweepInterval, ...) beside the deployer's: accepted at once,
+    // and by the deployer's own check too (it used to refuse them at the first deploy)
+    ByopConfig ok = hostConfig("");
+    try (var b = byop(ok)) {
+      assertEquals("ssh", b.describeProviders().get(4).id());
     }
+    new SshPreviewDeployerFactory().checkSettings(new dev.byop.core.spi.ProviderContext(ok, ok.section("preview"), dir));
+    var typo = assertThrows(ConfigException.class, () -> byop(hostConfig("maxPerAp: 2")));
+    assertTrue(typo.getMessage().contains("preview.maxPerAp") && typo.getMessage().contains("unknown key"), typo.getMessage());
+    var nested = assertThrows(ConfigException.class, () -> byop(hostConfig("ssh: {atempts: 2}")));
+    assertTrue(nested.getMessage().contains("preview.ssh.atempts"), nested.getMessage());
+    var value = assertThrows(ConfigException.class, () -> byop(hostConfig("acquireWait: soon")));
+    assertTrue(value.getMessage().contains("preview.acquireWait"), value.getMessage());
+  }
 
-    @Test
-    void staticPoolAndSshDeployerFromConfigurationThroughDiscovery() {
-        ByopConfig c = config("""
+  @Test
+  void staticPoolAndSshDeployerFromConfigurationThroughDiscovery() {
+    ByopConfig c = config("""
                   provider: static
                   hosts:
                     - id: vps1
@@ -102,34 +102,34 @@ class FactoriesTest {
                       hostKeyFingerprint: %FP%
                       capacity: 2
                 """.replace("%FP%", FP));
-        try (CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
-                .discover(getClass().getClassLoader()).create(c)) {
-            assertEquals(2, cloud.hosts().get(0).capacity());
-            assertEquals("vps1", cloud.acquire("p1", Duration.ZERO).host().id());
-        }
-        try (PreviewDeployer d = new ProviderSelector<PreviewDeployer>("preview", PreviewDeployerFactory.class)
-                .discover(getClass().getClassLoader()).create(c)) {
-            assertFalse(d.toString().isEmpty());
-        }
+    try (CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+        .discover(getClass().getClassLoader()).create(c)) {
+      assertEquals(2, cloud.hosts().get(0).capacity());
+      assertEquals("vps1", cloud.acquire("p1", Duration.ZERO).host().id());
     }
+    try (PreviewDeployer d = new ProviderSelector<PreviewDeployer>("preview", PreviewDeployerFactory.class)
+        .discover(getClass().getClassLoader()).create(c)) {
+      assertFalse(d.toString().isEmpty());
+    }
+  }
 
-    @Test
-    void hostWithoutHostKeyPinIsRefusedNamingTheKey() {
-        ByopConfig c = config("""
+  @Test
+  void hostWithoutHostKeyPinIsRefusedNamingTheKey() {
+    ByopConfig c = config("""
                   provider: static
                   hosts:
                     - address: 10.203.1.2
                       user: deploy
                       privateKey: {file: %KEY%}
                 """);
-        ConfigException e = assertThrows(ConfigException.class, () -> new StaticCloudProviderFactory().create(
-                new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(c)));
-        assertTrue(e.getMessage().contains("cloud.hosts[0].hostKeyFingerprint") && e.getMessage().contains("always verified"), e.getMessage());
-    }
+    ConfigException e = assertThrows(ConfigException.class, () -> new StaticCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(c)));
+    assertTrue(e.getMessage().contains("cloud.hosts[0].hostKeyFingerprint") && e.getMessage().contains("always verified"), e.getMessage());
+  }
 
-    @Test
-    void inlineSecretIsRefused() {
-        ByopConfig c = config("""
+  @Test
+  void inlineSecretIsRefused() {
+    ByopConfig c = config("""
                   provider: ovh
                   applicationKey: ak
                   applicationSecret: plain-text-secret
@@ -142,14 +142,14 @@ class FactoriesTest {
                   privateKey: {file: %KEY%}
                   knownHosts: /kh
                 """);
-        ConfigException e = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
-                new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(c)));
-        assertTrue(e.getMessage().contains("applicationSecret") && !e.getMessage().contains("plain-text-secret"), e.getMessage());
-    }
+    ConfigException e = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(c)));
+    assertTrue(e.getMessage().contains("applicationSecret") && !e.getMessage().contains("plain-text-secret"), e.getMessage());
+  }
 
-    @Test
-    void theFactoryHandsOutTheDeployerItselfWhichClosesWhatWasMadeForItOnce() {
-        ByopConfig c = config("""
+  @Test
+  void theFactoryHandsOutTheDeployerItselfWhichClosesWhatWasMadeForItOnce() {
+    ByopConfig c = config("""
                   provider: static
                   hosts:
                     - id: vps1
@@ -158,22 +158,22 @@ class FactoriesTest {
                       privateKey: {file: %KEY%}
                       hostKeyFingerprint: %FP%
                 """.replace("%FP%", FP));
-        // no wrapper between Byop and the deployer: every method (sweep, a default method, once was lost) is its own
-        PreviewDeployer d = new ProviderSelector<PreviewDeployer>("preview", PreviewDeployerFactory.class)
-                .discover(getClass().getClassLoader()).create(c);
-        assertTrue(d instanceof SshPreviewDeployer, d.getClass().getName());
-        d.close();
-        d.close();
+    // no wrapper between Byop and the deployer: every method (sweep, a default method, once was lost) is its own
+    PreviewDeployer d = new ProviderSelector<PreviewDeployer>("preview", PreviewDeployerFactory.class)
+        .discover(getClass().getClassLoader()).create(c);
+    assertTrue(d instanceof SshPreviewDeployer, d.getClass().getName());
+    d.close();
+    d.close();
 
-        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
-        try (CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
-                .discover(getClass().getClassLoader()).create(c);
-                SshConnections pool = new SshConnections(SshOptions.defaults())) {
-            SshPreviewDeployer owning = new SshPreviewDeployer(cloud, pool, new ImageShipper(pool, new DockerCliLocalImages(java.nio.file.Path.of("/usr/bin/docker"), null)), new CaddyRemoteRouter("127.0.0.1", 2019, "byop", 80),
-                    SshDeployerOptions.of("preview.example.com"), null, java.util.List.of(closes::incrementAndGet, closes::incrementAndGet));
-            owning.close();
-            owning.close();
-            assertEquals(2, closes.get(), "each owned resource closed once, however often the deployer is closed");
-        }
+    java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+    try (CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+        .discover(getClass().getClassLoader()).create(c);
+        SshConnections pool = new SshConnections(SshOptions.defaults())) {
+      SshPreviewDeployer owning = new SshPreviewDeployer(cloud, pool, new ImageShipper(pool, new DockerCliLocalImages(java.nio.file.Path.of("/usr/bin/docker"), null)), new CaddyRemoteRouter("127.0.0.1", 2019, "byop", 80),
+          SshDeployerOptions.of("preview.example.com"), null, java.util.List.of(closes::incrementAndGet, closes::incrementAndGet));
+      owning.close();
+      owning.close();
+      assertEquals(2, closes.get(), "each owned resource closed once, however often the deployer is closed");
     }
+  }
 }

@@ -9,28 +9,28 @@ import org.junit.jupiter.api.Test;
 
 class HostKeyPolicyTest {
 
-    static final String FP = "SHA256:" + "A".repeat(43);
+  static final String FP = "SHA256:" + "A".repeat(43);
 
-    @Test
-    void normalizesFingerprints() {
-        assertEquals(FP, HostKeyPolicy.fingerprint("A".repeat(43)).fingerprint());
-        assertEquals(FP, HostKeyPolicy.fingerprint(" sha256:" + "A".repeat(43) + "= ").fingerprint());
-    }
+  @Test
+  void normalizesFingerprints() {
+    assertEquals(FP, HostKeyPolicy.fingerprint("A".repeat(43)).fingerprint());
+    assertEquals(FP, HostKeyPolicy.fingerprint(" sha256:" + "A".repeat(43) + "= ").fingerprint());
+  }
 
-    @Test
-    void rejectsBadInputNamingIt() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostKeyPolicy.fingerprint("MD5:ab:cd"));
-        assertTrue(e.getMessage().contains("MD5:ab:cd"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new HostKeyPolicy(null, null, false));
-        assertThrows(IllegalArgumentException.class, () -> new HostKeyPolicy(Path.of("k"), FP, false));
-        IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
-                () -> new SshHost("h", 0, "u", SshKey.file(Path.of("k")), HostKeyPolicy.fingerprint(FP)));
-        assertTrue(p.getMessage().contains("0"));
-        assertThrows(IllegalArgumentException.class, () -> new SshHost("h x", 22, "u", SshKey.file(Path.of("k")), HostKeyPolicy.fingerprint(FP)));
-    }
+  @Test
+  void rejectsBadInputNamingIt() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostKeyPolicy.fingerprint("MD5:ab:cd"));
+    assertTrue(e.getMessage().contains("MD5:ab:cd"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new HostKeyPolicy(null, null, false));
+    assertThrows(IllegalArgumentException.class, () -> new HostKeyPolicy(Path.of("k"), FP, false));
+    IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
+        () -> new SshHost("h", 0, "u", SshKey.file(Path.of("k")), HostKeyPolicy.fingerprint(FP)));
+    assertTrue(p.getMessage().contains("0"));
+    assertThrows(IllegalArgumentException.class, () -> new SshHost("h x", 22, "u", SshKey.file(Path.of("k")), HostKeyPolicy.fingerprint(FP)));
+  }
 
-    @Test
-    void secretKeyNeverPrinted() {
-        assertEquals("SshKey[secret]", SshKey.secret(() -> "-----BEGIN OPENSSH PRIVATE KEY-----").toString());
-    }
+  @Test
+  void secretKeyNeverPrinted() {
+    assertEquals("SshKey[secret]", SshKey.secret(() -> "-----BEGIN OPENSSH PRIVATE KEY-----").toString());
+  }
 }

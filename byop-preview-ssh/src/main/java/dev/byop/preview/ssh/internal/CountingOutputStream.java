@@ -8,27 +8,27 @@ import java.util.concurrent.atomic.AtomicLong;
 /** Counts the bytes that actually went to the remote side; close() does not close the target (its owner does). */
 public final class CountingOutputStream extends FilterOutputStream {
 
-    private final AtomicLong count;
+  private final AtomicLong count;
 
-    public CountingOutputStream(OutputStream out, AtomicLong count) {
-        super(out);
-        this.count = count;
-    }
+  public CountingOutputStream(OutputStream out, AtomicLong count) {
+    super(out);
+    this.count = count;
+  }
 
-    @Override
-    public void write(int b) throws IOException {
-        out.write(b);
-        count.incrementAndGet();
-    }
+  @Override
+  public void write(int b) throws IOException {
+    out.write(b);
+    count.incrementAndGet();
+  }
 
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
-        count.addAndGet(len);
-    }
+  @Override
+  public void write(byte[] b, int off, int len) throws IOException {
+    out.write(b, off, len);
+    count.addAndGet(len);
+  }
 
-    @Override
-    public void close() throws IOException {
-        out.flush();
-    }
+  @Override
+  public void close() throws IOException {
+    out.flush();
+  }
 }

@@ -20,60 +20,60 @@ import org.slf4j.LoggerFactory;
  */
 public final class LayerNameCache extends AbstractMap<String, String> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(LayerNameCache.class);
-    private static final Pattern LINE = Pattern.compile("[0-9a-f]{64} sha256:[0-9a-f]{64}");
+  private static final Logger LOG = LoggerFactory.getLogger(LayerNameCache.class);
+  private static final Pattern LINE = Pattern.compile("[0-9a-f]{64} sha256:[0-9a-f]{64}");
 
-    private final Map<String, String> map = new ConcurrentHashMap<>();
-    private final Path file;
+  private final Map<String, String> map = new ConcurrentHashMap<>();
+  private final Path file;
 
-    /** In memory only. */
-    public LayerNameCache() {
-        this.file = null;
-    }
+  /** In memory only. */
+  public LayerNameCache() {
+    this.file = null;
+  }
 
-    /** Backed by {@code file} (created when absent; unparsable lines are ignored). */
-    public LayerNameCache(Path file) {
-        this.file = file;
-        try {
-            if (Files.exists(file)) {
-                for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                    if (LINE.matcher(l).matches()) {
-                        map.put(l.substring(0, 64), l.substring(65));
-                    }
-                }
-            } else if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("layer name cache " + file + " unreadable", e);
+  /** Backed by {@code file} (created when absent; unparsable lines are ignored). */
+  public LayerNameCache(Path file) {
+    this.file = file;
+    try {
+      if (Files.exists(file)) {
+        for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          if (LINE.matcher(l).matches()) {
+            map.put(l.substring(0, 64), l.substring(65));
+          }
         }
+      } else if (file.getParent() != null) {
+        Files.createDirectories(file.getParent());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("layer name cache " + file + " unreadable", e);
     }
+  }
 
-    @Override
-    public String get(Object key) {
-        return map.get(key);
-    }
+  @Override
+  public String get(Object key) {
+    return map.get(key);
+  }
 
-    @Override
-    public boolean containsKey(Object key) {
-        return map.containsKey(key);
-    }
+  @Override
+  public boolean containsKey(Object key) {
+    return map.containsKey(key);
+  }
 
-    @Override
-    public synchronized String put(String v1Id, String diffId) {
-        String old = map.put(v1Id, diffId);
-        if (file != null && !diffId.equals(old)) {
-            try {
-                Files.writeString(file, v1Id + " " + diffId + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            } catch (IOException e) {
-                LOG.warn("could not record layer name in {}: {}", file, e.getMessage());
-            }
-        }
-        return old;
+  @Override
+  public synchronized String put(String v1Id, String diffId) {
+    String old = map.put(v1Id, diffId);
+    if (file != null && !diffId.equals(old)) {
+      try {
+        Files.writeString(file, v1Id + " " + diffId + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      } catch (IOException e) {
+        LOG.warn("could not record layer name in {}: {}", file, e.getMessage());
+      }
     }
+    return old;
+  }
 
-    @Override
-    public Set<Entry<String, String>> entrySet() {
-        return map.entrySet();
-    }
+  @Override
+  public Set<Entry<String, String>> entrySet() {
+    return map.entrySet();
+  }
 }

@@ -30,125 +30,125 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  */
 public final class SaveArchiveFilter {
 
-    private static final Pattern LEGACY_LAYER = Pattern.compile("([0-9a-f]{64})/layer\\.tar");
-    private static final Pattern OCI_BLOB = Pattern.compile("blobs/sha256/([0-9a-f]{64})");
+  private static final Pattern LEGACY_LAYER = Pattern.compile("([0-9a-f]{64})/layer\\.tar");
+  private static final Pattern OCI_BLOB = Pattern.compile("blobs/sha256/([0-9a-f]{64})");
 
-    /** What happened to the archive's layers. */
-    public record Stats(int layers, int skipped, long bytesSkipped) {}
+  /** What happened to the archive's layers. */
+  public record Stats(int layers, int skipped, long bytesSkipped) {}
 
-    private final Set<String> remoteDiffIds;
-    private final Map<String, String> learned;
+  private final Set<String> remoteDiffIds;
+  private final Map<String, String> learned;
 
-    /**
-     * @param remoteDiffIds diff ids ({@code sha256:<hex>}) the target holds; empty to send everything
-     * @param learned shared map {@code v1-id → sha256:<hex>}, read to decide and updated with every hashed layer
-     */
-    public SaveArchiveFilter(Set<String> remoteDiffIds, Map<String, String> learned) {
-        this.remoteDiffIds = remoteDiffIds;
-        this.learned = learned;
-    }
+  /**
+   * @param remoteDiffIds diff ids ({@code sha256:<hex>}) the target holds; empty to send everything
+   * @param learned shared map {@code v1-id → sha256:<hex>}, read to decide and updated with every hashed layer
+   */
+  public SaveArchiveFilter(Set<String> remoteDiffIds, Map<String, String> learned) {
+    this.remoteDiffIds = remoteDiffIds;
+    this.learned = learned;
+  }
 
-    /** Copies {@code in} to {@code out} as a tar stream without the layers to skip; does not close either stream. */
-    public Stats copy(InputStream in, OutputStream out) throws IOException {
-        int layers = 0;
-        int skipped = 0;
-        long bytesSkipped = 0;
-        TarArchiveInputStream tin = new TarArchiveInputStream(in);
-        TarArchiveOutputStream tout = new TarArchiveOutputStream(new NonClosing(out));
-        tout.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        tout.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        TarArchiveEntry e;
-        byte[] buf = new byte[64 * 1024];
-        while ((e = tin.getNextEntry()) != null) {
-            String name = e.getName();
-            Matcher legacy = LEGACY_LAYER.matcher(name);
-            Matcher oci = OCI_BLOB.matcher(name);
-            boolean isLayer = e.isFile() && (legacy.matches() || oci.matches());
-            if (isLayer) {
-                layers++;
-                String diffId = legacy.matches() ? learned.get(legacy.group(1)) : "sha256:" + oci.group(1);
-                if (diffId != null && remoteDiffIds.contains(diffId)) {
-                    skipped++;
-                    bytesSkipped += e.getSize();
-                    continue; // the tar reader skips the unread body itself
-                }
-            }
-            tout.putArchiveEntry(e);
-            if (e.isFile() && e.getSize() > 0) {
-                if (isLayer && legacy.matches()) {
-                    MessageDigest md = sha256();
-                    try (InputStream din = new DigestInputStream(new NonClosingIn(tin), md)) {
-                        transfer(din, tout, buf);
-                    }
-                    learned.put(legacy.group(1), "sha256:" + HexFormat.of().formatHex(md.digest()));
-                } else {
-                    transfer(tin, tout, buf);
-                }
-            }
-            tout.closeArchiveEntry();
+  /** Copies {@code in} to {@code out} as a tar stream without the layers to skip; does not close either stream. */
+  public Stats copy(InputStream in, OutputStream out) throws IOException {
+    int layers = 0;
+    int skipped = 0;
+    long bytesSkipped = 0;
+    TarArchiveInputStream tin = new TarArchiveInputStream(in);
+    TarArchiveOutputStream tout = new TarArchiveOutputStream(new NonClosing(out));
+    tout.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+    tout.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+    TarArchiveEntry e;
+    byte[] buf = new byte[64 * 1024];
+    while ((e = tin.getNextEntry()) != null) {
+      String name = e.getName();
+      Matcher legacy = LEGACY_LAYER.matcher(name);
+      Matcher oci = OCI_BLOB.matcher(name);
+      boolean isLayer = e.isFile() && (legacy.matches() || oci.matches());
+      if (isLayer) {
+        layers++;
+        String diffId = legacy.matches() ? learned.get(legacy.group(1)) : "sha256:" + oci.group(1);
+        if (diffId != null && remoteDiffIds.contains(diffId)) {
+          skipped++;
+          bytesSkipped += e.getSize();
+          continue; // the tar reader skips the unread body itself
         }
-        tout.finish();
-        tout.flush();
-        return new Stats(layers, skipped, bytesSkipped);
-    }
-
-    /** Reads a whole save archive only to learn {@code v1-id → diff id} of its legacy layer files (local, no network). */
-    public static void learn(InputStream in, Map<String, String> learned) throws IOException {
-        TarArchiveInputStream tin = new TarArchiveInputStream(in);
-        TarArchiveEntry e;
-        byte[] buf = new byte[64 * 1024];
-        while ((e = tin.getNextEntry()) != null) {
-            Matcher legacy = LEGACY_LAYER.matcher(e.getName());
-            if (e.isFile() && legacy.matches() && !learned.containsKey(legacy.group(1))) {
-                MessageDigest md = sha256();
-                int n;
-                while ((n = tin.read(buf)) > 0) {
-                    md.update(buf, 0, n);
-                }
-                learned.put(legacy.group(1), "sha256:" + HexFormat.of().formatHex(md.digest()));
-            }
+      }
+      tout.putArchiveEntry(e);
+      if (e.isFile() && e.getSize() > 0) {
+        if (isLayer && legacy.matches()) {
+          MessageDigest md = sha256();
+          try (InputStream din = new DigestInputStream(new NonClosingIn(tin), md)) {
+            transfer(din, tout, buf);
+          }
+          learned.put(legacy.group(1), "sha256:" + HexFormat.of().formatHex(md.digest()));
+        } else {
+          transfer(tin, tout, buf);
         }
+      }
+      tout.closeArchiveEntry();
     }
+    tout.finish();
+    tout.flush();
+    return new Stats(layers, skipped, bytesSkipped);
+  }
 
-    private static void transfer(InputStream in, OutputStream out, byte[] buf) throws IOException {
+  /** Reads a whole save archive only to learn {@code v1-id → diff id} of its legacy layer files (local, no network). */
+  public static void learn(InputStream in, Map<String, String> learned) throws IOException {
+    TarArchiveInputStream tin = new TarArchiveInputStream(in);
+    TarArchiveEntry e;
+    byte[] buf = new byte[64 * 1024];
+    while ((e = tin.getNextEntry()) != null) {
+      Matcher legacy = LEGACY_LAYER.matcher(e.getName());
+      if (e.isFile() && legacy.matches() && !learned.containsKey(legacy.group(1))) {
+        MessageDigest md = sha256();
         int n;
-        while ((n = in.read(buf)) > 0) {
-            out.write(buf, 0, n);
+        while ((n = tin.read(buf)) > 0) {
+          md.update(buf, 0, n);
         }
+        learned.put(legacy.group(1), "sha256:" + HexFormat.of().formatHex(md.digest()));
+      }
+    }
+  }
+
+  private static void transfer(InputStream in, OutputStream out, byte[] buf) throws IOException {
+    int n;
+    while ((n = in.read(buf)) > 0) {
+      out.write(buf, 0, n);
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  private static final class NonClosing extends java.io.FilterOutputStream {
+    NonClosing(OutputStream out) {
+      super(out);
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException ex) {
-            throw new IllegalStateException(ex);
-        }
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
     }
 
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
+    @Override
+    public void close() throws IOException {
+      out.flush();
+    }
+  }
 
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
-        }
+  private static final class NonClosingIn extends java.io.FilterInputStream {
+    NonClosingIn(InputStream in) {
+      super(in);
     }
 
-    private static final class NonClosingIn extends java.io.FilterInputStream {
-        NonClosingIn(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public void close() {
-            // the tar stream stays open for the next entry
-        }
+    @Override
+    public void close() {
+      // the tar stream stays open for the next entry
     }
+  }
 }

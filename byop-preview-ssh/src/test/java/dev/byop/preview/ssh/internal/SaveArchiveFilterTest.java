@@ -21,119 +21,119 @@ import org.junit.jupiter.api.Test;
 
 class SaveArchiveFilterTest {
 
-    static final String V1A = "a".repeat(64);
-    static final String V1B = "b".repeat(64);
-    static final byte[] LAYER_A = filled(300_000, (byte) 1);
-    static final byte[] LAYER_B = filled(1_000, (byte) 2);
+  static final String V1A = "a".repeat(64);
+  static final String V1B = "b".repeat(64);
+  static final byte[] LAYER_A = filled(300_000, (byte) 1);
+  static final byte[] LAYER_B = filled(1_000, (byte) 2);
 
-    static byte[] filled(int n, byte b) {
-        byte[] x = new byte[n];
-        java.util.Arrays.fill(x, b);
-        return x;
-    }
+  static byte[] filled(int n, byte b) {
+    byte[] x = new byte[n];
+    java.util.Arrays.fill(x, b);
+    return x;
+  }
 
-    static String diffId(byte[] layer) throws Exception {
-        return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(layer));
-    }
+  static String diffId(byte[] layer) throws Exception {
+    return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(layer));
+  }
 
-    /** Shaped like Docker 20.10's save: layer dirs in name order, then config, manifest.json, repositories. */
-    static byte[] archive() throws IOException {
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put(V1A + "/VERSION", "1.0".getBytes(StandardCharsets.UTF_8));
-        files.put(V1A + "/json", "{\"id\":\"a\"}".getBytes(StandardCharsets.UTF_8));
-        files.put(V1A + "/layer.tar", LAYER_A);
-        files.put(V1B + "/VERSION", "1.0".getBytes(StandardCharsets.UTF_8));
-        files.put(V1B + "/json", "{\"id\":\"b\"}".getBytes(StandardCharsets.UTF_8));
-        files.put(V1B + "/layer.tar", LAYER_B);
-        files.put("c".repeat(64) + ".json", "{\"rootfs\":{}}".getBytes(StandardCharsets.UTF_8));
-        files.put("manifest.json", "[{\"Config\":\"c.json\"}]".getBytes(StandardCharsets.UTF_8));
-        files.put("repositories", "{}".getBytes(StandardCharsets.UTF_8));
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream t = new TarArchiveOutputStream(bos)) {
-            t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            for (String dir : new String[] {V1A + "/", V1B + "/"}) {
-                t.putArchiveEntry(new TarArchiveEntry(dir));
-                t.closeArchiveEntry();
-            }
-            for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
-                e.setSize(f.getValue().length);
-                t.putArchiveEntry(e);
-                t.write(f.getValue());
-                t.closeArchiveEntry();
-            }
-        }
-        return bos.toByteArray();
+  /** Shaped like Docker 20.10's save: layer dirs in name order, then config, manifest.json, repositories. */
+  static byte[] archive() throws IOException {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put(V1A + "/VERSION", "1.0".getBytes(StandardCharsets.UTF_8));
+    files.put(V1A + "/json", "{\"id\":\"a\"}".getBytes(StandardCharsets.UTF_8));
+    files.put(V1A + "/layer.tar", LAYER_A);
+    files.put(V1B + "/VERSION", "1.0".getBytes(StandardCharsets.UTF_8));
+    files.put(V1B + "/json", "{\"id\":\"b\"}".getBytes(StandardCharsets.UTF_8));
+    files.put(V1B + "/layer.tar", LAYER_B);
+    files.put("c".repeat(64) + ".json", "{\"rootfs\":{}}".getBytes(StandardCharsets.UTF_8));
+    files.put("manifest.json", "[{\"Config\":\"c.json\"}]".getBytes(StandardCharsets.UTF_8));
+    files.put("repositories", "{}".getBytes(StandardCharsets.UTF_8));
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream t = new TarArchiveOutputStream(bos)) {
+      t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (String dir : new String[] {V1A + "/", V1B + "/"}) {
+        t.putArchiveEntry(new TarArchiveEntry(dir));
+        t.closeArchiveEntry();
+      }
+      for (Map.Entry<String, byte[]> f : files.entrySet()) {
+        TarArchiveEntry e = new TarArchiveEntry(f.getKey());
+        e.setSize(f.getValue().length);
+        t.putArchiveEntry(e);
+        t.write(f.getValue());
+        t.closeArchiveEntry();
+      }
     }
+    return bos.toByteArray();
+  }
 
-    static Map<String, byte[]> read(byte[] tar) throws IOException {
-        Map<String, byte[]> out = new LinkedHashMap<>();
-        try (TarArchiveInputStream t = new TarArchiveInputStream(new ByteArrayInputStream(tar))) {
-            TarArchiveEntry e;
-            while ((e = t.getNextEntry()) != null) {
-                out.put(e.getName(), t.readAllBytes());
-            }
-        }
-        return out;
+  static Map<String, byte[]> read(byte[] tar) throws IOException {
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    try (TarArchiveInputStream t = new TarArchiveInputStream(new ByteArrayInputStream(tar))) {
+      TarArchiveEntry e;
+      while ((e = t.getNextEntry()) != null) {
+        out.put(e.getName(), t.readAllBytes());
+      }
     }
+    return out;
+  }
 
-    @Test
-    void passesEverythingThroughAndLearnsDiffIds() throws Exception {
-        Map<String, String> learned = new HashMap<>();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(), learned).copy(new ByteArrayInputStream(archive()), out);
-        assertEquals(new SaveArchiveFilter.Stats(2, 0, 0), st);
-        Map<String, byte[]> in = read(archive());
-        Map<String, byte[]> got = read(out.toByteArray());
-        assertEquals(in.keySet(), got.keySet());
-        for (String k : in.keySet()) {
-            assertArrayEquals(in.get(k), got.get(k), k);
-        }
-        assertEquals(Map.of(V1A, diffId(LAYER_A), V1B, diffId(LAYER_B)), learned);
+  @Test
+  void passesEverythingThroughAndLearnsDiffIds() throws Exception {
+    Map<String, String> learned = new HashMap<>();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(), learned).copy(new ByteArrayInputStream(archive()), out);
+    assertEquals(new SaveArchiveFilter.Stats(2, 0, 0), st);
+    Map<String, byte[]> in = read(archive());
+    Map<String, byte[]> got = read(out.toByteArray());
+    assertEquals(in.keySet(), got.keySet());
+    for (String k : in.keySet()) {
+      assertArrayEquals(in.get(k), got.get(k), k);
     }
+    assertEquals(Map.of(V1A, diffId(LAYER_A), V1B, diffId(LAYER_B)), learned);
+  }
 
-    @Test
-    void dropsOnlyLayersTheRemoteHoldsAndKeepsMetadata() throws Exception {
-        Map<String, String> learned = new HashMap<>();
-        SaveArchiveFilter.learn(new ByteArrayInputStream(archive()), learned);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(diffId(LAYER_A)), learned).copy(new ByteArrayInputStream(archive()), out);
-        assertEquals(new SaveArchiveFilter.Stats(2, 1, LAYER_A.length), st);
-        Map<String, byte[]> got = read(out.toByteArray());
-        assertTrue(!got.containsKey(V1A + "/layer.tar"));
-        assertTrue(got.containsKey(V1A + "/json"));
-        assertArrayEquals(LAYER_B, got.get(V1B + "/layer.tar"));
-        assertTrue(got.containsKey("manifest.json") && got.containsKey("repositories") && got.containsKey("c".repeat(64) + ".json"));
-        assertTrue(out.size() < 20_000, "partial archive is small: " + out.size());
-    }
+  @Test
+  void dropsOnlyLayersTheRemoteHoldsAndKeepsMetadata() throws Exception {
+    Map<String, String> learned = new HashMap<>();
+    SaveArchiveFilter.learn(new ByteArrayInputStream(archive()), learned);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(diffId(LAYER_A)), learned).copy(new ByteArrayInputStream(archive()), out);
+    assertEquals(new SaveArchiveFilter.Stats(2, 1, LAYER_A.length), st);
+    Map<String, byte[]> got = read(out.toByteArray());
+    assertTrue(!got.containsKey(V1A + "/layer.tar"));
+    assertTrue(got.containsKey(V1A + "/json"));
+    assertArrayEquals(LAYER_B, got.get(V1B + "/layer.tar"));
+    assertTrue(got.containsKey("manifest.json") && got.containsKey("repositories") && got.containsKey("c".repeat(64) + ".json"));
+    assertTrue(out.size() < 20_000, "partial archive is small: " + out.size());
+  }
 
-    @Test
-    void unknownLayerFileIsSentEvenIfRemoteHoldsSomething() throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(diffId(LAYER_A)), new HashMap<>()).copy(new ByteArrayInputStream(archive()), out);
-        assertEquals(0, st.skipped());
-        assertTrue(read(out.toByteArray()).containsKey(V1A + "/layer.tar"));
-    }
+  @Test
+  void unknownLayerFileIsSentEvenIfRemoteHoldsSomething() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(diffId(LAYER_A)), new HashMap<>()).copy(new ByteArrayInputStream(archive()), out);
+    assertEquals(0, st.skipped());
+    assertTrue(read(out.toByteArray()).containsKey(V1A + "/layer.tar"));
+  }
 
-    @Test
-    void ociBlobsAreDecidedByTheirDigest() throws Exception {
-        String digest = diffId(LAYER_A).substring(7);
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream t = new TarArchiveOutputStream(bos)) {
-            TarArchiveEntry e = new TarArchiveEntry("blobs/sha256/" + digest);
-            e.setSize(LAYER_A.length);
-            t.putArchiveEntry(e);
-            t.write(LAYER_A);
-            t.closeArchiveEntry();
-            TarArchiveEntry m = new TarArchiveEntry("index.json");
-            m.setSize(2);
-            t.putArchiveEntry(m);
-            t.write("{}".getBytes(StandardCharsets.UTF_8));
-            t.closeArchiveEntry();
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of("sha256:" + digest), new HashMap<>()).copy(new ByteArrayInputStream(bos.toByteArray()), out);
-        assertEquals(1, st.skipped());
-        assertEquals(Set.of("index.json"), read(out.toByteArray()).keySet());
+  @Test
+  void ociBlobsAreDecidedByTheirDigest() throws Exception {
+    String digest = diffId(LAYER_A).substring(7);
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream t = new TarArchiveOutputStream(bos)) {
+      TarArchiveEntry e = new TarArchiveEntry("blobs/sha256/" + digest);
+      e.setSize(LAYER_A.length);
+      t.putArchiveEntry(e);
+      t.write(LAYER_A);
+      t.closeArchiveEntry();
+      TarArchiveEntry m = new TarArchiveEntry("index.json");
+      m.setSize(2);
+      t.putArchiveEntry(m);
+      t.write("{}".getBytes(StandardCharsets.UTF_8));
+      t.closeArchiveEntry();
     }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of("sha256:" + digest), new HashMap<>()).copy(new ByteArrayInputStream(bos.toByteArray()), out);
+    assertEquals(1, st.skipped());
+    assertEquals(Set.of("index.json"), read(out.toByteArray()).keySet());
+  }
 }
