@@ -89,7 +89,7 @@ class ApiServerIT {
     if (server != null) server.close();
     if (byop != null) byop.close();
     if (bed != null) {
-      // The images this test made: the orchestrator's and the preview's (byop/<app>/<component>).
+      // The images this test made: builds and previews share the naming setting (byop-it-examples/<app>/<component>).
       List<String> mine = docker("images", "--format", "{{.Repository}}:{{.Tag}}").stream()
           .filter(i -> i.startsWith("byop/" + appId + "/") || i.startsWith("byop-it-examples/" + appId + "/"))
           .toList();
@@ -137,7 +137,7 @@ class ApiServerIT {
     // Live, not replayed: the first line reached the client while the build was still running.
     Instant succeeded = Instant.parse(job.at("/statusTimes/SUCCESS").asText());
     assertTrue(lines.get(0).received().isBefore(succeeded), lines.get(0).received() + " vs " + succeeded);
-    assertTrue(job.get("image").asText().startsWith("byop/" + appId + "/api:"), job.toString());
+    assertTrue(job.get("image").asText().startsWith("byop-it-examples/" + appId + "/api:"), job.toString());
     assertEquals(repo.commit(), job.get("commit").asText());
 
     // The same log, read afterwards as JSON, and resumed with Last-Event-ID.
