@@ -1,7 +1,7 @@
 /**
  * Local preview environments: {@link dev.byop.preview.local.LocalPreviewDeployer} runs each preview as a Docker
  * Compose project on the local engine and routes a host name under the preview domain to it through the router SPI
- * of {@code dev.byop.core.preview} (Traefik by default, Caddy, or plain published ports). It is found by
+ * of {@code dev.byop.preview.compose} (Traefik by default, Caddy, or plain published ports). It is found by
  * {@link java.util.ServiceLoader} as provider {@code local}; options are described in
  * {@link dev.byop.preview.local.LocalPreviewOptions}.
  *

@@ -6,7 +6,7 @@ import dev.byop.core.spi.ImageBuilder;
 import dev.byop.core.spi.ImageBuilderFactory;
 import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.ProviderContext;
-import dev.byop.core.preview.CommandRunner;
+import dev.byop.preview.compose.CommandRunner;
 import dev.byop.preview.local.internal.ProcessRunner;
 import dev.byop.testing.Testbed;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.byop.preview.ssh;
 
-import dev.byop.core.preview.CaddyAdmin;
+import dev.byop.preview.compose.CaddyAdmin;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.byop.core.Byop;
 import dev.byop.core.ByopConfig;
-import dev.byop.core.preview.ByopLabels;
+import dev.byop.core.ByopLabels;
 import dev.byop.testing.RequiresTestbed;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

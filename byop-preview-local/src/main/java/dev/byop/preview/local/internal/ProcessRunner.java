@@ -3,7 +3,7 @@ package dev.byop.preview.local.internal;
 import dev.byop.core.CancelledException;
 import dev.byop.core.PreviewException;
 import dev.byop.core.internal.BoundedReads;
-import dev.byop.core.preview.CommandRunner;
+import dev.byop.preview.compose.CommandRunner;
 import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.LogSink;
 import java.io.IOException;

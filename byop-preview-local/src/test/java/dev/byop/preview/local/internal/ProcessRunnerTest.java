@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.byop.core.internal.BoundedReads;
-import dev.byop.core.preview.CommandRunner;
+import dev.byop.preview.compose.CommandRunner;
 import dev.byop.core.spi.Cancellation;
 import java.time.Duration;
 import java.util.List;

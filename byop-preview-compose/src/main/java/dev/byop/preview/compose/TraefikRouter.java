@@ -1,5 +1,6 @@
-package dev.byop.core.preview;
+package dev.byop.preview.compose;
 
+import dev.byop.core.ByopLabels;
 import dev.byop.core.PreviewException;
 import dev.byop.core.ValidationException;
 import dev.byop.core.internal.Checks;

@@ -1,4 +1,4 @@
-package dev.byop.core.preview;
+package dev.byop.preview.compose;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,6 @@
-package dev.byop.core.preview;
+package dev.byop.preview.compose;
 
+import dev.byop.core.PreviewHostnames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.byop.core.preview;
+package dev.byop.preview.compose;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.byop.core.PreviewException;

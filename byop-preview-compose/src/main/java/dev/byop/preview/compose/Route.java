@@ -1,5 +1,6 @@
-package dev.byop.core.preview;
+package dev.byop.preview.compose;
 
+import dev.byop.core.PreviewHostnames;
 import dev.byop.core.internal.Checks;
 
 /**

@@ -1,4 +1,4 @@
-package dev.byop.core.preview;
+package dev.byop.preview.compose;
 
 /** A compose service's restart policy, written as compose spells it. */
 public enum RestartPolicy {

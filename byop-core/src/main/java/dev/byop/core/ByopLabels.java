@@ -1,4 +1,4 @@
-package dev.byop.core.preview;
+package dev.byop.core;
 
 import dev.byop.core.internal.Checks;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
-package dev.byop.core.preview;
+package dev.byop.preview.compose;
 
+import dev.byop.core.ByopLabels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,6 +1,5 @@
-package dev.byop.core.preview;
+package dev.byop.core;
 
-import dev.byop.core.ValidationException;
 import dev.byop.core.internal.Checks;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

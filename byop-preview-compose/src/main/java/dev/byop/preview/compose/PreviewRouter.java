@@ -1,4 +1,4 @@
-package dev.byop.core.preview;
+package dev.byop.preview.compose;
 
 import dev.byop.core.spi.LogSink;
 import java.util.Set;
