@@ -10,7 +10,17 @@ import org.slf4j.LoggerFactory;
 public final class CancellationSource implements Cancellation {
   private static final Logger LOG = LoggerFactory.getLogger(CancellationSource.class);
   private final List<Runnable> actions = new ArrayList<>();
+  private final Redactor secrets;
   private volatile String reason;
+
+  public CancellationSource() {
+    this(new Redactor());
+  }
+
+  /** @param secrets masked in what a failing callback's exception says in the log */
+  public CancellationSource(Redactor secrets) {
+    this.secrets = secrets;
+  }
 
   /** Fires the cancellation with a reason; only the first call counts. Returns whether this call fired it. */
   public boolean cancel(String why) {
@@ -25,11 +35,11 @@ public final class CancellationSource implements Cancellation {
     return true;
   }
 
-  private static void run(Runnable r) {
+  private void run(Runnable r) {
     try {
       r.run();
     } catch (RuntimeException e) {
-      LOG.warn("cancellation callback failed", e);
+      LOG.warn("cancellation callback failed", secrets.safe(e));
     }
   }
 

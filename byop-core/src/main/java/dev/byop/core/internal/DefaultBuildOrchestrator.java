@@ -128,7 +128,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     this.logs = new LogHub(store, events, this::isFinished, clock, options.logFlushInterval(), t.pollInterval());
     Duration recoverEvery = t.lease().dividedBy(2);
     this.pool = new LeasedWorkerPool<>("byop-build", instance, t.workers(), t.lease(), t.pollInterval(), recoverEvery,
-        clock, new Handler());
+        clock, new Handler(), secrets);
     pool.start();
   }
 

@@ -159,7 +159,8 @@ public final class DefaultPreviewManager implements PreviewManager {
     this.logs = new LogHub(store, events, id -> store.findPreview(id).map(p -> !p.status().isClaimable()).orElse(true),
         clock, Duration.ofMillis(200), Duration.ofMillis(500));
     this.pool = new LeasedWorkerPool<>("byop-preview", "previews-" + UUID.randomUUID().toString().substring(0, 8),
-        options.workers(), options.lease(), options.pollInterval(), options.lease(), clock, new Handler());
+        options.workers(), options.lease(), options.pollInterval(), options.lease(), clock, new Handler(),
+        secrets);
     pool.start();
     // its own timer, not the pool's: closing must let a tear-down in progress finish instead of interrupting it
     this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {

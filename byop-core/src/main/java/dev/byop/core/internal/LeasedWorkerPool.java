@@ -43,12 +43,13 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
   /** The lease a worker holds on one item while processing it. */
   public static final class Lease {
     private final String workerId;
-    private final CancellationSource cancellation = new CancellationSource();
+    private final CancellationSource cancellation;
     private volatile boolean lost;
     private volatile boolean abandoned;
 
-    Lease(String workerId) {
+    Lease(String workerId, Redactor secrets) {
       this.workerId = workerId;
+      this.cancellation = new CancellationSource(secrets);
     }
 
     public String workerId() {
@@ -79,6 +80,7 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
   private final Duration recoverInterval;
   private final Clock clock;
   private final Handler<T> handler;
+  private final Redactor secrets;
   private final ScheduledExecutorService timer;
   private final List<Thread> threads = new ArrayList<>();
   private final List<Lease> active = new ArrayList<>();
@@ -94,9 +96,11 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
    * @param lease how long a claim lasts without renewal
    * @param pollInterval how long an idle worker waits before claiming again
    * @param recoverInterval how often expired leases are recovered
+   * @param secrets masked in every exception the pool logs (a handler's or a store's message may quote them)
    */
   public LeasedWorkerPool(String name, String instanceId, int workers, Duration lease, Duration pollInterval,
-      Duration recoverInterval, Clock clock, Handler<T> handler) {
+      Duration recoverInterval, Clock clock, Handler<T> handler, Redactor secrets) {
+    this.secrets = secrets;
     this.name = name;
     this.instanceId = instanceId;
     this.workers = workers;
@@ -150,7 +154,7 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
     try {
       handler.recover(clock.instant());
     } catch (RuntimeException e) {
-      LOG.warn("{}: recovering expired leases failed; will retry", name, e);
+      LOG.warn("{}: recovering expired leases failed; will retry", name, secrets.safe(e));
     }
   }
 
@@ -168,7 +172,7 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
         item = handler.claim(workerId, clock.instant(), lease);
       } catch (RuntimeException e) {
         if (!running) return;
-        LOG.warn("{}: claiming failed; will retry", workerId, e);
+        LOG.warn("{}: claiming failed; will retry", workerId, secrets.safe(e));
         item = Optional.empty();
       }
       if (item.isPresent()) {
@@ -195,7 +199,7 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
   }
 
   private void run(String workerId, T item) {
-    Lease l = new Lease(workerId);
+    Lease l = new Lease(workerId, secrets);
     synchronized (active) {
       active.add(l);
     }
@@ -206,7 +210,7 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
       try {
         held = handler.renew(item, workerId, clock.instant(), lease);
       } catch (RuntimeException e) {
-        LOG.warn("{}: renewing lease failed; will retry", workerId, e);
+        LOG.warn("{}: renewing lease failed; will retry", workerId, secrets.safe(e));
         return;
       }
       if (!held) {
@@ -217,7 +221,7 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
     try {
       handler.process(item, l);
     } catch (RuntimeException | Error e) {
-      LOG.error("{}: processing failed unexpectedly", workerId, e);
+      LOG.error("{}: processing failed unexpectedly", workerId, secrets.safe(e));
     } finally {
       renewal.cancel(false);
       synchronized (active) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -44,7 +45,7 @@ class LeasedWorkerPoolTest {
     };
     long t0 = System.nanoTime();
     try (var pool = new LeasedWorkerPool<>("t", "i", 1, Duration.ofMillis(300), Duration.ofMillis(10),
-        Duration.ofSeconds(1), Clock.systemUTC(), handler)) {
+        Duration.ofSeconds(1), Clock.systemUTC(), handler, new Redactor())) {
       pool.start();
       assertTrue(cancelled.await(10, TimeUnit.SECONDS));
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -83,7 +84,7 @@ class LeasedWorkerPoolTest {
       }
     };
     var pool = new LeasedWorkerPool<>("t", "i", 2, Duration.ofSeconds(30), Duration.ofSeconds(30),
-        Duration.ofSeconds(30), Clock.systemUTC(), handler);
+        Duration.ofSeconds(30), Clock.systemUTC(), handler, new Redactor());
     pool.start();
     items.add("x");
     pool.wakeUp();
@@ -91,5 +92,56 @@ class LeasedWorkerPoolTest {
     pool.close();
     pool.close();
     assertTrue(abandoned[0]);
+  }
+
+  @Test
+  void exceptionsThePoolLogsNeverShowAConfiguredSecret() throws Exception {
+    String secret = "canary-" + java.util.UUID.randomUUID();
+    Queue<String> items = new ConcurrentLinkedQueue<>(List.of("x"));
+    AtomicInteger claims = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(1);
+    var handler = new LeasedWorkerPool.Handler<String>() {
+      @Override
+      public Optional<String> claim(String workerId, Instant now, Duration lease) {
+        if (claims.incrementAndGet() == 1) throw new IllegalStateException("store said: password " + secret);
+        return Optional.ofNullable(items.poll());
+      }
+
+      @Override
+      public boolean renew(String item, String workerId, Instant now, Duration lease) {
+        return true;
+      }
+
+      @Override
+      public void process(String item, LeasedWorkerPool.Lease lease) {
+        lease.cancellation().onCancel(() -> {
+          throw new IllegalStateException("callback saw " + secret);
+        });
+        lease.cancellation().cancel("test");
+        done.countDown();
+        throw new IllegalStateException("handler leaked " + secret + "\nsecond line");
+      }
+    };
+    // slf4j-simple (the tests' binding) writes to whatever System.err is at the time of each call
+    java.io.PrintStream realErr = System.err;
+    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+    try (var pool = new LeasedWorkerPool<>("t", "i", 1, Duration.ofSeconds(30), Duration.ofMillis(10),
+        Duration.ofSeconds(30), Clock.systemUTC(), handler, new Redactor().add(secret))) {
+      pool.start();
+      assertTrue(done.await(10, TimeUnit.SECONDS));
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (!logged.toString(java.nio.charset.StandardCharsets.UTF_8).contains("processing failed unexpectedly")
+          && System.nanoTime() < until) {
+        Thread.sleep(10);
+      }
+    } finally {
+      System.setErr(realErr);
+    }
+    String text = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(text.contains("claiming failed") && text.contains("store said: password ******"), text);
+    assertTrue(text.contains("cancellation callback failed") && text.contains("callback saw ******"), text);
+    assertTrue(text.contains("processing failed unexpectedly") && text.contains("handler leaked ******"), text);
+    assertTrue(!text.contains(secret), text);
   }
 }
