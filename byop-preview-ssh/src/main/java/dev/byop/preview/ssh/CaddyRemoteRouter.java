@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.ValidationException;
 import dev.byop.preview.compose.CaddyAdmin;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -29,7 +30,7 @@ public final class CaddyRemoteRouter implements RemoteRouter {
     this.adminHost = Objects.requireNonNull(adminHost, "adminHost");
     this.adminPort = adminPort;
     if (!server.matches("[A-Za-z0-9_-]+")) {
-      throw new IllegalArgumentException("caddy server name '" + server + "' may hold only letters, digits, '_' and '-'");
+      throw new ValidationException("router.server", server, "may hold only letters, digits, '_' and '-'");
     }
     this.server = server;
     this.httpPort = httpPort;

@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.ValidationException;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -16,13 +17,13 @@ public record HostKeyPolicy(Path knownHosts, String fingerprint, boolean acceptN
 
   public HostKeyPolicy {
     if ((knownHosts == null) == (fingerprint == null)) {
-      throw new IllegalArgumentException("host key policy needs exactly one of a known_hosts file or a pinned fingerprint");
+      throw new ValidationException("hostKeyFingerprint", null, "exactly one of a known_hosts file or a pinned fingerprint is needed");
     }
     if (fingerprint != null) {
       fingerprint = normalizeFingerprint(fingerprint);
     }
     if (acceptNew && knownHosts == null) {
-      throw new IllegalArgumentException("accept-new needs a known_hosts file to record the new key in");
+      throw new ValidationException("acceptNewHostKey", true, "needs a known_hosts file to record the new key in");
     }
   }
 
@@ -50,7 +51,7 @@ public record HostKeyPolicy(Path knownHosts, String fingerprint, boolean acceptN
       s = s.substring(0, s.length() - 1);
     }
     if (!s.matches("[A-Za-z0-9+/]{43}")) {
-      throw new IllegalArgumentException("host key fingerprint '" + fp + "' is not a SHA256 fingerprint (SHA256: followed by 43 base64 characters)");
+      throw new ValidationException("hostKeyFingerprint", fp, "must be a SHA256 fingerprint (SHA256: followed by 43 base64 characters)");
     }
     return "SHA256:" + s;
   }

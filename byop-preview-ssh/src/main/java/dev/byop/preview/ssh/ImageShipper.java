@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.ValidationException;
 import dev.byop.preview.ssh.internal.CountingOutputStream;
 import dev.byop.preview.ssh.internal.LayerNameCache;
 import dev.byop.preview.ssh.internal.SaveArchiveFilter;
@@ -60,10 +61,11 @@ public final class ImageShipper {
       Objects.requireNonNull(firstDelay, "firstDelay");
       Objects.requireNonNull(window, "window");
       if (attempts < 1) {
-        throw new IllegalArgumentException("attempts " + attempts + " must be at least 1");
+        throw new ValidationException("ssh.attempts", attempts, "must be at least 1");
       }
       if (firstDelay.isNegative() || firstDelay.isZero() || window.isNegative()) {
-        throw new IllegalArgumentException("retry delay must be positive and the window not negative: " + firstDelay + ", " + window);
+        throw new ValidationException("ssh.retryDelay, ssh.retryWindow", firstDelay + ", " + window,
+            "the delay must be positive and the window not negative");
       }
     }
 
@@ -363,7 +365,7 @@ public final class ImageShipper {
    */
   public String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password) {
     if (!registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?") || user.isBlank() || user.chars().anyMatch(ch -> ch < ' ')) {
-      throw new IllegalArgumentException("registry '" + registry + "' must be host[:port] and the user a single line");
+      throw new ValidationException("registry", registry, "must be host[:port] and the user a single line");
     }
     cleanUp(host);
     SshConnection c = pool.get(host);

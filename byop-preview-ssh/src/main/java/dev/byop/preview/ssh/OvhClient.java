@@ -3,6 +3,7 @@ package dev.byop.preview.ssh;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byop.core.Secret;
+import dev.byop.core.ValidationException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -52,7 +53,7 @@ public final class OvhClient {
     String b = baseUrl.toString();
     this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
     if (!base.startsWith("https://") && !base.startsWith("http://")) {
-      throw new IllegalArgumentException("OVH endpoint '" + baseUrl + "' must be an http(s) URL");
+      throw new ValidationException("ovh.endpoint", baseUrl, "must be an http(s) URL");
     }
     this.applicationKey = Objects.requireNonNull(applicationKey, "applicationKey");
     this.applicationSecret = Objects.requireNonNull(applicationSecret, "applicationSecret");

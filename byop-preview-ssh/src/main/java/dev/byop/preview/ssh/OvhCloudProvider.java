@@ -3,6 +3,7 @@ package dev.byop.preview.ssh;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.byop.core.PreviewException;
 import dev.byop.core.SecretRef;
+import dev.byop.core.ValidationException;
 import dev.byop.core.spi.CloudProvider;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,13 +57,13 @@ public final class OvhCloudProvider implements CloudProvider {
       for (Map.Entry<String, String> e : Map.of("project", project, "region", region, "flavorId", flavorId, "imageId", imageId,
           "namePrefix", namePrefix, "user", user).entrySet()) {
         if (e.getValue() == null || !e.getValue().matches("[A-Za-z0-9._-]+")) {
-          throw new IllegalArgumentException("ovh " + e.getKey() + " '" + e.getValue() + "' must be letters, digits, '.', '_' or '-'");
+          throw new ValidationException("ovh." + e.getKey(), e.getValue(), "must be letters, digits, '.', '_' or '-'");
         }
       }
       Objects.requireNonNull(privateKey, "privateKey");
       Objects.requireNonNull(knownHosts, "knownHosts");
       if (capacity < 1) {
-        throw new IllegalArgumentException("ovh capacity " + capacity + " must be at least 1");
+        throw new ValidationException("ovh.capacity", capacity, "must be at least 1");
       }
     }
   }

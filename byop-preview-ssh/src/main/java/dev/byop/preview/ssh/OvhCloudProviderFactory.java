@@ -1,6 +1,7 @@
 package dev.byop.preview.ssh;
 
 import dev.byop.core.Settings;
+import dev.byop.core.ValidationException;
 import dev.byop.core.spi.Applicability;
 import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.CloudProviderFactory;
@@ -60,7 +61,7 @@ public final class OvhCloudProviderFactory implements CloudProviderFactory {
           s.requireString("flavorId"), s.requireString("imageId"), s.requireString("sshKeyId"), s.string("namePrefix", "byop-"),
           s.string("user", "debian"), s.requireSecret("privateKey"), s.requireString("knownHosts"), s.bool("acceptNewHostKey", false),
           s.integer("capacity", 1), s.duration("readyTimeout", Duration.ofMinutes(10)), s.duration("pollInterval", Duration.ofSeconds(5))));
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | ValidationException e) {
       throw s.error("provider", e.getMessage());
     }
   }

@@ -1,6 +1,7 @@
 package dev.byop.preview.ssh;
 
 import dev.byop.core.SecretRef;
+import dev.byop.core.ValidationException;
 import dev.byop.core.internal.ImageNames;
 import java.util.Objects;
 
@@ -17,7 +18,7 @@ public record RegistryDelivery(String registry, String user, SecretRef password,
 
   public RegistryDelivery {
     if (registry == null || !registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?")) {
-      throw new IllegalArgumentException("registry '" + registry + "' must be host[:port]");
+      throw new ValidationException("preview.registry.address", registry, "must be host[:port]");
     }
     Objects.requireNonNull(user, "user");
     Objects.requireNonNull(password, "password");

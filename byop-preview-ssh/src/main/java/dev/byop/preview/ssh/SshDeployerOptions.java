@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.ValidationException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -24,18 +25,18 @@ public record SshDeployerOptions(String baseDir, String domain, String scheme, D
     Objects.requireNonNull(baseDir, "baseDir");
     Objects.requireNonNull(domain, "domain");
     if (baseDir.isBlank() || baseDir.contains("..") || baseDir.chars().anyMatch(c -> c < ' ')) {
-      throw new IllegalArgumentException("preview base directory '" + baseDir + "' must be a plain path without '..' or control characters");
+      throw new ValidationException("preview.baseDir", baseDir, "must be a plain path without '..' or control characters");
     }
     if (!domain.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
-      throw new IllegalArgumentException("preview domain '" + domain + "' must be a lower-case DNS name with at least two labels");
+      throw new ValidationException("preview.domain", domain, "must be a lower-case DNS name with at least two labels");
     }
     if (!scheme.equals("http") && !scheme.equals("https")) {
-      throw new IllegalArgumentException("url scheme '" + scheme + "' must be http or https");
+      throw new ValidationException("preview.scheme", scheme, "must be http or https");
     }
     remoteDocker = List.copyOf(remoteDocker);
     Objects.requireNonNull(stopTimeout, "stopTimeout");
     if (instance == null || instance.isBlank()) {
-      throw new IllegalArgumentException("instance label must not be blank");
+      throw new ValidationException("preview.instance", instance, "must not be blank");
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.ValidationException;
 import dev.byop.core.spi.CloudProvider;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -21,13 +22,13 @@ public record SshHost(String address, int port, String user, SshKey key, HostKey
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(hostKeys, "hostKeys");
     if (address.isBlank() || address.chars().anyMatch(c -> c <= ' ')) {
-      throw new IllegalArgumentException("ssh address '" + address + "' must be a non-empty host name or IP without spaces");
+      throw new ValidationException("ssh.address", address, "must be a non-empty host name or IP without spaces");
     }
     if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("ssh port " + port + " must be between 1 and 65535");
+      throw new ValidationException("ssh.port", port, "must be between 1 and 65535");
     }
     if (user.isBlank() || user.chars().anyMatch(c -> c <= ' ' || c == '@')) {
-      throw new IllegalArgumentException("ssh user '" + user + "' must be non-empty, without spaces or '@'");
+      throw new ValidationException("ssh.user", user, "must be non-empty, without spaces or '@'");
     }
   }
 
@@ -44,7 +45,7 @@ public record SshHost(String address, int port, String user, SshKey key, HostKey
     } else if (h.knownHosts() != null) {
       policy = h.acceptNewHostKey() ? HostKeyPolicy.acceptNew(Path.of(h.knownHosts())) : HostKeyPolicy.knownHosts(Path.of(h.knownHosts()));
     } else {
-      throw new IllegalArgumentException("host " + h.id() + " has neither a host key fingerprint nor a known_hosts file; refusing to trust any key");
+      throw new ValidationException("hosts[" + h.id() + "].hostKeyFingerprint", null, "neither a host key fingerprint nor a known_hosts file is set; refusing to trust any key");
     }
     return new SshHost(h.address(), h.port(), h.user(), SshKey.secret(h.privateKey()), policy);
   }

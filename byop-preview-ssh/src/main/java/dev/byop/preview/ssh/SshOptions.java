@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.ValidationException;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -20,7 +21,7 @@ public record SshOptions(Duration connectTimeout, Duration commandTimeout, Durat
     Objects.requireNonNull(keepAlive, "keepAlive");
     if (connectTimeout.isNegative() || connectTimeout.isZero() || commandTimeout.isNegative() || commandTimeout.isZero()
         || transferTimeout.isNegative() || transferTimeout.isZero() || keepAlive.isNegative()) {
-      throw new IllegalArgumentException("ssh timeouts must be positive and keep-alive not negative: " + this);
+      throw new ValidationException("ssh", this, "timeouts must be positive and keep-alive not negative");
     }
   }
 

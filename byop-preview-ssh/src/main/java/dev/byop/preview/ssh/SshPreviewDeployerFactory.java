@@ -2,6 +2,7 @@ package dev.byop.preview.ssh;
 
 import dev.byop.core.ProviderSelector;
 import dev.byop.core.Settings;
+import dev.byop.core.ValidationException;
 import dev.byop.core.spi.Applicability;
 import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.CloudProviderFactory;
@@ -87,7 +88,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
           ssh.duration("transferTimeout", d.transferTimeout()), ssh.duration("keepAlive", d.keepAlive()));
       r = new CaddyRemoteRouter(router.string("adminAddress", "127.0.0.1"), router.integer("adminPort", 2019), router.string("server", "byop"),
           router.integer("httpPort", 80));
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | ValidationException e) {
       throw s.error("provider", e.getMessage());
     }
     ImageShipper.Retry retry;
@@ -95,7 +96,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
       ImageShipper.Retry d = ImageShipper.Retry.defaults();
       retry = new ImageShipper.Retry(ssh.integer("attempts", d.attempts()), ssh.duration("retryDelay", d.firstDelay()),
           ssh.duration("retryWindow", d.window()));
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | ValidationException e) {
       throw ssh.error("attempts", e.getMessage());
     }
     docker.string("host").map(DockerEndpoint::parse);
@@ -107,7 +108,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         // the namespace of the top-level registry section: hosts pull under the name builds push to
         delivery = new RegistryDelivery(reg.requireString("address"), reg.requireString("username"), reg.requireSecret("password"),
             dev.byop.core.internal.ImageNames.namespace(context.config().section("registry")));
-      } catch (IllegalArgumentException e) {
+      } catch (IllegalArgumentException | ValidationException e) {
         throw reg.error("address", e.getMessage());
       }
     }

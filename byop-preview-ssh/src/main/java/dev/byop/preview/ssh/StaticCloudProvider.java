@@ -1,6 +1,7 @@
 package dev.byop.preview.ssh;
 
 import dev.byop.core.PreviewException;
+import dev.byop.core.ValidationException;
 import dev.byop.core.spi.CloudProvider;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ public final class StaticCloudProvider implements CloudProvider {
     public PoolHost {
       Objects.requireNonNull(host, "host");
       if (capacity < 1) {
-        throw new IllegalArgumentException("capacity " + capacity + " of host " + host.id() + " must be at least 1");
+        throw new ValidationException("hosts[" + host.id() + "].capacity", capacity, "must be at least 1");
       }
     }
   }
@@ -46,19 +47,19 @@ public final class StaticCloudProvider implements CloudProvider {
    */
   public StaticCloudProvider(List<PoolHost> hosts, Map<String, String> deployed) {
     if (hosts.isEmpty()) {
-      throw new IllegalArgumentException("a static host pool needs at least one host");
+      throw new ValidationException("cloud.hosts", null, "a static host pool needs at least one host");
     }
     this.hosts = List.copyOf(hosts);
     Map<String, PoolHost> byId = new LinkedHashMap<>();
     for (PoolHost h : hosts) {
       if (byId.put(h.host().id(), h) != null) {
-        throw new IllegalArgumentException("host id '" + h.host().id() + "' appears twice in the static pool");
+        throw new ValidationException("hosts.id", h.host().id(), "appears twice in the static pool");
       }
     }
     deployed.forEach((preview, hostId) -> {
       PoolHost h = byId.get(hostId);
       if (h == null) {
-        throw new IllegalArgumentException("preview " + preview + " is recorded on host '" + hostId + "', which is not in the pool " + byId.keySet());
+        throw new ValidationException("preview " + preview + " host", hostId, "is not in the pool " + byId.keySet());
       }
       leases.put(preview, h);
     });

@@ -1,6 +1,7 @@
 package dev.byop.preview.ssh;
 
 import dev.byop.core.Settings;
+import dev.byop.core.ValidationException;
 import dev.byop.core.spi.Applicability;
 import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.CloudProviderFactory;
@@ -53,7 +54,7 @@ public final class StaticCloudProviderFactory implements CloudProviderFactory {
       if (fp != null) {
         try {
           HostKeyPolicy.fingerprint(fp);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ValidationException e) {
           throw h.error("hostKeyFingerprint", e.getMessage());
         }
       }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.byop.core.ValidationException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -19,14 +20,14 @@ class HostKeyPolicyTest {
 
   @Test
   void rejectsBadInputNamingIt() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostKeyPolicy.fingerprint("MD5:ab:cd"));
+    ValidationException e = assertThrows(ValidationException.class, () -> HostKeyPolicy.fingerprint("MD5:ab:cd"));
     assertTrue(e.getMessage().contains("MD5:ab:cd"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> new HostKeyPolicy(null, null, false));
-    assertThrows(IllegalArgumentException.class, () -> new HostKeyPolicy(Path.of("k"), FP, false));
-    IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
+    assertThrows(ValidationException.class, () -> new HostKeyPolicy(null, null, false));
+    assertThrows(ValidationException.class, () -> new HostKeyPolicy(Path.of("k"), FP, false));
+    ValidationException p = assertThrows(ValidationException.class,
         () -> new SshHost("h", 0, "u", SshKey.file(Path.of("k")), HostKeyPolicy.fingerprint(FP)));
     assertTrue(p.getMessage().contains("0"));
-    assertThrows(IllegalArgumentException.class, () -> new SshHost("h x", 22, "u", SshKey.file(Path.of("k")), HostKeyPolicy.fingerprint(FP)));
+    assertThrows(ValidationException.class, () -> new SshHost("h x", 22, "u", SshKey.file(Path.of("k")), HostKeyPolicy.fingerprint(FP)));
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.byop.preview.ssh;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.byop.core.ValidationException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +31,8 @@ class RetryTest {
 
   @Test
   void nonsenseIsRefused() {
-    assertThrows(IllegalArgumentException.class, () -> new ImageShipper.Retry(0, Duration.ofSeconds(1), Duration.ofSeconds(1)));
-    assertThrows(IllegalArgumentException.class, () -> new ImageShipper.Retry(3, Duration.ZERO, Duration.ofSeconds(1)));
-    assertThrows(IllegalArgumentException.class, () -> new ImageShipper.Retry(3, Duration.ofSeconds(1), Duration.ofSeconds(-1)));
+    assertThrows(ValidationException.class, () -> new ImageShipper.Retry(0, Duration.ofSeconds(1), Duration.ofSeconds(1)));
+    assertThrows(ValidationException.class, () -> new ImageShipper.Retry(3, Duration.ZERO, Duration.ofSeconds(1)));
+    assertThrows(ValidationException.class, () -> new ImageShipper.Retry(3, Duration.ofSeconds(1), Duration.ofSeconds(-1)));
   }
 }

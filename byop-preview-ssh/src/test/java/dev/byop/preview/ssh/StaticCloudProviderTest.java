@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.byop.core.PreviewException;
 import dev.byop.core.SecretRef;
+import dev.byop.core.ValidationException;
 import dev.byop.core.spi.CloudProvider;
 import java.time.Duration;
 import java.util.List;
@@ -60,7 +61,7 @@ class StaticCloudProviderTest {
     try (StaticCloudProvider p = twoHostsOneSlot(Map.of("old", "h1"))) {
       assertEquals("h2", p.acquire("new", Duration.ZERO).host().id());
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> twoHostsOneSlot(Map.of("x", "nope")));
+    ValidationException e = assertThrows(ValidationException.class, () -> twoHostsOneSlot(Map.of("x", "nope")));
     assertTrue(e.getMessage().contains("nope"));
   }
 
