@@ -249,8 +249,22 @@ class ImageShipperIT {
     return cutting(real, pool, host, armed, cut, 4 * 1024 * 1024);
   }
 
-  /** As above, cutting after {@code after} bytes. */
+  /** As above, cutting after {@code after} bytes by dropping the pooled connection. */
   static LocalImages cutting(LocalImages real, SshConnections pool, SshHost host, AtomicBoolean armed, AtomicBoolean cut, long after) {
+    return cutting(real, armed, cut, after, () -> {
+      // from another thread, as a network failure would: the reader is this stream's own thread
+      Thread killer = new Thread(() -> pool.get(host).disconnect());
+      killer.start();
+      try {
+        killer.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
+  /** Local images whose save stream, once armed, runs {@code onCut} once after {@code after} bytes have been read. */
+  static LocalImages cutting(LocalImages real, AtomicBoolean armed, AtomicBoolean cut, long after, Runnable onCut) {
     return new LocalImages() {
       @Override
       public LocalImage inspect(String reference) throws IOException {
@@ -269,13 +283,7 @@ class ImageShipperIT {
           public int read(byte[] b, int off, int len) throws IOException {
             int n = super.read(b, off, len);
             if (n > 0 && read.addAndGet(n) > after && cut.compareAndSet(false, true)) {
-              Thread killer = new Thread(() -> pool.get(host).disconnect());
-              killer.start();
-              try {
-                killer.join();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
+              onCut.run();
             }
             return n;
           }

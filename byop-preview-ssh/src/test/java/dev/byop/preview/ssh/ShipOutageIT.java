@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.byop.testing.RequiresTestbed;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +18,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -132,32 +129,7 @@ class ShipOutageIT {
 
   /** Local images whose save stream, once armed, cuts the link after 4 MB have been sent. */
   static LocalImages cuttingAfter4Mb(AtomicBoolean armed, AtomicBoolean cut) {
-    LocalImages real = bed.localImages();
-    return new LocalImages() {
-      @Override
-      public LocalImage inspect(String reference) throws IOException {
-        return real.inspect(reference);
-      }
-
-      @Override
-      public InputStream save(String reference) throws IOException {
-        InputStream in = real.save(reference);
-        if (!armed.get() || cut.get()) {
-          return in;
-        }
-        AtomicLong read = new AtomicLong();
-        return new FilterInputStream(in) {
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0 && read.addAndGet(n) > 4 * 1024 * 1024 && cut.compareAndSet(false, true)) {
-              cutLink();
-            }
-            return n;
-          }
-        };
-      }
-    };
+    return ImageShipperIT.cutting(bed.localImages(), armed, cut, 4 * 1024 * 1024, ShipOutageIT::cutLink);
   }
 
   /** What the lost attempt left on the host while the link is down: its pid files, the loads they name, import dirs. */
