@@ -13,10 +13,6 @@ public final class CancellationSource implements Cancellation {
   private final Redactor secrets;
   private volatile String reason;
 
-  public CancellationSource() {
-    this(new Redactor());
-  }
-
   /** @param secrets masked in what a failing callback's exception says in the log */
   public CancellationSource(Redactor secrets) {
     this.secrets = secrets;

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class CancellationSourceTest {
   @Test
   void firesOnceWithTheFirstReasonAndRunsLateCallbacksAtOnce() throws Exception {
-    CancellationSource c = new CancellationSource();
+    CancellationSource c = new CancellationSource(new Redactor());
     AtomicInteger calls = new AtomicInteger();
     AtomicInteger removed = new AtomicInteger();
     c.onCancel(calls::incrementAndGet);
