@@ -1,0 +1,71 @@
+package dev.byop.preview.compose;
+
+import dev.byop.core.spi.Cancellation;
+import dev.byop.core.spi.LogSink;
+import java.io.Closeable;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A machine previews run on, as the {@link ComposeDeployer} and the {@link PreviewRouter}s use it: this machine
+ * ({@code byop-preview-local}) or an SSH host ({@code byop-preview-ssh}). Everything the preview side does on a host
+ * goes through these few calls, so project naming, compose detection, clean-up, sweep, logs, status, readiness and
+ * routing exist once for both kinds of host.
+ */
+public interface PreviewHost {
+  /** The id recorded on previews: {@code byop.local}, or the cloud provider's host id. */
+  String id();
+
+  /** The address previews on this host are reached at (recorded on RUNNING previews). */
+  String address();
+
+  /** The Docker CLI on the host as an argument list prefix, e.g. {@code [docker]}. */
+  List<String> docker();
+
+  /** The absolute directory compose projects live in, one subdirectory per project. */
+  String workDir();
+
+  /**
+   * Runs {@code argv} (an argument list, never a shell line) to completion, passing each output line (stdout and
+   * stderr) to {@code output} as it comes. What a command prints is the user's: each line is cut at
+   * {@link dev.byop.core.internal.BoundedReads#MAX_LINE_BYTES} with a visible marker and the result keeps at most
+   * {@link dev.byop.core.internal.BoundedReads#MAX_LINES} lines.
+   *
+   * @throws dev.byop.core.PreviewException when the command cannot be started or runs longer than {@code timeout}
+   * @throws dev.byop.core.CancelledException when {@code cancellation} fires (the command is stopped)
+   */
+  CommandResult run(List<String> argv, LogSink output, Duration timeout, Cancellation cancellation);
+
+  /** {@link #run} with no cancellation. */
+  default CommandResult run(List<String> argv, LogSink output, Duration timeout) {
+    return run(argv, output, timeout, Cancellation.none());
+  }
+
+  /**
+   * Writes {@code content} to {@code path} (under {@link #workDir}) with {@code mode} (e.g. {@code 0600}); missing
+   * directories from the work directory down are made {@code 0700}. The file never exists with a wider mode.
+   */
+  void write(String path, byte[] content, int mode);
+
+  /** The file's content, at most {@code maxBytes} (more is an error), or empty when it does not exist. */
+  Optional<byte[]> read(String path, int maxBytes);
+
+  /** Removes a directory tree under {@link #workDir}; nothing when it does not exist. */
+  void delete(String path);
+
+  /**
+   * Opens a byte stream to {@code host:port} as the host sees it (its own loopback included): Caddy's admin API,
+   * readiness probes. Reads on it end at {@code timeout} after the connection is made.
+   */
+  Connection connect(String host, int port, Duration timeout);
+
+  /** A byte stream to a port on or near the host. */
+  interface Connection extends Closeable {
+    InputStream input();
+
+    OutputStream output();
+  }
+}
