@@ -88,9 +88,13 @@ public final class Byop implements AutoCloseable {
   private @Nullable DefaultPreviewManager previews;
   private boolean closed;
   private @Nullable BuildOrchestrator orchestrator;
+  /** The host application's executor, or null: byop's workers then run on threads of byop's own. */
+  private final java.util.concurrent.@Nullable ExecutorService executor;
 
   private Byop(Builder b) {
     this.config = b.config;
+    this.executor = b.executor;
+    checkExecutor(config, executor);
     this.listeners = new Listeners(b.listeners, new Redactor().addAll(config.secrets()));
     this.selectors = b.selectors;
     selectors.values().forEach(s -> s.providers(this::find));
@@ -130,6 +134,24 @@ public final class Byop implements AutoCloseable {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Refuses a host executor that cannot run every worker at once: each build and preview worker is one long-running
+   * task, and a preview worker waits for its build jobs, so an executor with fewer threads than both pools together
+   * could leave previews waiting for builds that never get a thread.
+   */
+  private static void checkExecutor(ByopConfig config, java.util.concurrent.@Nullable ExecutorService executor) {
+    if (executor == null) return;
+    if (executor.isShutdown()) {
+      throw new ValidationException("executorService", executor.toString(), "must not be shut down");
+    }
+    int needed = 2 * config.orchestrator().workers();
+    if (executor instanceof java.util.concurrent.ThreadPoolExecutor t && t.getMaximumPoolSize() < needed) {
+      throw new ValidationException("executorService", "maximumPoolSize=" + t.getMaximumPoolSize(),
+          "must run at least " + needed + " tasks at once (orchestrator.workers build workers plus as many preview "
+              + "workers, each a long-running task)");
+    }
   }
 
   public ByopConfig config() {
@@ -177,7 +199,7 @@ public final class Byop implements AutoCloseable {
       ImageBuilder builder = imageBuilder();
       RegistryClient registry = registryClient().orElse(null);
       orchestrator = new DefaultBuildOrchestrator(store, builder, registry, DefaultBuildOrchestrator.Options.from(config),
-          events(), Clock.systemUTC());
+          events(), Clock.systemUTC(), executor);
       closeables.push(orchestrator);
     }
     return orchestrator;
@@ -193,7 +215,7 @@ public final class Byop implements AutoCloseable {
       String deployerId = config.providerId(Kind.PREVIEW.section()).orElseGet(() ->
           selector(Kind.PREVIEW, PreviewDeployer.class).trySelect(config).map(s -> s.factory().id()).orElse("none"));
       previews = new DefaultPreviewManager(store, this::imageBuilder, this::previewDeployer, deployerId, listeners,
-          DefaultPreviewManager.Options.from(config), java.time.Clock.systemUTC());
+          DefaultPreviewManager.Options.from(config), java.time.Clock.systemUTC(), executor);
     }
     return previews;
   }
@@ -300,6 +322,7 @@ public final class Byop implements AutoCloseable {
   public static final class Builder {
     private ByopConfig config = ByopConfig.defaults();
     private final List<ByopListener> listeners = new ArrayList<>();
+    private java.util.concurrent.@Nullable ExecutorService executor;
     private final Map<Kind, ProviderSelector<?>> selectors = new LinkedHashMap<>();
 
     private Builder() {
@@ -334,6 +357,17 @@ public final class Byop implements AutoCloseable {
     /** Opts in to {@link java.util.ServiceLoader} discovery of every kind with the given class loader. */
     public Builder discover(ClassLoader loader) {
       selectors.values().forEach(s -> s.discover(loader));
+      return this;
+    }
+
+    /**
+     * Runs byop's build and preview workers on the host application's executor instead of threads of byop's own (as
+     * jib's {@code Containerizer.setExecutorService}). It must run {@code 2 × orchestrator.workers} long-running
+     * tasks at once (a cached or virtual-thread executor does). {@link Byop#close()} stops and waits for byop's tasks
+     * on it and never shuts it down; timers and I/O threads stay byop's own and end with it.
+     */
+    public Builder executorService(java.util.concurrent.ExecutorService e) {
+      this.executor = java.util.Objects.requireNonNull(e, "executorService");
       return this;
     }
 

@@ -116,6 +116,12 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
 
   public DefaultBuildOrchestrator(Store store, ImageBuilder builder, @Nullable RegistryClient registry,
       Options options, ByopListener events, Clock clock) {
+    this(store, builder, registry, options, events, clock, null);
+  }
+
+  /** @param executor the host application's executor the workers run on (never shut down here), or null */
+  public DefaultBuildOrchestrator(Store store, ImageBuilder builder, @Nullable RegistryClient registry,
+      Options options, ByopListener events, Clock clock, java.util.concurrent.@Nullable ExecutorService executor) {
     this.store = store;
     this.builder = builder;
     this.registry = registry;
@@ -128,7 +134,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     this.logs = new LogHub(store, events, this::isFinished, clock, options.logFlushInterval(), t.pollInterval());
     Duration recoverEvery = t.lease().dividedBy(2);
     this.pool = new LeasedWorkerPool<>("byop-build", instance, t.workers(), t.lease(), t.pollInterval(), recoverEvery,
-        clock, new Handler(), secrets);
+        clock, new Handler(), secrets, executor);
     pool.start();
   }
 

@@ -148,6 +148,13 @@ public final class DefaultPreviewManager implements PreviewManager {
    */
   public DefaultPreviewManager(Store store, Supplier<ImageBuilder> builder, Supplier<PreviewDeployer> deployer,
       String deployerId, ByopListener events, Options options, Clock clock) {
+    this(store, builder, deployer, deployerId, events, options, clock, null);
+  }
+
+  /** @param executor the host application's executor the workers run on (never shut down here), or null */
+  public DefaultPreviewManager(Store store, Supplier<ImageBuilder> builder, Supplier<PreviewDeployer> deployer,
+      String deployerId, ByopListener events, Options options, Clock clock,
+      java.util.concurrent.@Nullable ExecutorService executor) {
     this.store = store;
     this.builder = builder;
     this.deployer = deployer;
@@ -160,7 +167,7 @@ public final class DefaultPreviewManager implements PreviewManager {
         clock, Duration.ofMillis(200), Duration.ofMillis(500));
     this.pool = new LeasedWorkerPool<>("byop-preview", "previews-" + UUID.randomUUID().toString().substring(0, 8),
         options.workers(), options.lease(), options.pollInterval(), options.lease(), clock, new Handler(),
-        secrets);
+        secrets, executor);
     pool.start();
     // its own timer, not the pool's: closing must let a tear-down in progress finish instead of interrupting it
     this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {

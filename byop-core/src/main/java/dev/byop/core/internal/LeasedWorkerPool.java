@@ -6,12 +6,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * The worker loop shared by builds and previews: a fixed number of worker threads (the global limit) each claim one
  * item from the store with a lease, renew the lease at a third of its length while they work, and fire the item's
  * cancellation when the lease is lost; a timer periodically recovers items whose lease expired elsewhere.
+ *
+ * <p>Workers are threads of the pool's own, or long-running tasks on an executor the host application hands in (as
+ * jib's {@code Containerizer.setExecutorService}): then the pool never shuts that executor down; closing stops and
+ * waits for its own tasks only.
  *
  * @param <T> what is claimed (a build job, a preview)
  */
@@ -82,7 +89,9 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
   private final Handler<T> handler;
   private final Redactor secrets;
   private final ScheduledExecutorService timer;
+  private final @Nullable ExecutorService executor;
   private final List<Thread> threads = new ArrayList<>();
+  private final List<Future<?>> tasks = new ArrayList<>();
   private final List<Lease> active = new ArrayList<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
@@ -97,10 +106,12 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
    * @param pollInterval how long an idle worker waits before claiming again
    * @param recoverInterval how often expired leases are recovered
    * @param secrets masked in every exception the pool logs (a handler's or a store's message may quote them)
+   * @param executor the host application's executor the workers run on, or null for threads of the pool's own
    */
   public LeasedWorkerPool(String name, String instanceId, int workers, Duration lease, Duration pollInterval,
-      Duration recoverInterval, Clock clock, Handler<T> handler, Redactor secrets) {
+      Duration recoverInterval, Clock clock, Handler<T> handler, Redactor secrets, @Nullable ExecutorService executor) {
     this.secrets = secrets;
+    this.executor = executor;
     this.name = name;
     this.instanceId = instanceId;
     this.workers = workers;
@@ -130,6 +141,10 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
     running = true;
     for (int i = 1; i <= workers; i++) {
       String workerId = instanceId + "/" + i;
+      if (executor != null) {
+        tasks.add(executor.submit(() -> loop(workerId)));
+        continue;
+      }
       Thread t = new Thread(() -> loop(workerId), name + "-worker-" + i);
       t.setDaemon(true);
       threads.add(t);
@@ -237,7 +252,7 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
   @Override
   public void close() {
     synchronized (this) {
-      if (!running && threads.isEmpty()) {
+      if (!running && threads.isEmpty() && tasks.isEmpty()) {
         timer.shutdownNow();
         LogHub.awaitQuietly(timer);
         return;
@@ -262,6 +277,19 @@ public final class LeasedWorkerPool<T> implements AutoCloseable {
       if (t.isAlive()) t.interrupt();
     }
     threads.clear();
+    for (Future<?> f : tasks) {
+      try {
+        f.get(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+        // the loop ended with an error (logged by the task) or never started: nothing of ours runs
+      } catch (java.util.concurrent.TimeoutException e) {
+        f.cancel(true); // interrupts our task only; the executor stays the host's
+      }
+    }
+    tasks.clear();
     timer.shutdownNow();
     LogHub.awaitQuietly(timer);
   }

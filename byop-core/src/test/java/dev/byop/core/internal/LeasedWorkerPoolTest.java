@@ -45,7 +45,7 @@ class LeasedWorkerPoolTest {
     };
     long t0 = System.nanoTime();
     try (var pool = new LeasedWorkerPool<>("t", "i", 1, Duration.ofMillis(300), Duration.ofMillis(10),
-        Duration.ofSeconds(1), Clock.systemUTC(), handler, new Redactor())) {
+        Duration.ofSeconds(1), Clock.systemUTC(), handler, new Redactor(), null)) {
       pool.start();
       assertTrue(cancelled.await(10, TimeUnit.SECONDS));
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -84,7 +84,7 @@ class LeasedWorkerPoolTest {
       }
     };
     var pool = new LeasedWorkerPool<>("t", "i", 2, Duration.ofSeconds(30), Duration.ofSeconds(30),
-        Duration.ofSeconds(30), Clock.systemUTC(), handler, new Redactor());
+        Duration.ofSeconds(30), Clock.systemUTC(), handler, new Redactor(), null);
     pool.start();
     items.add("x");
     pool.wakeUp();
@@ -127,7 +127,7 @@ class LeasedWorkerPoolTest {
     java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
     System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
     try (var pool = new LeasedWorkerPool<>("t", "i", 1, Duration.ofSeconds(30), Duration.ofMillis(10),
-        Duration.ofSeconds(30), Clock.systemUTC(), handler, new Redactor().add(secret))) {
+        Duration.ofSeconds(30), Clock.systemUTC(), handler, new Redactor().add(secret), null)) {
       pool.start();
       assertTrue(done.await(10, TimeUnit.SECONDS));
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
