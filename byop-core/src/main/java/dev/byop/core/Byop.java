@@ -80,6 +80,8 @@ public final class Byop implements AutoCloseable {
       List<Rejection> passedOver) {}
 
   private final ByopConfig config;
+  /** The configuration's secrets, for {@link #masked}. */
+  private final Redactor masker;
   private final Listeners listeners;
   private final Map<Kind, ProviderSelector<?>> selectors;
   private final Map<Kind, Object> opened = new LinkedHashMap<>();
@@ -93,6 +95,7 @@ public final class Byop implements AutoCloseable {
 
   private Byop(Builder b) {
     this.config = b.config;
+    this.masker = new Redactor().addAll(config.secrets());
     this.executor = b.executor;
     checkExecutor(config, executor);
     this.listeners = new Listeners(b.listeners, new Redactor().addAll(config.secrets()));
@@ -156,6 +159,21 @@ public final class Byop implements AutoCloseable {
 
   public ByopConfig config() {
     return config;
+  }
+
+  /**
+   * What a host application logs instead of {@code t}: {@code t} itself when no message in its cause chain holds one
+   * of the configuration's secrets (git token, registry and store passwords), else a copy with them masked, with the
+   * original class names and stack traces. byop's own logs and messages are masked already; this is for exceptions
+   * the host catches and logs itself.
+   */
+  public Throwable masked(Throwable t) {
+    return masker.safe(t);
+  }
+
+  /** {@code text} with every secret of the configuration masked (see {@link #masked(Throwable)}). */
+  public String masked(String text) {
+    return masker.redact(text);
   }
 
   /** The durable store (apps, build jobs, logs, previews). */
@@ -311,7 +329,7 @@ public final class Byop implements AutoCloseable {
       try {
         c.close();
       } catch (Exception e) {
-        LOG.warn("closing {} failed", c.getClass().getName(), new Redactor().addAll(config.secrets()).safe(e));
+        LOG.warn("closing {} failed", c.getClass().getName(), masker.safe(e));
         if (first == null) first = new ByopException("closing " + c.getClass().getName() + " failed", e);
       }
     }

@@ -353,6 +353,7 @@ public final class Main {
           .gitPolicy(byop.config().gitPolicy())
           .builds(byop.orchestrator())
           .previews(byop.previews())
+          .masking(byop::masked)
           .token(token)
           .address(new InetSocketAddress("127.0.0.1", port))
           .start();

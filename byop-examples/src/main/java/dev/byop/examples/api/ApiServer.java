@@ -82,6 +82,7 @@ import org.slf4j.LoggerFactory;
  *      ApiServer api = ApiServer.builder()
  *          .apps(byop.store()).gitPolicy(byop.config().gitPolicy())
  *          .builds(byop.orchestrator()).previews(byop.previews())
+ *          .masking(byop::masked)
  *          .token(token)
  *          .address(new InetSocketAddress("127.0.0.1", 8080))
  *          .start()) {
@@ -136,6 +137,8 @@ public final class ApiServer implements AutoCloseable {
   private final int maxBodyBytes;
   private final int maxStreams;
   private final Duration heartbeat;
+  /** What every exception the server logs passes through first (the host's secrets masked), e.g. {@code byop::masked}. */
+  private final java.util.function.UnaryOperator<Throwable> masking;
   private final byte @Nullable [] tokenDigest;
   private final Set<String> allowedHosts;
   private final ObjectMapper mapper = new ObjectMapper()
@@ -155,6 +158,7 @@ public final class ApiServer implements AutoCloseable {
     this.maxBodyBytes = b.maxBodyBytes;
     this.maxStreams = b.maxStreams;
     this.heartbeat = b.heartbeat;
+    this.masking = b.masking;
     if (b.token == null && !b.unauthenticated) {
       throw new IllegalStateException("the API needs a token (ApiServer.builder().token(ApiToken.loadOrCreate(dataDir)))"
           + " unless the host authenticates requests itself (unauthenticated())");
@@ -226,11 +230,13 @@ public final class ApiServer implements AutoCloseable {
     } catch (ProviderException e) {
       // The rejection list names server internals (paths, sockets); the log has it, the client gets the gist.
       String incident = incident();
-      LOG.warn("incident {}: {} {}: {}", incident, ex.getRequestMethod(), ex.getRequestURI().getRawPath(), e.getMessage());
+      LOG.warn("incident {}: {} {}: {}", incident, ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
+          masking.apply(e).getMessage());
       sendError(ex, 503, "this server has no " + e.kind() + " provider available (incident " + incident + ")", null);
     } catch (Exception e) {
       String incident = incident();
-      LOG.error("incident {}: {} {} failed", incident, ex.getRequestMethod(), ex.getRequestURI().getRawPath(), e);
+      LOG.error("incident {}: {} {} failed", incident, ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
+          masking.apply(e));
       sendError(ex, 500, "internal error (incident " + incident + ")", null);
     } finally {
       ex.close();
@@ -543,9 +549,9 @@ public final class ApiServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (IOException e) {
-        LOG.debug("log stream client went away: {}", e.toString());
+        LOG.debug("log stream client went away: {}", masking.apply(e).toString());
       } catch (Exception e) {
-        LOG.warn("log stream failed", e);
+        LOG.warn("log stream failed", masking.apply(e));
       }
     } finally {
       streams.decrementAndGet();
@@ -781,6 +787,7 @@ public final class ApiServer implements AutoCloseable {
     private int maxBodyBytes = 64 * 1024;
     private int maxStreams = 16;
     private Duration heartbeat = Duration.ofSeconds(15);
+    private java.util.function.UnaryOperator<Throwable> masking = java.util.function.UnaryOperator.identity();
     private @Nullable String token;
     private boolean unauthenticated;
     private final List<String> allowedHosts = new ArrayList<>();
@@ -848,6 +855,15 @@ public final class ApiServer implements AutoCloseable {
 
     /** How often an idle log stream sends a keep-alive comment (default 15 s). */
     public Builder heartbeat(Duration v) { heartbeat = v; return this; }
+
+    /**
+     * Masks the host's secrets in every exception the server logs (an unexpected store or builder error may quote a
+     * password): pass {@code byop::masked}. Without it exceptions are logged as they are.
+     */
+    public Builder masking(java.util.function.UnaryOperator<Throwable> v) {
+      masking = Objects.requireNonNull(v, "masking");
+      return this;
+    }
 
     /** Binds the address and starts serving. */
     public ApiServer start() throws IOException {
