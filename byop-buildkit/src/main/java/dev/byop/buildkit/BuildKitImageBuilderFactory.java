@@ -71,7 +71,12 @@ public final class BuildKitImageBuilderFactory implements ImageBuilderFactory {
     if (ep.kind() == BuildKitEndpoint.Kind.UNIX && ep.uri() != null && !Files.exists(Path.of(ep.uri().getPath()))) {
       return Applicability.no("buildkitd socket " + ep.uri().getPath() + " does not exist");
     }
-    return Applicability.yes();
+    if (ep.kind() == BuildKitEndpoint.Kind.DOCKER && context.settings().string("endpoint", "docker").trim()
+        .equals("docker")) {
+      // found as the Docker CLI finds it: the report says which engine and why
+      return Applicability.yes("BuildKit of the Docker Engine at " + dev.byop.docker.DockerDiscovery.discover());
+    }
+    return Applicability.yes("BuildKit at " + ep);
   }
 
   @Override

@@ -75,9 +75,11 @@ public final class Byop implements AutoCloseable {
    * @param id the chosen provider id, or null
    * @param implementation the chosen factory's class name, or null
    * @param passedOver candidates not chosen and why
+   * @param detail what the chosen provider will use and how it found it (e.g. the Docker endpoint from the CLI's
+   *     current context), or {@code applicable} when it says nothing more; empty when none was chosen
    */
   public record ProviderChoice(Kind kind, @Nullable String id, @Nullable String implementation,
-      List<Rejection> passedOver) {}
+      List<Rejection> passedOver, String detail) {}
 
   private final ByopConfig config;
   /** The configuration's secrets, for {@link #masked}. */
@@ -276,10 +278,11 @@ public final class Byop implements AutoCloseable {
   private <T> ProviderChoice describe(Kind k, ProviderSelector<T> s) {
     try {
       return s.trySelect(config)
-          .map(sel -> new ProviderChoice(k, sel.factory().id(), sel.factory().getClass().getName(), sel.passedOver()))
-          .orElseGet(() -> new ProviderChoice(k, null, null, s.rejections(config)));
+          .map(sel -> new ProviderChoice(k, sel.factory().id(), sel.factory().getClass().getName(), sel.passedOver(),
+              sel.detail()))
+          .orElseGet(() -> new ProviderChoice(k, null, null, s.rejections(config), ""));
     } catch (ProviderException e) {
-      return new ProviderChoice(k, null, null, e.rejections());
+      return new ProviderChoice(k, null, null, e.rejections(), "");
     }
   }
 

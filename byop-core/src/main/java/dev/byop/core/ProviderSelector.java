@@ -56,8 +56,13 @@ public final class ProviderSelector<T> {
     return this;
   }
 
-  /** A chosen factory and the candidates passed over, for showing what was found. */
-  public record Selection<T>(ProviderFactory<T> factory, List<Rejection> passedOver) {}
+  /**
+   * A chosen factory and the candidates passed over, for showing what was found.
+   *
+   * @param detail what the chosen factory said it will use ({@link Applicability#reason()}), e.g. the Docker
+   *     endpoint and how it was found
+   */
+  public record Selection<T>(ProviderFactory<T> factory, List<Rejection> passedOver, String detail) {}
 
   /** Every candidate in order of consideration, without duplicates by id, with the reason a duplicate was dropped. */
   public List<ProviderFactory<T>> candidates(List<Rejection> dropped) {
@@ -88,13 +93,13 @@ public final class ProviderSelector<T> {
   public Selection<T> select(ByopConfig config) {
     Outcome<T> o = evaluate(config);
     if (o.chosen() == null) throw new ProviderException(kind, "no provider fits", o.rejected());
-    return new Selection<>(o.chosen(), o.rejected());
+    return new Selection<>(o.chosen(), o.rejected(), o.detail());
   }
 
   /** Like {@link #select} but empty when the kind is optional and nothing fits. */
   public Optional<Selection<T>> trySelect(ByopConfig config) {
     Outcome<T> o = evaluate(config);
-    return o.chosen() == null ? Optional.empty() : Optional.of(new Selection<>(o.chosen(), o.rejected()));
+    return o.chosen() == null ? Optional.empty() : Optional.of(new Selection<>(o.chosen(), o.rejected(), o.detail()));
   }
 
   /** Why no factory fits the configuration, one entry per candidate; empty when one fits. */
@@ -104,7 +109,7 @@ public final class ProviderSelector<T> {
   }
 
   /** The first fitting factory (or none) and the candidates passed over before it (or all of them). */
-  private record Outcome<T>(@Nullable ProviderFactory<T> chosen, List<Rejection> rejected) {}
+  private record Outcome<T>(@Nullable ProviderFactory<T> chosen, List<Rejection> rejected, String detail) {}
 
   private Outcome<T> evaluate(ByopConfig config) {
     List<Rejection> rejected = new ArrayList<>();
@@ -117,13 +122,13 @@ public final class ProviderSelector<T> {
         continue;
       }
       Applicability a = applicability(f, ctx);
-      if (a.applicable()) return new Outcome<>(f, rejected);
+      if (a.applicable()) return new Outcome<>(f, rejected, a.reason());
       rejected.add(new Rejection(f.id(), a.reason()));
     }
     if (wanted.isPresent() && candidates.stream().noneMatch(f -> f.id().equals(wanted.get()))) {
       rejected.add(new Rejection(wanted.get(), "configured but no such provider is registered or discovered"));
     }
-    return new Outcome<>(null, rejected);
+    return new Outcome<>(null, rejected, "");
   }
 
   private Applicability applicability(ProviderFactory<T> f, ProviderContext ctx) {

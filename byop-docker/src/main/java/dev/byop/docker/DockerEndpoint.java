@@ -50,12 +50,15 @@ public record DockerEndpoint(URI uri) {
     return new DockerEndpoint(URI.create("unix://" + socket.toAbsolutePath()));
   }
 
-  /** {@code DOCKER_HOST} from the process environment, else the default socket. */
+  /**
+   * The engine the Docker CLI would use from this process's environment: {@code DOCKER_HOST}, the current context,
+   * the rootless socket, the default socket ({@link DockerDiscovery#discover()} says which and why).
+   */
   public static DockerEndpoint fromEnvironment() {
-    return fromEnvironment(System.getenv());
+    return DockerDiscovery.discover().endpoint();
   }
 
-  /** {@code DOCKER_HOST} from the given environment, else the default socket. */
+  /** {@code DOCKER_HOST} from the given environment, else the default socket (no contexts; see {@link DockerDiscovery}). */
   public static DockerEndpoint fromEnvironment(Map<String, String> env) {
     String host = env.get("DOCKER_HOST");
     DockerEndpoint ep = parse(host == null || host.isBlank() ? DEFAULT_HOST : host);

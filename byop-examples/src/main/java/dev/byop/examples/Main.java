@@ -257,6 +257,9 @@ public final class Main {
           : c.kind() == Byop.Kind.CLOUD ? "none (only remote previews need one)"
           : "none";
       progress.info(String.format("%-9s %s", c.kind().section() + ":", chosen));
+      if (c.id() != null && !c.detail().isEmpty() && !c.detail().equals("applicable")) {
+        progress.info("          uses " + c.detail());
+      }
       for (var r : c.passedOver()) progress.info("          passed over " + r.id() + ": " + r.reason());
     }
   }
