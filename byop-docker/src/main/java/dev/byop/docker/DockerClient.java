@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLEncoder;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -20,7 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byop.docker.internal.BufferedIn;
-import dev.byop.docker.internal.ChannelStreams;
+import dev.byop.docker.internal.EngineConnection;
 import dev.byop.docker.internal.ChunkedOutputStream;
 import dev.byop.docker.internal.Http1;
 import org.jspecify.annotations.Nullable;
@@ -342,9 +341,9 @@ public final class DockerClient implements AutoCloseable {
     }
     String target = versioned ? "/v" + apiVersion() + pathAndQuery : pathAndQuery;
     LOG.debug("{} {} on {}", method, target, endpoint);
-    SocketChannel ch = open(method + " " + pathAndQuery);
+    EngineConnection ch = open(method + " " + pathAndQuery);
     try {
-      OutputStream out = ChannelStreams.out(ch);
+      OutputStream out = ch.output();
       List<String[]> h = new ArrayList<>();
       h.add(new String[] {"Host", endpoint.hostHeader()});
       h.add(new String[] {"User-Agent", "byop-docker"});
@@ -372,7 +371,7 @@ public final class DockerClient implements AutoCloseable {
       } else {
         throw new IllegalArgumentException("request body must be byte[] or InputStream, not " + body.getClass());
       }
-      BufferedIn in = new BufferedIn(ChannelStreams.in(ch));
+      BufferedIn in = new BufferedIn(ch.input());
       Http1.Head head = Http1.readHead(in);
       return new DockerResponse(head.status(), head.headers(), Http1.body(method, head, in));
     } catch (IOException | RuntimeException e) {
@@ -389,9 +388,9 @@ public final class DockerClient implements AutoCloseable {
    * {@code 101 Switching Protocols} returns the raw connection (Docker's {@code /grpc} and {@code /session}).
    */
   public UpgradedConnection upgrade(String path, String protocol, Map<String, List<String>> headers) {
-    SocketChannel ch = open("POST " + path);
+    EngineConnection ch = open("POST " + path);
     try {
-      OutputStream out = ChannelStreams.out(ch);
+      OutputStream out = ch.output();
       List<String[]> h = new ArrayList<>();
       h.add(new String[] {"Host", endpoint.hostHeader()});
       h.add(new String[] {"User-Agent", "byop-docker"});
@@ -399,7 +398,7 @@ public final class DockerClient implements AutoCloseable {
       h.add(new String[] {"Upgrade", protocol});
       headers.forEach((k, vs) -> vs.forEach(v -> h.add(new String[] {k, v})));
       Http1.writeHead(out, "POST", path, h);
-      BufferedIn in = new BufferedIn(ChannelStreams.in(ch));
+      BufferedIn in = new BufferedIn(ch.input());
       Http1.Head head = Http1.readHead(in);
       if (head.status() != 101) {
         DockerResponse r = new DockerResponse(head.status(), head.headers(), Http1.body("POST", head, in));
@@ -415,7 +414,7 @@ public final class DockerClient implements AutoCloseable {
     }
   }
 
-  private SocketChannel open(String what) {
+  private EngineConnection open(String what) {
     try {
       return endpoint.open();
     } catch (IOException e) {
@@ -510,12 +509,8 @@ public final class DockerClient implements AutoCloseable {
     return sb.toString();
   }
 
-  private static void closeQuietly(SocketChannel ch) {
-    try {
-      ch.close();
-    } catch (IOException e) {
-      // nothing to do
-    }
+  private static void closeQuietly(EngineConnection ch) {
+    ch.close();
   }
 
   /** Nothing is pooled; present so the client can live in try-with-resources. Safe to call twice. */

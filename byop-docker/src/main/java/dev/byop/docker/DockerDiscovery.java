@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * Finds the Docker Engine as the Docker CLI does, so byop talks to the engine {@code docker} talks to without any
  * configuration: {@code DOCKER_HOST}; else the context {@code DOCKER_CONTEXT} names; else the config's
  * {@code currentContext} ({@code $DOCKER_CONFIG/config.json}, default {@code ~/.docker}); a context's endpoint is
- * read from the CLI's context store ({@code contexts/meta/<sha256 of the name>/meta.json}). Without a context, the
+ * read from the CLI's context store ({@code contexts/meta/<sha256 of the name>/meta.json}, its TLS files from
+ * {@code contexts/tls/<sha256>/docker/}). Without a context, the
  * rootless engine's socket ({@code $XDG_RUNTIME_DIR/docker.sock}) when it exists, then the default socket.
  *
  * <p>The CLI's own rules, reimplemented because no Java library reads the context store; a differential test keeps
@@ -94,7 +95,17 @@ public final class DockerDiscovery {
       throw new IllegalArgumentException("docker context '" + name + "' has no docker endpoint host in " + meta);
     }
     try {
-      return new Found(DockerEndpoint.parse(host), name, source);
+      DockerEndpoint ep = DockerEndpoint.parse(host);
+      // the context store keeps a context's TLS material beside its metadata, keyed the same way
+      Path tls = configDir.resolve("contexts").resolve("tls").resolve(sha256(name)).resolve("docker");
+      if (ep.isTcp() && Files.isDirectory(tls)) {
+        if (root.path("Endpoints").path("docker").path("SkipTLSVerify").asBoolean(false)) {
+          throw new IllegalArgumentException("docker context '" + name + "' skips verifying the engine's certificate;"
+              + " byop always verifies it: recreate the context with its CA (docker context create --docker ca=…)");
+        }
+        ep = ep.withTls(tls);
+      }
+      return new Found(ep, name, source);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("docker context '" + name + "' (" + meta + "): " + e.getMessage(), e);
     }

@@ -3,18 +3,18 @@ package dev.byop.docker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.SocketChannel;
+import dev.byop.docker.internal.EngineConnection;
 
 /**
  * The raw byte stream of a connection after the engine answered {@code 101 Switching Protocols}
  * (for example {@code POST /grpc} with {@code Upgrade: h2c}); input and output may be used by two threads.
  */
 public final class UpgradedConnection implements AutoCloseable {
-  private final SocketChannel channel;
+  private final EngineConnection channel;
   private final InputStream in;
   private final OutputStream out;
 
-  UpgradedConnection(SocketChannel channel, InputStream in, OutputStream out) {
+  UpgradedConnection(EngineConnection channel, InputStream in, OutputStream out) {
     this.channel = channel;
     this.in = in;
     this.out = out;
@@ -41,10 +41,6 @@ public final class UpgradedConnection implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      channel.close();
-    } catch (IOException e) {
-      // already broken; nothing to release
-    }
+    channel.close();
   }
 }

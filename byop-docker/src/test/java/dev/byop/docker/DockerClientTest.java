@@ -25,11 +25,17 @@ class DockerClientTest {
     assertEquals("/tmp/x.sock",
         DockerEndpoint.fromEnvironment(Map.of("DOCKER_HOST", "unix:///tmp/x.sock")).socketPath().toString());
     assertTrue(DockerEndpoint.parse("tcp://127.0.0.1:2375").isTcp());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DockerEndpoint.parse("ssh://h"));
-    assertTrue(e.getMessage().contains("ssh://h"), e.getMessage());
+    assertTrue(DockerEndpoint.parse("ssh://h").isSsh());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DockerEndpoint.parse("npipe://h"));
+    assertTrue(e.getMessage().contains("npipe://h"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> DockerEndpoint.parse("tcp://host"));
-    assertThrows(IllegalArgumentException.class,
-        () -> DockerEndpoint.fromEnvironment(Map.of("DOCKER_HOST", "tcp://h:2376", "DOCKER_TLS_VERIFY", "1")));
+    // TLS as the CLI reads it: DOCKER_TLS_VERIFY with DOCKER_CERT_PATH, else ~/.docker
+    assertEquals(java.nio.file.Path.of("/certs"), DockerEndpoint.fromEnvironment(Map.of("DOCKER_HOST", "tcp://h:2376",
+        "DOCKER_TLS_VERIFY", "1", "DOCKER_CERT_PATH", "/certs")).tls());
+    assertEquals(java.nio.file.Path.of("/home/u/.docker"), DockerEndpoint.fromEnvironment(Map.of("DOCKER_HOST",
+        "tcp://h:2376", "DOCKER_TLS_VERIFY", "1", "HOME", "/home/u")).tls());
+    assertThrows(IllegalArgumentException.class, () -> DockerEndpoint.parse("unix:///x.sock").withTls(
+        java.nio.file.Path.of("/certs")));
   }
 
   @Test

@@ -67,6 +67,27 @@ class DockerDiscoveryIT {
   }
 
   @Test
+  void aContextsTlsFilesComeFromTheContextStore() throws Exception {
+    Path certs = Files.createDirectories(home.resolve("certs"));
+    Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem",
+        "-out", "cert.pem", "-days", "1", "-subj", "/CN=byop-test").directory(certs.toFile()).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "openssl failed");
+    Files.copy(certs.resolve("cert.pem"), certs.resolve("ca.pem"));
+    cli(Map.of(), "context", "create", "secure", "--docker", "host=tcp://127.0.0.1:2376,ca=" + certs.resolve("ca.pem")
+        + ",cert=" + certs.resolve("cert.pem") + ",key=" + certs.resolve("key.pem"));
+    DockerDiscovery.Found found = DockerDiscovery.discover(env(Map.of("DOCKER_CONTEXT", "secure")), home);
+    Path tls = found.endpoint().tls();
+    assertTrue(tls != null && Files.readString(tls.resolve("ca.pem")).equals(Files.readString(certs.resolve("ca.pem")))
+        && Files.exists(tls.resolve("key.pem")), String.valueOf(tls));
+    cli(Map.of(), "context", "create", "insecure", "--docker", "host=tcp://127.0.0.1:2376,ca=" + certs.resolve("ca.pem")
+        + ",skip-tls-verify=true");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DockerDiscovery.discover(env(Map.of("DOCKER_CONTEXT", "insecure")), home));
+    assertTrue(e.getMessage().contains("'insecure'") && e.getMessage().contains("verif"), e.getMessage());
+  }
+
+  @Test
   void theCurrentContextIsUsedForRealAndTheReportSaysWhy() throws Exception {
     cli(Map.of(), "context", "use", "bed");
     try {
