@@ -247,6 +247,7 @@ public final class Byop implements AutoCloseable {
     else if (type == RegistryClient.class) found = registryClient().orElse(null);
     else if (type == ImageBuilder.class) found = imageBuilder();
     else if (type == Store.class) found = store;
+    else if (type == ByopListener.class) found = listeners; // providers report what the listener interface has
     else found = null;
     return Optional.ofNullable(type.cast(found));
   }

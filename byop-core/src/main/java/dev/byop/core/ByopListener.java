@@ -13,4 +13,7 @@ public interface ByopListener {
 
   /** A log line was stored for a build job or preview. */
   default void logLine(LogLine line) { }
+
+  /** A preview's image reached its host (shipped, pulled or found there), with the bytes sent and skipped. */
+  default void imageDelivered(ImageDelivery delivery) { }
 }

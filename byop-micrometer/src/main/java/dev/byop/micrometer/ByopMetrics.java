@@ -2,6 +2,7 @@ package dev.byop.micrometer;
 
 import dev.byop.core.BuildJob;
 import dev.byop.core.BuildStatus;
+import dev.byop.core.ImageDelivery;
 import dev.byop.core.Byop;
 import dev.byop.core.ByopListener;
 import dev.byop.core.Preview;
@@ -50,10 +51,15 @@ import org.slf4j.LoggerFactory;
  *     <td>time a preview spent in BUILDING, DEPLOYING</td></tr>
  * <tr><td>{@code byop.previews.running}</td><td>gauge</td><td>{@code host}</td>
  *     <td>previews RUNNING per host, from the store</td></tr>
+ * <tr><td>{@code byop.preview.image.bytes}</td><td>counter (bytes)</td><td>{@code transfer}: sent, skipped;
+ *     {@code path}: present, thin, full, registry</td>
+ *     <td>bytes of preview images sent to their hosts, and of layers the hosts had already (not sent)</td></tr>
+ * <tr><td>{@code byop.preview.image.deliveries}</td><td>counter</td><td>{@code path}</td>
+ *     <td>images delivered to preview hosts, by the path taken</td></tr>
  * </table>
  *
- * <p>Timers are in Micrometer's base unit (seconds, as each registry renders it). Bytes shipped and skipped by the SSH
- * deployer have no listener callback yet and are not measured.
+ * <p>Timers are in Micrometer's base unit (seconds, as each registry renders it); bytes in bytes. The image meters come
+ * from {@link ByopListener#imageDelivered}, which the deployers report.
  */
 public final class ByopMetrics implements MeterBinder, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ByopMetrics.class);
@@ -77,6 +83,11 @@ public final class ByopMetrics implements MeterBinder, AutoCloseable {
     @Override
     public void previewStatusChanged(Preview preview, PreviewStatus from) {
       onPreview(preview, from);
+    }
+
+    @Override
+    public void imageDelivered(ImageDelivery delivery) {
+      onDelivery(delivery);
     }
   };
 
@@ -174,6 +185,19 @@ public final class ByopMetrics implements MeterBinder, AutoCloseable {
   private static Counter previewsCounter(MeterRegistry r, PreviewStatus outcome) {
     return Counter.builder("byop.previews").description("previews that reached running, failed or stopped")
         .tag("outcome", outcome.name().toLowerCase(Locale.ROOT)).register(r);
+  }
+
+  private void onDelivery(ImageDelivery d) {
+    each(r -> {
+      Counter.builder("byop.preview.image.deliveries").description("images delivered to preview hosts")
+          .tag("path", d.path()).register(r).increment();
+      Counter.builder("byop.preview.image.bytes").description("bytes of preview images sent to hosts, or not sent "
+          + "because the host had them").baseUnit("bytes").tag("transfer", "sent").tag("path", d.path()).register(r)
+          .increment(d.bytesSent());
+      Counter.builder("byop.preview.image.bytes").description("bytes of preview images sent to hosts, or not sent "
+          + "because the host had them").baseUnit("bytes").tag("transfer", "skipped").tag("path", d.path())
+          .register(r).increment(d.bytesSkipped());
+    });
   }
 
   private static @Nullable String buildPhase(BuildStatus s) {

@@ -69,6 +69,25 @@ class ByopMetricsTest {
   }
 
   @Test
+  void imageDeliveriesCountBytesSentAndSkippedByPath(Byop byop) {
+    SimpleMeterRegistry r = bind(byop);
+    // what a deployer reports through the instance's listeners (the providers find them as ByopListener)
+    dev.byop.core.ByopListener events = byop.events();
+    events.imageDelivered(new dev.byop.core.ImageDelivery("p1", "vps1", "shop/web:1", "thin", 4_096, 60_000_000));
+    events.imageDelivered(new dev.byop.core.ImageDelivery("p2", "vps1", "shop/api:1", "full", 70_000_000, 0));
+    events.imageDelivered(new dev.byop.core.ImageDelivery("p3", "vps2", "shop/api:1", "registry", 0, 0));
+    assertEquals(4_096, r.get("byop.preview.image.bytes").tag("transfer", "sent").tag("path", "thin").counter()
+        .count());
+    assertEquals(60_000_000, r.get("byop.preview.image.bytes").tag("transfer", "skipped").tag("path", "thin")
+        .counter().count());
+    assertEquals(70_000_000, r.get("byop.preview.image.bytes").tag("transfer", "sent").tag("path", "full").counter()
+        .count());
+    assertEquals(1, r.get("byop.preview.image.deliveries").tag("path", "registry").counter().count());
+    assertEquals("bytes", r.get("byop.preview.image.bytes").tag("path", "thin").tag("transfer", "sent").counter()
+        .getId().getBaseUnit());
+  }
+
+  @Test
   void aSuccessfulBuildCountsItsOutcomeAndTimesEveryPhase(Byop byop) throws Exception {
     SimpleMeterRegistry r = bind(byop);
     saveShop(byop);

@@ -60,4 +60,9 @@ public final class Listeners implements ByopListener {
   public void logLine(LogLine line) {
     each(l -> l.logLine(line));
   }
+
+  @Override
+  public void imageDelivered(dev.byop.core.ImageDelivery delivery) {
+    each(l -> l.imageDelivered(delivery));
+  }
 }

@@ -33,7 +33,8 @@ public record ProviderContext(ByopConfig config, Settings settings, Path dataDir
 
     /**
      * The provider of the given kind ({@link CloudProvider}, {@link RegistryClient}, {@link ImageBuilder}), or empty
-     * when none is configured or fits. The caller must not close it.
+     * when none is configured or fits; {@link dev.byop.core.ByopListener} gives the instance's listeners, for what a
+     * provider reports ({@link dev.byop.core.ByopListener#imageDelivered}). The caller must not close it.
      */
     <T> Optional<T> find(Class<T> type);
   }
