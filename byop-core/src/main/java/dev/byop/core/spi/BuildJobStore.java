@@ -20,8 +20,9 @@ public interface BuildJobStore {
   List<BuildJob> listBuildJobs(String appId, int limit);
 
   /**
-   * Claims the oldest PENDING job whose app has no running job and no older PENDING job, moving it to FETCHING with
-   * a lease for {@code workerId}; safe when several workers and processes claim at once.
+   * Claims the oldest PENDING job whose (app, component) has no running job and no older PENDING job, moving it to
+   * FETCHING with a lease for {@code workerId}: builds of one component run one at a time in request order, the
+   * components of one app in parallel; safe when several workers and processes claim at once.
    */
   Optional<BuildJob> claimBuildJob(String workerId, Instant now, Duration lease);
 

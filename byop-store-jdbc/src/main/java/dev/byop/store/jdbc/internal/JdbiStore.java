@@ -304,12 +304,16 @@ public final class JdbiStore implements Store {
         .bind("s", status.name()).mapTo(Long.class).one()));
   }
 
-  /** A job is claimable when it is the oldest PENDING job of its app and nothing of its app is running. */
-  // Two NOT EXISTS rather than one with OR: each is a range probe on the (app_id, status, seq) index.
+  /**
+   * A job is claimable when it is the oldest PENDING job of its (app, component) and nothing of that component is
+   * running: builds of one component run one at a time in request order, the components of one app in parallel.
+   */
+  // Two NOT EXISTS rather than one with OR: each is a range probe on the (app_id, component, status, seq) index.
   private static final String CLAIMABLE = "j.status = 'PENDING'"
-      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job o WHERE o.app_id = j.app_id AND o.status = 'PENDING'"
-      + " AND o.seq < j.seq)"
-      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job r WHERE r.app_id = j.app_id AND r.status IN " + RUNNING + ")";
+      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job o WHERE o.app_id = j.app_id AND o.component = j.component"
+      + " AND o.status = 'PENDING' AND o.seq < j.seq)"
+      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job r WHERE r.app_id = j.app_id AND r.component = j.component"
+      + " AND r.status IN " + RUNNING + ")";
 
   @Override
   public Optional<BuildJob> claimBuildJob(String workerId, Instant now, Duration lease) {
@@ -351,16 +355,19 @@ public final class JdbiStore implements Store {
 
   /**
    * H2 evaluates the claim predicate for every PENDING row before sorting, so the candidate is found in Java instead:
-   * walking PENDING jobs in request order, the first one whose app has nothing running is its app's oldest.
+   * walking PENDING jobs in request order, the first one whose component has nothing running is its component's
+   * oldest.
    */
   private static Optional<String> h2Candidate(Handle h) {
-    java.util.Set<String> busy = new java.util.HashSet<>(h.createQuery(
-        "SELECT DISTINCT app_id FROM byop_build_job WHERE status IN " + RUNNING).mapTo(String.class).list());
-    try (var rows = h.createQuery("SELECT id, app_id FROM byop_build_job WHERE status = 'PENDING' ORDER BY seq")
-        .setFetchSize(64).map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)}).iterator()) {
+    java.util.Set<List<String>> busy = new java.util.HashSet<>(h.createQuery(
+        "SELECT DISTINCT app_id, component FROM byop_build_job WHERE status IN " + RUNNING)
+        .map((rs, ctx) -> List.of(rs.getString(1), rs.getString(2))).list());
+    try (var rows = h.createQuery("SELECT id, app_id, component FROM byop_build_job WHERE status = 'PENDING'"
+        + " ORDER BY seq").setFetchSize(64)
+        .map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}).iterator()) {
       while (rows.hasNext()) {
         String[] row = rows.next();
-        if (!busy.contains(row[1])) return Optional.of(row[0]);
+        if (!busy.contains(List.of(row[1], row[2]))) return Optional.of(row[0]);
       }
     }
     return Optional.empty();
@@ -582,7 +589,9 @@ public final class JdbiStore implements Store {
     if (c.from() != c.to()) c.from().checkMoveTo(c.to(), "preview " + c.previewId());
     boolean release = c.to() == PreviewStatus.RUNNING || c.to() == PreviewStatus.FAILED
         || c.to() == PreviewStatus.STOPPED;
-    boolean redeploy = c.to() == PreviewStatus.BUILDING && c.from() != PreviewStatus.BUILDING;
+    // a new round of building: entering BUILDING, or BUILDING again from outside (a redeploy while building)
+    boolean redeploy = c.to() == PreviewStatus.BUILDING
+        && (c.from() != PreviewStatus.BUILDING || c.workerId() == null);
     // entering STOPPING frees the tear-down for any worker (or the deleting caller) to claim at once
     boolean stop = c.to() == PreviewStatus.STOPPING && c.from() != PreviewStatus.STOPPING;
     StringBuilder sql = new StringBuilder("UPDATE byop_preview SET status = :to, updated_at = :now, error = :error");
@@ -613,6 +622,9 @@ public final class JdbiStore implements Store {
         throw new StoreException("preview " + c.previewId() + " is no longer held by worker " + c.workerId()
             + "; not moved to " + c.to());
       }
+      if (redeploy) {
+        h.createUpdate("DELETE FROM byop_preview_build WHERE preview_id = :id").bind("id", c.previewId()).execute();
+      }
       Preview p = loadPreview(h, c.previewId()).orElseThrow();
       if (c.to() == PreviewStatus.RUNNING) {
         h.createUpdate("UPDATE byop_app SET current_preview_id = :pid, current_preview_url = :url, updated_at = :now"
@@ -625,6 +637,29 @@ public final class JdbiStore implements Store {
             .bind("app", p.appId()).execute();
       }
       return p;
+    });
+  }
+
+  @Override
+  public boolean linkPreviewBuildJob(String previewId, String workerId, String component, String jobId) {
+    return tx(h -> {
+      // only while the worker still holds the preview in BUILDING: a redeploy or delete meanwhile refuses the link
+      int n = h.createUpdate("INSERT INTO byop_preview_build (preview_id, component, job_id) SELECT p.id, :c, :j"
+          + " FROM byop_preview p WHERE p.id = :p AND p.status = 'BUILDING' AND p.lease_owner = :w"
+          + " AND NOT EXISTS (SELECT 1 FROM byop_preview_build b WHERE b.preview_id = p.id AND b.component = :c)")
+          .bind("p", previewId).bind("c", component).bind("j", jobId).bind("w", workerId).execute();
+      return n == 1;
+    });
+  }
+
+  @Override
+  public Map<String, String> previewBuildJobs(String previewId) {
+    return read(h -> {
+      Map<String, String> out = new java.util.LinkedHashMap<>();
+      h.createQuery("SELECT component, job_id FROM byop_preview_build WHERE preview_id = :p ORDER BY component")
+          .bind("p", previewId).map((rs, ctx) -> Map.entry(rs.getString(1), rs.getString(2)))
+          .forEach(e -> out.put(e.getKey(), e.getValue()));
+      return out;
     });
   }
 
