@@ -45,9 +45,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link BuildOrchestrator}: a {@link LeasedWorkerPool} of build workers over the store's claim (which gives
- * per-app ordering), every status change persisted with its time before the next step starts, logs through a
+ * per-component ordering), every status change persisted with its time before the next step starts, logs through a
  * {@link LogHub}, events to the listener, cancel and per-job timeout that end the job even if the builder ignores its
- * cancellation.
+ * cancellation. Every build, a plain one or a preview's, goes the same path: the builder lays the request's
+ * Dockerfile and build args over the component's, and the image gets the app, component and commit labels
+ * ({@link dev.byop.core.ByopLabels}).
  */
 public final class DefaultBuildOrchestrator implements BuildOrchestrator {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultBuildOrchestrator.class);
@@ -167,6 +169,32 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     BuildJob job = store.createBuildJob(appId, component, config, clock.instant());
     pool.wakeUp();
     return job;
+  }
+
+  /**
+   * The image an earlier build left for this commit of the component, as it would be named now, if it still exists:
+   * with a registry configured the pushed reference when the registry holds its tag, else the local name when the
+   * builder's engine has it. Empty when it does not exist or cannot be checked (a builder that pushes itself, with no
+   * registry client to ask). A preview runs it instead of building again.
+   *
+   * @param commit a full commit id (40 or 64 lowercase hex characters)
+   */
+  public Optional<String> reusableImage(String appId, String component, String commit) {
+    checkOpen();
+    if (!commit.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {
+      throw new dev.byop.core.ValidationException("commit", commit, "must be a full commit id (40 or 64 hex)");
+    }
+    String tag = ImageNames.tag(commit);
+    String address = options.registryAddress();
+    if (address == null) {
+      ImageReference local = ImageNames.local(options.localRepository(), appId, component, tag);
+      return builder.hasImage(local) ? Optional.of(local.familiar()) : Optional.empty();
+    }
+    if (registry == null) return Optional.empty();
+    ImageReference target = ImageNames.remote(address, options.namespace(), appId, component, tag);
+    Credentials credentials = options.registryCredentials() != null ? options.registryCredentials()
+        : registry.credentialsFor(address);
+    return registry.resolveDigest(target, credentials).map(d -> target.toString());
   }
 
   @Override
@@ -409,6 +437,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     SourceCheckout checkout = builder.fetchSource(new FetchRequest(job.appId(), component, config.commit(), null), ctx);
     try {
       ctx.cancellation().throwIfCancelled();
+      config = labelled(config, job.appId(), job.component(), checkout.commit());
       String tag = ImageNames.buildTag(config.tag(), checkout.commit());
       ImageReference local = ImageNames.local(options.localRepository(), job.appId(), job.component(), tag);
       ImageReference target = address == null ? null
@@ -465,6 +494,16 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
         LOG.warn("cleaning up the checkout of {} failed", job.id(), run.redactor.safe(e));
       }
     }
+  }
+
+  /** The request's labels with byop's app, component and commit labels laid over them (a user cannot forge them). */
+  private static BuildConfig labelled(BuildConfig c, String appId, String component, String commit) {
+    Map<String, String> labels = new LinkedHashMap<>(c.labels());
+    labels.put(dev.byop.core.ByopLabels.APP, appId);
+    labels.put(dev.byop.core.ByopLabels.COMPONENT, component);
+    labels.put(dev.byop.core.ByopLabels.COMMIT, commit);
+    return new BuildConfig(c.component(), c.commit(), c.dockerfile(), c.buildArgs(), c.target(), labels, c.platforms(),
+        c.noCache(), c.secrets(), c.tag());
   }
 
   private void fail(Run run, Throwable t) {

@@ -39,6 +39,8 @@ public class FakeBuilder implements ImageBuilder {
   public final AtomicInteger overlaps = new AtomicInteger();
   /** Builds that started while another build of the same app (another component) ran (the ordering allows it). */
   public final AtomicInteger appOverlaps = new AtomicInteger();
+  /** The image labels each job's build was given. */
+  public final Map<String, Map<String, String>> labels = new ConcurrentHashMap<>();
   /** How many builds are inside {@link #build} now. */
   public final AtomicInteger inBuild = new AtomicInteger();
 
@@ -65,6 +67,7 @@ public class FakeBuilder implements ImageBuilder {
     try {
       builds.computeIfAbsent(context.ownerId(), k -> new AtomicInteger()).incrementAndGet();
       buildOrder.add(request.appId() + " " + request.component().name() + " " + context.ownerId());
+      labels.put(context.ownerId(), request.config().labels());
       context.log().line("build " + request.image());
       if (secretToLog != null) context.log().line("using secret " + secretToLog + " here");
       for (int i = 0; i < extraLines; i++) context.log().line("line " + i);

@@ -643,12 +643,17 @@ public final class JdbiStore implements Store {
   @Override
   public boolean linkPreviewBuildJob(String previewId, String workerId, String component, String jobId) {
     return tx(h -> {
-      // only while the worker still holds the preview in BUILDING: a redeploy or delete meanwhile refuses the link
-      int n = h.createUpdate("INSERT INTO byop_preview_build (preview_id, component, job_id) SELECT p.id, :c, :j"
-          + " FROM byop_preview p WHERE p.id = :p AND p.status = 'BUILDING' AND p.lease_owner = :w"
-          + " AND NOT EXISTS (SELECT 1 FROM byop_preview_build b WHERE b.preview_id = p.id AND b.component = :c)")
-          .bind("p", previewId).bind("c", component).bind("j", jobId).bind("w", workerId).execute();
-      return n == 1;
+      // A conditional update, not a read: it takes the preview's row lock and sees the latest committed row, so a
+      // redeploy or delete committed meanwhile refuses the link, and one that comes after waits and then forgets it.
+      int held = h.createUpdate("UPDATE byop_preview SET lease_owner = lease_owner WHERE id = :p"
+          + " AND status = 'BUILDING' AND lease_owner = :w").bind("p", previewId).bind("w", workerId).execute();
+      if (held != 1) return false;
+      boolean linked = h.createQuery("SELECT COUNT(*) FROM byop_preview_build WHERE preview_id = :p AND component = :c")
+          .bind("p", previewId).bind("c", component).mapTo(Integer.class).one() > 0;
+      if (linked) return false;
+      h.createUpdate("INSERT INTO byop_preview_build (preview_id, component, job_id) VALUES (:p, :c, :j)")
+          .bind("p", previewId).bind("c", component).bind("j", jobId).execute();
+      return true;
     });
   }
 
