@@ -601,6 +601,28 @@ public final class DefaultPreviewManager implements PreviewManager {
      */
     private Map<String, String> build(Preview p, App app, JobContext ctx, LeasedWorkerPool.Lease lease) {
       DefaultBuildOrchestrator builds = orchestrator.get();
+      List<String> requested = new java.util.ArrayList<>();
+      try {
+        return build(p, app, ctx, lease, builds, requested);
+      } catch (RuntimeException e) {
+        // A redeploy may have started a new round between reading the links and forgetting them: a job this attempt
+        // requested that the preview no longer links is needed by no one. Jobs still linked stay (a worker of the same
+        // round takes them up after a lost lease; a failure or delete cancels them).
+        Set<String> linked = new HashSet<>(store.previewBuildJobs(p.id()).values());
+        for (String id : requested) {
+          if (linked.contains(id)) continue;
+          try {
+            if (!builds.job(id).status().isTerminal()) builds.cancel(id);
+          } catch (RuntimeException ce) {
+            LOG.warn("cancelling build job {} of preview {} failed", id, p.id(), secrets.safe(ce));
+          }
+        }
+        throw e;
+      }
+    }
+
+    private Map<String, String> build(Preview p, App app, JobContext ctx, LeasedWorkerPool.Lease lease,
+        DefaultBuildOrchestrator builds, List<String> requested) {
       Map<String, String> linked = store.previewBuildJobs(p.id());
       Map<String, String> images = new LinkedHashMap<>();
       Map<String, String> waiting = new LinkedHashMap<>();
@@ -627,10 +649,10 @@ public final class DefaultPreviewManager implements PreviewManager {
         BuildConfig.Builder config = BuildConfig.builder().component(c.name());
         if (p.commit() != null) config.commit(p.commit());
         BuildJob job = builds.requestBuild(app.id(), config.build());
+        requested.add(job.id());
         if (!store.linkPreviewBuildJob(p.id(), lease.workerId(), c.name(), job.id())) {
-          builds.cancel(job.id());
           throw new CancelledException("preview " + p.id() + " was redeployed or deleted while its builds were"
-              + " requested; build job " + job.id() + " cancelled");
+              + " requested; build job " + job.id() + " is cancelled");
         }
         ctx.log().line("component " + c.name() + ": build job " + job.id() + " requested for " + wanted
             + "; its log follows, prefixed [" + c.name() + "]");
