@@ -197,6 +197,24 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     return registry.resolveDigest(target, credentials).map(d -> target.toString());
   }
 
+  /**
+   * Requests the build of one component of a preview: the job is created and linked to the preview in one
+   * transaction, only while {@code workerId} holds the preview in BUILDING and the component has no job in this
+   * round yet (see {@link dev.byop.core.spi.PreviewStore#createPreviewBuildJob}). It runs as any job does; its
+   * SUCCESS does not change the app's current image.
+   *
+   * @return the job, or empty when the preview is no longer held so (redeployed, deleted, taken over)
+   */
+  public Optional<BuildJob> requestPreviewBuild(String previewId, String workerId, BuildConfig config) {
+    checkOpen();
+    if (config.component() == null) throw new dev.byop.core.ValidationException("build.component", "null",
+        "a preview's build names its component");
+    Optional<BuildJob> job = store.createPreviewBuildJob(previewId, workerId, config.component(), config,
+        clock.instant());
+    job.ifPresent(j -> pool.wakeUp());
+    return job;
+  }
+
   @Override
   public BuildJob job(String jobId) {
     return store.findBuildJob(jobId).orElseThrow(() -> new NotFoundException("build job", jobId));

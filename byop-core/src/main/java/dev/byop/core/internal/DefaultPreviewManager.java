@@ -51,9 +51,9 @@ import org.slf4j.LoggerFactory;
  * The {@link PreviewManager}: {@link #createPreview} stores a BUILDING preview and returns; leased workers request a
  * build job of the {@link dev.byop.core.BuildOrchestrator} for every component (so previews build as any build does:
  * the component's Dockerfile and build args, pushed when a registry is configured, in parallel across components
- * within the orchestrator's workers), or reuse the image an earlier build left for the same commit; they link each
- * job to the preview in the store, copy each job's log lines into the preview's log prefixed with
- * {@code [component]}, wait for every job, move the preview to DEPLOYING with the jobs' images, deploy through the
+ * within the orchestrator's workers), or reuse the image an earlier build left for the same commit; each job is
+ * created linked to the preview in the store (one transaction); they copy each job's log lines into the preview's
+ * log prefixed with {@code [component]}, wait for every job, move the preview to DEPLOYING with the jobs' images, deploy through the
  * {@link PreviewDeployer} and record RUNNING (host, address, URL) or FAILED (a job that ends FAILED or CANCELLED
  * fails the preview with its id and error; the other jobs are cancelled). A worker that dies leaves a lease that
  * expires; the preview is then claimed again and deployed again (compose up is idempotent), up to
@@ -648,12 +648,10 @@ public final class DefaultPreviewManager implements PreviewManager {
         }
         BuildConfig.Builder config = BuildConfig.builder().component(c.name());
         if (p.commit() != null) config.commit(p.commit());
-        BuildJob job = builds.requestBuild(app.id(), config.build());
+        BuildJob job = builds.requestPreviewBuild(p.id(), lease.workerId(), config.build())
+            .orElseThrow(() -> new CancelledException("preview " + p.id() + " was redeployed, deleted or taken over"
+                + " while its builds were requested"));
         requested.add(job.id());
-        if (!store.linkPreviewBuildJob(p.id(), lease.workerId(), c.name(), job.id())) {
-          throw new CancelledException("preview " + p.id() + " was redeployed or deleted while its builds were"
-              + " requested; build job " + job.id() + " is cancelled");
-        }
         ctx.log().line("component " + c.name() + ": build job " + job.id() + " requested for " + wanted
             + "; its log follows, prefixed [" + c.name() + "]");
         waiting.put(c.name(), job.id());

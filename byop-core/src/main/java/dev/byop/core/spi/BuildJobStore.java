@@ -31,7 +31,8 @@ public interface BuildJobStore {
 
   /**
    * Moves a job from {@code change.from()} to {@code change.to()} if it is still there (and still leased to
-   * {@code change.workerId()} when given); on SUCCESS also sets the app's current image in the same transaction.
+   * {@code change.workerId()} when given); on SUCCESS also sets the app's current image in the same transaction,
+   * unless the job is a preview's (created by {@link PreviewStore#createPreviewBuildJob}).
    *
    * @throws dev.byop.core.IllegalTransitionException when the state machine forbids the move
    * @throws dev.byop.core.StoreException when the job is no longer in {@code from} or no longer held by the worker

@@ -54,14 +54,15 @@ public interface PreviewStore {
   Preview transitionPreview(PreviewTransition change);
 
   /**
-   * Records that build job {@code jobId} builds {@code component} of the preview, only while {@code workerId} holds
-   * the preview in BUILDING and the component has no job linked yet in this round (a transition into BUILDING from
-   * outside, a redeploy, starts a new round and forgets the links).
+   * Creates a PENDING build job for {@code component} of the preview and links it to the preview, in one transaction,
+   * only while {@code workerId} holds the preview in BUILDING and the component has no job linked yet in this round
+   * (a transition into BUILDING from outside, a redeploy, starts a new round and forgets the links). A job is thus
+   * never left without its preview by a crash in between.
    *
-   * @return false when the preview is no longer held so, or the component is linked already; the caller then cancels
-   *     the job it requested
+   * @return the job, or empty when the preview is no longer held so or the component is linked already
    */
-  boolean linkPreviewBuildJob(String previewId, String workerId, String component, String jobId);
+  Optional<dev.byop.core.BuildJob> createPreviewBuildJob(String previewId, String workerId, String component,
+      dev.byop.core.BuildConfig config, Instant now);
 
   /** The build jobs of the preview's current round, by component (empty before its first build is requested). */
   Map<String, String> previewBuildJobs(String previewId);

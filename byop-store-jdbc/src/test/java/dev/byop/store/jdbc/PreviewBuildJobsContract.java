@@ -99,6 +99,7 @@ public abstract class PreviewBuildJobsContract extends OrchestratorTestBase {
       assertEquals("dev.byop.app=shop", "dev.byop.app=" + builder.labels.get(j.id()).get("dev.byop.app"));
     }
     assertEquals("byop/shop/web:" + FakeBuilder.COMMIT.substring(0, 12), running.images().get("web"));
+    assertEquals(null, store.appState("shop").orElseThrow().currentImage(), "a preview's build is not the app's");
     assertEquals(1, builder.appOverlaps.get(), "the two components built at the same time");
     List<String> lines = log(m, p.id());
     for (var e : links.entrySet()) {
@@ -140,8 +141,8 @@ public abstract class PreviewBuildJobsContract extends OrchestratorTestBase {
     Preview p = store.createPreview("shop", "local", null, "shop-crash.byop.local", t, null);
     // a worker of a process that then died: it claimed the preview, requested web's job and linked it
     store.claimPreview("dead/1", t, Duration.ofMillis(1)).orElseThrow();
-    BuildJob web = o.requestBuild("shop", BuildConfig.builder().component("web").build());
-    assertTrue(store.linkPreviewBuildJob(p.id(), "dead/1", "web", web.id()));
+    BuildJob web = o.requestPreviewBuild(p.id(), "dead/1", BuildConfig.builder().component("web").build())
+        .orElseThrow();
     DefaultPreviewManager m = manager(o, Clock.offset(Clock.systemUTC(), Duration.ofSeconds(5)));
     Preview running = m.await(p.id(), Duration.ofSeconds(20));
     assertEquals(PreviewStatus.RUNNING, running.status(), String.valueOf(running.error()));

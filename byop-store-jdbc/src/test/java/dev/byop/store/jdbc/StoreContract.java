@@ -220,36 +220,55 @@ public abstract class StoreContract extends DbTestBase {
   }
 
   @Test
-  void buildJobLinksHoldOnlyForTheHolderAndARedeployForgetsThem() {
+  void previewBuildJobsAreMadeOnlyForTheHolderAndARedeployForgetsThem() {
     Instant t = Instant.now();
     Duration lease = Duration.ofSeconds(30);
+    BuildConfig web = BuildConfig.builder().component("web").build();
+    BuildConfig api = BuildConfig.builder().component("api").build();
     Preview p = store.createPreview("shop", "local", null, "shop-links.byop.local", t, null);
-    BuildJob web = store.createBuildJob("shop", "web", BuildConfig.defaults(), t);
-    BuildJob api = store.createBuildJob("shop", "api", BuildConfig.defaults(), t);
-    assertFalse(store.linkPreviewBuildJob(p.id(), "w1", "web", web.id()), "not claimed yet");
+    assertTrue(store.createPreviewBuildJob(p.id(), "w1", "web", web, t).isEmpty(), "not claimed yet");
     store.claimPreview("w1", t, lease).orElseThrow();
-    assertFalse(store.linkPreviewBuildJob(p.id(), "w2", "web", web.id()), "another worker holds it");
-    assertTrue(store.linkPreviewBuildJob(p.id(), "w1", "web", web.id()));
-    assertFalse(store.linkPreviewBuildJob(p.id(), "w1", "web", api.id()), "a component has one job per round");
-    assertTrue(store.linkPreviewBuildJob(p.id(), "w1", "api", api.id()));
-    assertEquals(Map.of("web", web.id(), "api", api.id()), store.previewBuildJobs(p.id()));
+    assertTrue(store.createPreviewBuildJob(p.id(), "w2", "web", web, t).isEmpty(), "another worker holds it");
+    BuildJob w = store.createPreviewBuildJob(p.id(), "w1", "web", web, t).orElseThrow();
+    assertEquals(BuildStatus.PENDING, w.status());
+    assertEquals("shop", w.appId());
+    assertTrue(store.createPreviewBuildJob(p.id(), "w1", "web", web, t).isEmpty(), "one job per component per round");
+    BuildJob a = store.createPreviewBuildJob(p.id(), "w1", "api", api, t).orElseThrow();
+    assertEquals(Map.of("web", w.id(), "api", a.id()), store.previewBuildJobs(p.id()));
+    assertEquals(2, store.listBuildJobs("shop", 10).size(), "only the jobs made");
+    // a preview's job that succeeds is not the app's current image; a plain build's is
+    assertEquals(w.id(), store.claimBuildJob("b1", t, lease).orElseThrow().id());
+    succeed(w.id(), "b1", t, "byop/shop/web:preview");
+    assertNull(store.appState("shop").orElseThrow().currentImage());
+    BuildJob plain = store.createBuildJob("shop", "web", web, t);
+    assertEquals(a.id(), store.claimBuildJob("b2", t, lease).orElseThrow().id());
+    assertEquals(plain.id(), store.claimBuildJob("b3", t, lease).orElseThrow().id());
+    succeed(plain.id(), "b3", t, "byop/shop/web:plain");
+    assertEquals("byop/shop/web:plain", store.appState("shop").orElseThrow().currentImage());
     // a crash: the lease expires, another worker claims it in BUILDING and finds the same links
     store.claimPreview("w3", t.plusSeconds(60), lease).orElseThrow();
-    assertEquals(Map.of("web", web.id(), "api", api.id()), store.previewBuildJobs(p.id()));
-    assertFalse(store.linkPreviewBuildJob(p.id(), "w1", "web", web.id()), "the old worker lost its lease");
+    assertEquals(Map.of("web", w.id(), "api", a.id()), store.previewBuildJobs(p.id()));
+    assertTrue(store.createPreviewBuildJob(p.id(), "w1", "api", api, t).isEmpty(), "the old worker lost its lease");
     // a redeploy while building (from outside) releases the lease and starts a new round without links
     store.transitionPreview(PreviewTransition.of(p.id(), null, PreviewStatus.BUILDING, PreviewStatus.BUILDING,
         t.plusSeconds(61)).withCommit("feature"));
     assertEquals(Map.of(), store.previewBuildJobs(p.id()));
-    assertFalse(store.linkPreviewBuildJob(p.id(), "w3", "web", web.id()), "the redeploy released the lease");
+    assertTrue(store.createPreviewBuildJob(p.id(), "w3", "web", web, t).isEmpty(), "the redeploy released the lease");
     Preview again = store.claimPreview("w4", t.plusSeconds(62), lease).orElseThrow();
     assertEquals(1, again.attempt(), "a new round counts its attempts from the start");
     assertEquals("feature", again.commit());
-    assertTrue(store.linkPreviewBuildJob(p.id(), "w4", "web", web.id()));
+    BuildJob w2 = store.createPreviewBuildJob(p.id(), "w4", "web", web, t).orElseThrow();
     store.transitionPreview(PreviewTransition.of(p.id(), "w4", PreviewStatus.BUILDING, PreviewStatus.STOPPING,
         t.plusSeconds(63)));
-    assertFalse(store.linkPreviewBuildJob(p.id(), "w4", "api", api.id()), "only while BUILDING");
-    assertEquals(Map.of("web", web.id()), store.previewBuildJobs(p.id()), "the links stay while it stops");
+    assertTrue(store.createPreviewBuildJob(p.id(), "w4", "api", api, t).isEmpty(), "only while BUILDING");
+    assertEquals(Map.of("web", w2.id()), store.previewBuildJobs(p.id()), "the links stay while it stops");
+  }
+
+  private void succeed(String jobId, String worker, Instant t, String image) {
+    store.transitionBuildJob(BuildTransition.of(jobId, worker, BuildStatus.FETCHING, BuildStatus.BUILDING, t)
+        .withResult("abc1234", null, null));
+    store.transitionBuildJob(BuildTransition.of(jobId, worker, BuildStatus.BUILDING, BuildStatus.SUCCESS, t)
+        .withResult(null, image, "sha256:x"));
   }
 
   @Test

@@ -251,23 +251,25 @@ public final class JdbiStore implements Store {
   @Override
   public BuildJob createBuildJob(String appId, String component, BuildConfig config, Instant now) {
     String json = Codec.buildConfig(config);
-    return tx(h -> {
-      // Locking the app row serialises job creation per app, so request order (seq) equals commit order and a
-      // claimer can never see a younger job of an app before an older one.
-      if (h.createQuery("SELECT id FROM byop_app WHERE id = :id FOR UPDATE").bind("id", appId).mapTo(String.class)
-          .findOne().isEmpty()) {
-        throw new NotFoundException("app", appId);
-      }
-      int comps = h.createQuery("SELECT COUNT(*) FROM byop_component WHERE app_id = :a AND name = :c")
-          .bind("a", appId).bind("c", component).mapTo(Integer.class).one();
-      if (comps == 0) throw new NotFoundException("component", appId + "/" + component);
-      String id = UUID.randomUUID().toString();
-      h.createUpdate("INSERT INTO byop_build_job (id, app_id, component, config, status, pending_at, attempt)"
-          + " VALUES (:id, :app, :comp, :config, 'PENDING', :now, 0)")
-          .bind("id", id).bind("app", appId).bind("comp", component).bind("config", json)
-          .bind("now", ts(micros(now))).execute();
-      return loadJob(h, id).orElseThrow();
-    });
+    return tx(h -> insertJob(h, appId, component, json, now));
+  }
+
+  private BuildJob insertJob(Handle h, String appId, String component, String configJson, Instant now) {
+    // Locking the app row serialises job creation per app, so request order (seq) equals commit order and a
+    // claimer can never see a younger job of an app before an older one.
+    if (h.createQuery("SELECT id FROM byop_app WHERE id = :id FOR UPDATE").bind("id", appId).mapTo(String.class)
+        .findOne().isEmpty()) {
+      throw new NotFoundException("app", appId);
+    }
+    int comps = h.createQuery("SELECT COUNT(*) FROM byop_component WHERE app_id = :a AND name = :c")
+        .bind("a", appId).bind("c", component).mapTo(Integer.class).one();
+    if (comps == 0) throw new NotFoundException("component", appId + "/" + component);
+    String id = UUID.randomUUID().toString();
+    h.createUpdate("INSERT INTO byop_build_job (id, app_id, component, config, status, pending_at, attempt)"
+        + " VALUES (:id, :app, :comp, :config, 'PENDING', :now, 0)")
+        .bind("id", id).bind("app", appId).bind("comp", component).bind("config", configJson)
+        .bind("now", ts(micros(now))).execute();
+    return loadJob(h, id).orElseThrow();
   }
 
   private static BuildJob mapJob(ResultSet rs, StatementContext ctx) throws SQLException {
@@ -413,8 +415,10 @@ public final class JdbiStore implements Store {
       }
       BuildJob job = loadJob(h, c.jobId()).orElseThrow();
       if (c.to() == BuildStatus.SUCCESS) {
+        // a preview's job builds whatever commit the preview asks for: it does not become the app's current image
         h.createUpdate("UPDATE byop_app SET current_image = :image, current_digest = :digest, updated_at = :now"
-            + " WHERE id = :app").bind("image", job.image()).bind("digest", job.digest())
+            + " WHERE id = :app AND NOT EXISTS (SELECT 1 FROM byop_preview_build b WHERE b.job_id = :job)")
+            .bind("job", job.id()).bind("image", job.image()).bind("digest", job.digest())
             .bind("now", ts(micros(c.now()))).bind("app", job.appId()).execute();
       }
       return job;
@@ -641,19 +645,24 @@ public final class JdbiStore implements Store {
   }
 
   @Override
-  public boolean linkPreviewBuildJob(String previewId, String workerId, String component, String jobId) {
+  public Optional<BuildJob> createPreviewBuildJob(String previewId, String workerId, String component,
+      BuildConfig config, Instant now) {
+    String json = Codec.buildConfig(config);
     return tx(h -> {
       // A conditional update, not a read: it takes the preview's row lock and sees the latest committed row, so a
-      // redeploy or delete committed meanwhile refuses the link, and one that comes after waits and then forgets it.
+      // redeploy or delete committed meanwhile refuses the job, and one that comes after waits and then forgets it.
       int held = h.createUpdate("UPDATE byop_preview SET lease_owner = lease_owner WHERE id = :p"
           + " AND status = 'BUILDING' AND lease_owner = :w").bind("p", previewId).bind("w", workerId).execute();
-      if (held != 1) return false;
+      if (held != 1) return Optional.<BuildJob>empty();
       boolean linked = h.createQuery("SELECT COUNT(*) FROM byop_preview_build WHERE preview_id = :p AND component = :c")
           .bind("p", previewId).bind("c", component).mapTo(Integer.class).one() > 0;
-      if (linked) return false;
+      if (linked) return Optional.<BuildJob>empty();
+      String appId = h.createQuery("SELECT app_id FROM byop_preview WHERE id = :p").bind("p", previewId)
+          .mapTo(String.class).one();
+      BuildJob job = insertJob(h, appId, component, json, now);
       h.createUpdate("INSERT INTO byop_preview_build (preview_id, component, job_id) VALUES (:p, :c, :j)")
-          .bind("p", previewId).bind("c", component).bind("j", jobId).execute();
-      return true;
+          .bind("p", previewId).bind("c", component).bind("j", job.id()).execute();
+      return Optional.of(job);
     });
   }
 
