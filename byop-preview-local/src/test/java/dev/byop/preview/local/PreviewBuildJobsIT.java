@@ -201,6 +201,8 @@ class PreviewBuildJobsIT {
       assertTrue(start.isBefore(end), "the two builds ran at the same time: " + a.statusTimes() + " / "
           + b.statusTimes());
       assertEquals(2, builder.builds.get());
+      assertEquals(null, byop.store().appState(appId).orElseThrow().currentImage(),
+          "a preview's builds do not become the app's current image");
 
       // a second preview of the same commit reuses the pushed images: no job, no build
       Preview again = byop.previews().createPreview(appId, v1);
