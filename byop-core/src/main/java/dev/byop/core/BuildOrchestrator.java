@@ -7,7 +7,9 @@ import java.util.function.Consumer;
 /**
  * Runs the Build &amp; Push workflow: {@link #requestBuild} persists a PENDING job and returns at once; workers claim
  * jobs with a renewed lease and move them through FETCHING, BUILDING, PUSHING to SUCCESS (updating the app's current
- * image) or FAILED. Builds of one app run one at a time in request order; other apps proceed.
+ * image) or FAILED. Builds of one component run one at a time in request order; the components of one app, and
+ * other apps, build in parallel within the worker limit. A preview's components are built as such jobs too
+ * (their SUCCESS does not change the app's current image).
  */
 public interface BuildOrchestrator extends AutoCloseable {
   /** Persists a PENDING job for the app's component and returns it (the seed's HTTP 202). */

@@ -91,7 +91,7 @@ public final class Byop implements AutoCloseable {
   private final Store store;
   private @Nullable DefaultPreviewManager previews;
   private boolean closed;
-  private @Nullable BuildOrchestrator orchestrator;
+  private @Nullable DefaultBuildOrchestrator orchestrator;
   /** The host application's executor, or null: byop's workers then run on threads of byop's own. */
   private final java.util.concurrent.@Nullable ExecutorService executor;
 
@@ -213,7 +213,12 @@ public final class Byop implements AutoCloseable {
    * The build orchestrator, made on first use from the store, {@link #imageBuilder()}, {@link #registryClient()} and
    * the {@code orchestrator} section; its workers start at once and stop when this instance is closed.
    */
-  public synchronized BuildOrchestrator orchestrator() {
+  public BuildOrchestrator orchestrator() {
+    return buildOrchestrator();
+  }
+
+  /** The one orchestrator, which also builds the previews' images. */
+  private synchronized DefaultBuildOrchestrator buildOrchestrator() {
     if (closed) throw new ByopException("byop is closed");
     if (orchestrator == null) {
       ImageBuilder builder = imageBuilder();
@@ -227,14 +232,15 @@ public final class Byop implements AutoCloseable {
 
   /**
    * The preview manager, created on first use with the {@code preview} and {@code orchestrator} configuration; its
-   * workers start then and stop at {@link #close()}, before the providers they use are closed.
+   * workers start then and stop at {@link #close()}, before the providers they use are closed. Previews build their
+   * images as jobs of {@link #orchestrator()} (made when the first preview builds).
    */
   public synchronized PreviewManager previews() {
     if (closed) throw new ByopException("byop is closed");
     if (previews == null) {
       String deployerId = config.providerId(Kind.PREVIEW.section()).orElseGet(() ->
           selector(Kind.PREVIEW, PreviewDeployer.class).trySelect(config).map(s -> s.factory().id()).orElse("none"));
-      previews = new DefaultPreviewManager(store, this::imageBuilder, this::previewDeployer, deployerId, listeners,
+      previews = new DefaultPreviewManager(store, this::buildOrchestrator, this::previewDeployer, deployerId, listeners,
           DefaultPreviewManager.Options.from(config), java.time.Clock.systemUTC(), executor);
     }
     return previews;

@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Runs the Preview workflow: {@link #createPreview} persists a BUILDING preview and returns at once; workers build
- * every component, deploy them, route a URL and record RUNNING or FAILED, with the same lease and recovery rules as
+ * every component as a job of the {@link BuildOrchestrator} (or reuse the image of that commit), deploy them, route a URL and record RUNNING or FAILED, with the same lease and recovery rules as
  * builds. Expired previews are torn down by a reaper.
  */
 public interface PreviewManager extends AutoCloseable {
@@ -36,7 +36,10 @@ public interface PreviewManager extends AutoCloseable {
   /** The app's current preview, if any. */
   Optional<Preview> currentPreview(String appId);
 
-  /** Redeploys a preview for a new commit, replacing what ran before. */
+  /**
+   * Redeploys a RUNNING, FAILED or BUILDING preview for a new commit (null: each component's configured revision),
+   * replacing what ran before; the build jobs of the previous round that have not ended are cancelled.
+   */
   Preview redeploy(String previewId, @Nullable String commit);
 
   /**

@@ -45,9 +45,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link BuildOrchestrator}: a {@link LeasedWorkerPool} of build workers over the store's claim (which gives
- * per-app ordering), every status change persisted with its time before the next step starts, logs through a
+ * per-component ordering), every status change persisted with its time before the next step starts, logs through a
  * {@link LogHub}, events to the listener, cancel and per-job timeout that end the job even if the builder ignores its
- * cancellation.
+ * cancellation. Every build, a plain one or a preview's, goes the same path: the builder lays the request's
+ * Dockerfile and build args over the component's, and the image gets the app, component and commit labels
+ * ({@link dev.byop.core.ByopLabels}).
  */
 public final class DefaultBuildOrchestrator implements BuildOrchestrator {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultBuildOrchestrator.class);
@@ -172,6 +174,50 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     if (app.component(component).isEmpty()) throw new NotFoundException("component", appId + "/" + component);
     BuildJob job = store.createBuildJob(appId, component, config, clock.instant());
     pool.wakeUp();
+    return job;
+  }
+
+  /**
+   * The image an earlier build left for this commit of the component, as it would be named now, if it still exists:
+   * with a registry configured the pushed reference when the registry holds its tag, else the local name when the
+   * builder's engine has it. Empty when it does not exist or cannot be checked (a builder that pushes itself, with no
+   * registry client to ask). A preview runs it instead of building again.
+   *
+   * @param commit a full commit id (40 or 64 lowercase hex characters)
+   */
+  public Optional<String> reusableImage(String appId, String component, String commit) {
+    checkOpen();
+    if (!commit.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {
+      throw new dev.byop.core.ValidationException("commit", commit, "must be a full commit id (40 or 64 hex)");
+    }
+    String tag = ImageNames.tag(commit);
+    String address = options.registryAddress();
+    if (address == null) {
+      ImageReference local = ImageNames.local(options.localRepository(), appId, component, tag);
+      return builder.hasImage(local) ? Optional.of(local.familiar()) : Optional.empty();
+    }
+    if (registry == null) return Optional.empty();
+    ImageReference target = ImageNames.remote(address, options.namespace(), appId, component, tag);
+    Credentials credentials = options.registryCredentials() != null ? options.registryCredentials()
+        : registry.credentialsFor(address);
+    return registry.resolveDigest(target, credentials).map(d -> target.toString());
+  }
+
+  /**
+   * Requests the build of one component of a preview: the job is created and linked to the preview in one
+   * transaction, only while {@code workerId} holds the preview in BUILDING and the component has no job in this
+   * round yet (see {@link dev.byop.core.spi.PreviewStore#createPreviewBuildJob}). It runs as any job does; its
+   * SUCCESS does not change the app's current image.
+   *
+   * @return the job, or empty when the preview is no longer held so (redeployed, deleted, taken over)
+   */
+  public Optional<BuildJob> requestPreviewBuild(String previewId, String workerId, BuildConfig config) {
+    checkOpen();
+    if (config.component() == null) throw new dev.byop.core.ValidationException("build.component", "null",
+        "a preview's build names its component");
+    Optional<BuildJob> job = store.createPreviewBuildJob(previewId, workerId, config.component(), config,
+        clock.instant());
+    job.ifPresent(j -> pool.wakeUp());
     return job;
   }
 
@@ -415,6 +461,7 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
     SourceCheckout checkout = builder.fetchSource(new FetchRequest(job.appId(), component, config.commit(), null), ctx);
     try {
       ctx.cancellation().throwIfCancelled();
+      config = labelled(config, job.appId(), job.component(), checkout.commit());
       String tag = ImageNames.buildTag(config.tag(), checkout.commit());
       ImageReference local = ImageNames.local(options.localRepository(), job.appId(), job.component(), tag);
       ImageReference target = address == null ? null
@@ -471,6 +518,16 @@ public final class DefaultBuildOrchestrator implements BuildOrchestrator {
         LOG.warn("cleaning up the checkout of {} failed", job.id(), run.redactor.safe(e));
       }
     }
+  }
+
+  /** The request's labels with byop's app, component and commit labels laid over them (a user cannot forge them). */
+  private static BuildConfig labelled(BuildConfig c, String appId, String component, String commit) {
+    Map<String, String> labels = new LinkedHashMap<>(c.labels());
+    labels.put(dev.byop.core.ByopLabels.APP, appId);
+    labels.put(dev.byop.core.ByopLabels.COMPONENT, component);
+    labels.put(dev.byop.core.ByopLabels.COMMIT, commit);
+    return new BuildConfig(c.component(), c.commit(), c.dockerfile(), c.buildArgs(), c.target(), labels, c.platforms(),
+        c.noCache(), c.secrets(), c.tag());
   }
 
   private void fail(Run run, Throwable t) {

@@ -2,6 +2,8 @@ package dev.byop.core.internal;
 
 import dev.byop.core.App;
 import dev.byop.core.BuildConfig;
+import dev.byop.core.BuildJob;
+import dev.byop.core.BuildStatus;
 import dev.byop.core.ByopConfig;
 import dev.byop.core.ByopListener;
 import dev.byop.core.CancelledException;
@@ -18,14 +20,8 @@ import dev.byop.core.Secret;
 import dev.byop.core.Settings;
 import dev.byop.core.StoreException;
 import dev.byop.core.ValidationException;
-import dev.byop.core.ByopLabels;
 import dev.byop.core.PreviewHostnames;
-import dev.byop.core.spi.ImageBuilder;
-import dev.byop.core.spi.ImageBuilder.BuildRequest;
-import dev.byop.core.spi.ImageBuilder.FetchRequest;
-import dev.byop.core.spi.ImageBuilder.SourceCheckout;
 import dev.byop.core.spi.JobContext;
-import dev.byop.core.spi.LogSink;
 import dev.byop.core.spi.PreviewDeployer;
 import dev.byop.core.spi.PreviewDeployer.DeployRequest;
 import dev.byop.core.spi.PreviewDeployer.Deployment;
@@ -52,14 +48,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link PreviewManager}: {@link #createPreview} stores a BUILDING preview and returns; leased workers build every
- * component through the {@link ImageBuilder} (reusing an image already built for the same commit), move the preview
- * to DEPLOYING with its images, deploy through the {@link PreviewDeployer} and record RUNNING (host, address, URL) or
- * FAILED. A worker that dies leaves a lease that expires; the preview is then claimed again and deployed again (compose
- * up is idempotent), up to {@code maxAttempts}, so nothing stays BUILDING or DEPLOYING. A preview that fails or gives up
- * is torn down before it is recorded FAILED. Deleting records STOPPING first; the tear-down is claimed with a lease
- * like a deployment, so one that a crash interrupted is finished by a worker (or the next delete) and STOPPED is
- * recorded only once it is done. A reaper tears down expired previews and sweeps byop-labelled resources that the
+ * The {@link PreviewManager}: {@link #createPreview} stores a BUILDING preview and returns; leased workers request a
+ * build job of the {@link dev.byop.core.BuildOrchestrator} for every component (so previews build as any build does:
+ * the component's Dockerfile and build args, pushed when a registry is configured, in parallel across components
+ * within the orchestrator's workers), or reuse the image an earlier build left for the same commit; each job is
+ * created linked to the preview in the store (one transaction); they copy each job's log lines into the preview's
+ * log prefixed with {@code [component]}, wait for every job, move the preview to DEPLOYING with the jobs' images, deploy through the
+ * {@link PreviewDeployer} and record RUNNING (host, address, URL) or FAILED (a job that ends FAILED or CANCELLED
+ * fails the preview with its id and error; the other jobs are cancelled). A worker that dies leaves a lease that
+ * expires; the preview is then claimed again and deployed again (compose up is idempotent), up to
+ * {@code maxAttempts}, so nothing stays BUILDING or DEPLOYING. A preview that fails or gives up is torn down before it
+ * is recorded FAILED. Deleting records STOPPING first; the tear-down is claimed with a lease like a deployment, so one
+ * that a crash interrupted is finished by a worker (or the next delete) and STOPPED is recorded only once it is done.
+ * A worker that claims a BUILDING preview again after a crash waits for the jobs linked to it instead of requesting
+ * new ones; deleting a preview, or redeploying it (also while it builds), cancels the jobs of its previous round that
+ * have not ended. A reaper tears down expired previews and sweeps byop-labelled resources that the
  * store does not know.
  *
  * <p>Configuration, section {@code preview} (besides the deployer's own keys): {@code domain} (default
@@ -78,9 +81,7 @@ public final class DefaultPreviewManager implements PreviewManager {
    * @param domain preview host names are one label under it
    * @param ttl how long a preview lives, or null for ever
    * @param maxPerApp how many previews that are not STOPPED one app may have
-   * @param imageRepository images are named {@code <imageRepository>/<app>/<component>:<commit prefix>}, as the
-   *     build orchestrator names them, so a preview reuses what a build made
-   * @param reapInterval how often expired previews are torn down
+     * @param reapInterval how often expired previews are torn down
    * @param sweepInterval how often orphaned resources are swept (first at start), or null for never
    * @param workers previews deployed at once
    * @param lease lease length
@@ -90,38 +91,41 @@ public final class DefaultPreviewManager implements PreviewManager {
    * @param secrets values masked in every preview's log and error (the configuration's secrets: git token, registry
    *     and store passwords)
    */
-  public record Options(String domain, @Nullable Duration ttl, int maxPerApp, String imageRepository,
-      Duration reapInterval, @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts,
-      Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy, List<Secret> secrets) {
+  public record Options(String domain, @Nullable Duration ttl, int maxPerApp, Duration reapInterval,
+      @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts, Duration pollInterval,
+      dev.byop.core.GitSource.Policy gitPolicy, List<Secret> secrets) {
     public Options {
       PreviewHostnames.checkDomain(domain);
       if (maxPerApp < 1) throw new ValidationException("preview.maxPerApp", maxPerApp, "must be at least 1");
-      ImageReference.parse(imageRepository + "/x/y:z");
       secrets = List.copyOf(secrets);
     }
 
-    public Options(String domain, @Nullable Duration ttl, int maxPerApp, String imageRepository,
-        Duration reapInterval, @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts,
-        Duration pollInterval, dev.byop.core.GitSource.Policy gitPolicy) {
-      this(domain, ttl, maxPerApp, imageRepository, reapInterval, sweepInterval, workers, lease, maxAttempts,
-          pollInterval, gitPolicy, List.of());
+    public Options(String domain, @Nullable Duration ttl, int maxPerApp, Duration reapInterval,
+        @Nullable Duration sweepInterval, int workers, Duration lease, int maxAttempts, Duration pollInterval,
+        dev.byop.core.GitSource.Policy gitPolicy) {
+      this(domain, ttl, maxPerApp, reapInterval, sweepInterval, workers, lease, maxAttempts, pollInterval, gitPolicy,
+          List.of());
     }
 
-    /** Reads the {@code preview} and {@code orchestrator} sections. */
+    /**
+     * Reads the {@code preview} and {@code orchestrator} sections. {@code preview.imageRepository} is checked here and
+     * used by the build orchestrator, the one place images are named.
+     */
     public static Options from(ByopConfig config) {
       Settings s = config.section("preview");
       ByopConfig.Orchestrator o = config.orchestrator();
       Duration ttl = s.duration("ttl", Duration.ofHours(24));
       Duration sweep = s.duration("sweepInterval", Duration.ofMinutes(10));
+      ImageNames.checkNamespace("preview.imageRepository", s.string("imageRepository", "byop"));
       return new Options(s.string("domain", PreviewHostnames.DEFAULT_DOMAIN), ttl.isZero() ? null : ttl,
-          s.integer("maxPerApp", 5), s.string("imageRepository", "byop"), s.duration("reapInterval", Duration.ofMinutes(1)),
+          s.integer("maxPerApp", 5), s.duration("reapInterval", Duration.ofMinutes(1)),
           sweep.isZero() ? null : sweep, o.workers(), o.lease(), o.maxAttempts(), o.pollInterval(),
           config.gitPolicy(), config.secrets());
     }
   }
 
   private final Store store;
-  private final Supplier<ImageBuilder> builder;
+  private final Supplier<DefaultBuildOrchestrator> orchestrator;
   private final Supplier<PreviewDeployer> deployer;
   private final String deployerId;
   private final ByopListener events;
@@ -130,8 +134,11 @@ public final class DefaultPreviewManager implements PreviewManager {
   private final LogHub logs;
   private final LeasedWorkerPool<Preview> pool;
   private final Map<String, LeasedWorkerPool.Lease> working = new ConcurrentHashMap<>();
-  /** Previews claimed by this process and not yet processed to the end (claimed under {@link #claiming}). */
-  private final Set<String> claimedHere = ConcurrentHashMap.newKeySet();
+  /**
+   * Previews claimed by this process and not yet processed to the end, with the claiming worker (claimed under
+   * {@link #claiming}); an old worker leaving removes only its own entry, not that of a worker of the next round.
+   */
+  private final Map<String, String> claimedHere = new ConcurrentHashMap<>();
   private final Object claiming = new Object();
   /** Previews a worker of this process is tearing down (a delete waits for those instead of cancelling them). */
   private final Set<String> stopping = ConcurrentHashMap.newKeySet();
@@ -142,21 +149,22 @@ public final class DefaultPreviewManager implements PreviewManager {
   private volatile boolean closed;
 
   /**
-   * @param builder opened on first build (a host that only reads previews needs no builder)
+   * @param orchestrator opened on first build (a host that only reads previews needs no builder); its jobs build the
+   *     previews' images
    * @param deployer opened on first deployment
    * @param deployerId the id recorded on new previews ({@code local}, {@code ssh})
    */
-  public DefaultPreviewManager(Store store, Supplier<ImageBuilder> builder, Supplier<PreviewDeployer> deployer,
-      String deployerId, ByopListener events, Options options, Clock clock) {
-    this(store, builder, deployer, deployerId, events, options, clock, null);
+  public DefaultPreviewManager(Store store, Supplier<DefaultBuildOrchestrator> orchestrator,
+      Supplier<PreviewDeployer> deployer, String deployerId, ByopListener events, Options options, Clock clock) {
+    this(store, orchestrator, deployer, deployerId, events, options, clock, null);
   }
 
   /** @param executor the host application's executor the workers run on (never shut down here), or null */
-  public DefaultPreviewManager(Store store, Supplier<ImageBuilder> builder, Supplier<PreviewDeployer> deployer,
-      String deployerId, ByopListener events, Options options, Clock clock,
+  public DefaultPreviewManager(Store store, Supplier<DefaultBuildOrchestrator> orchestrator,
+      Supplier<PreviewDeployer> deployer, String deployerId, ByopListener events, Options options, Clock clock,
       java.util.concurrent.@Nullable ExecutorService executor) {
     this.store = store;
-    this.builder = builder;
+    this.orchestrator = orchestrator;
     this.deployer = deployer;
     this.deployerId = deployerId;
     this.events = events;
@@ -184,6 +192,9 @@ public final class DefaultPreviewManager implements PreviewManager {
       timer.scheduleWithFixedDelay(this::sweepQuietly, 0, sweep, TimeUnit.MILLISECONDS);
     }
   }
+
+  /** How often a preview that waits for its build jobs looks at them (and copies their new log lines). */
+  private static final long JOB_POLL_MS = 200;
 
   /** The longest error recorded on a preview, marker included; the full text stays in its log. */
   static final int MAX_ERROR_CHARS = 2000;
@@ -241,14 +252,41 @@ public final class DefaultPreviewManager implements PreviewManager {
     checkOpen();
     if (commit != null) BuildConfig.builder().commit(commit).build();
     Preview p = preview(previewId);
-    if (p.status() != PreviewStatus.RUNNING && p.status() != PreviewStatus.FAILED) {
+    if (p.status() != PreviewStatus.RUNNING && p.status() != PreviewStatus.FAILED
+        && p.status() != PreviewStatus.BUILDING) {
       throw new PreviewException("preview " + previewId + " is " + p.status()
-          + "; only RUNNING or FAILED previews can be redeployed");
+          + "; only RUNNING, FAILED or BUILDING previews can be redeployed");
     }
+    Map<String, String> previousJobs = store.previewBuildJobs(previewId);
+    // from outside: the store releases the lease and forgets the links, so the worker of the previous round can link
+    // nothing more and fails to move the preview on; it stops at its next lease renewal (at once when it is ours)
     Preview next = transition(p, PreviewTransition.of(previewId, null, p.status(), PreviewStatus.BUILDING,
         clock.instant()).withCommit(commit));
+    LeasedWorkerPool.Lease running = working.get(previewId);
+    if (running != null) running.cancellation().cancel("preview redeployed");
+    cancelJobs(previewId, previousJobs, "preview " + previewId + " redeployed", null);
     pool.wakeUp();
     return next;
+  }
+
+  /**
+   * Cancels the jobs of a preview's round that have not ended; a job that ended meanwhile is left as it is.
+   *
+   * @param log the preview's log writer, or null to append the lines to its stored log directly
+   */
+  private void cancelJobs(String previewId, Map<String, String> jobs, String why, LogHub.@Nullable Writer log) {
+    for (Map.Entry<String, String> e : jobs.entrySet()) {
+      try {
+        Optional<BuildJob> job = store.findBuildJob(e.getValue());
+        if (job.isEmpty() || job.get().status().isTerminal()) continue;
+        BuildJob done = orchestrator.get().cancel(e.getValue());
+        String line = "component " + e.getKey() + ": build job " + done.id() + " " + done.status() + " (" + why + ")";
+        if (log != null) log.line(line);
+        else store.appendLog(previewId, List.of(secrets.redact(line)), clock.instant());
+      } catch (RuntimeException ex) {
+        LOG.warn("cancelling build job {} of preview {} failed", e.getValue(), previewId, secrets.safe(ex));
+      }
+    }
   }
 
   /**
@@ -286,15 +324,15 @@ public final class DefaultPreviewManager implements PreviewManager {
     // under the workers' claim lock: either a worker of this process has claimed it and is known to, or we claim it
     synchronized (claiming) {
       claimed = closed ? Optional.empty() : store.claimPreview(previewId, workerId, clock.instant(), options.lease());
-      heldHere = claimed.isEmpty() && claimedHere.contains(previewId);
-      if (claimed.isPresent()) claimedHere.add(previewId);
+      heldHere = claimed.isEmpty() && claimedHere.containsKey(previewId);
+      if (claimed.isPresent()) claimedHere.put(previewId, workerId);
     }
     if (claimed.isPresent()) {
       pool.runHere(workerId, claimed.get());
     } else if (heldHere) {
       // one of this process's workers took it first: its tear-down is as good as ours, so answer when it is done
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (claimedHere.contains(previewId) && System.nanoTime() < deadline) sleep(50);
+      while (claimedHere.containsKey(previewId) && System.nanoTime() < deadline) sleep(50);
     } else {
       pool.wakeUp();
     }
@@ -423,7 +461,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     public Optional<Preview> claim(String workerId, Instant now, Duration lease) {
       synchronized (claiming) {
         Optional<Preview> p = store.claimPreview(workerId, now, lease);
-        p.ifPresent(x -> claimedHere.add(x.id()));
+        p.ifPresent(x -> claimedHere.put(x.id(), workerId));
         return p;
       }
     }
@@ -452,7 +490,7 @@ public final class DefaultPreviewManager implements PreviewManager {
         App app = store.findApp(p.appId()).orElseThrow(() -> new NotFoundException("app", claimed.appId()));
         JobContext ctx = new JobContext(p.id(), log, lease.cancellation());
         if (p.status() == PreviewStatus.BUILDING) {
-          Map<String, String> images = build(p, app, ctx);
+          Map<String, String> images = build(p, app, ctx, lease);
           log.flush();
           p = transition(p, PreviewTransition.of(p.id(), lease.workerId(), PreviewStatus.BUILDING,
               PreviewStatus.DEPLOYING, clock.instant()).withImages(images));
@@ -481,8 +519,8 @@ public final class DefaultPreviewManager implements PreviewManager {
         LOG.warn("preview {} failed", p.id(), log.redactor().safe(e));
         fail(p, lease, log, why);
       } finally {
-        working.remove(claimed.id());
-        claimedHere.remove(claimed.id());
+        working.remove(claimed.id(), lease);
+        claimedHere.remove(claimed.id(), lease.workerId());
         try {
           log.close();
         } catch (RuntimeException e) {
@@ -496,6 +534,7 @@ public final class DefaultPreviewManager implements PreviewManager {
     private void stop(Preview p, LeasedWorkerPool.Lease lease, LogHub.Writer log) {
       stopping.add(p.id());
       try {
+        cancelJobs(p.id(), store.previewBuildJobs(p.id()), "preview " + p.id() + " deleted", log);
         log.line("tearing down preview " + p.id());
         deployer.get().tearDown(p, new JobContext(p.id(), log, lease.cancellation()));
         log.flush();
@@ -544,6 +583,7 @@ public final class DefaultPreviewManager implements PreviewManager {
           return;
         }
         String error = why;
+        cancelJobs(p.id(), store.previewBuildJobs(p.id()), "preview " + p.id() + " failed", log);
         try {
           log.line("tearing down what preview " + p.id() + " runs");
           // not the lease's cancellation: a cancelled or timed-out deployment must still be removed
@@ -561,45 +601,103 @@ public final class DefaultPreviewManager implements PreviewManager {
       }
     }
 
-    private Map<String, String> build(Preview p, App app, JobContext ctx) {
-      ImageBuilder b = builder.get();
+    /**
+     * The images of every component: reused when an earlier build left one for the commit, else built by a job of
+     * the orchestrator that is linked to the preview (a job linked by an earlier attempt is waited for, not requested
+     * again). Jobs run in parallel; their log lines are copied into the preview's log prefixed with the component.
+     */
+    private Map<String, String> build(Preview p, App app, JobContext ctx, LeasedWorkerPool.Lease lease) {
+      DefaultBuildOrchestrator builds = orchestrator.get();
+      List<String> requested = new java.util.ArrayList<>();
+      try {
+        return build(p, app, ctx, lease, builds, requested);
+      } catch (RuntimeException e) {
+        // A redeploy may have started a new round between reading the links and forgetting them: a job this attempt
+        // requested that the preview no longer links is needed by no one. Jobs still linked stay (a worker of the same
+        // round takes them up after a lost lease; a failure or delete cancels them).
+        Set<String> linked = new HashSet<>(store.previewBuildJobs(p.id()).values());
+        for (String id : requested) {
+          if (linked.contains(id)) continue;
+          try {
+            if (!builds.job(id).status().isTerminal()) builds.cancel(id);
+          } catch (RuntimeException ce) {
+            LOG.warn("cancelling build job {} of preview {} failed", id, p.id(), secrets.safe(ce));
+          }
+        }
+        throw e;
+      }
+    }
+
+    private Map<String, String> build(Preview p, App app, JobContext ctx, LeasedWorkerPool.Lease lease,
+        DefaultBuildOrchestrator builds, List<String> requested) {
+      Map<String, String> linked = store.previewBuildJobs(p.id());
       Map<String, String> images = new LinkedHashMap<>();
+      Map<String, String> waiting = new LinkedHashMap<>();
       for (Component c : app.components()) {
         ctx.cancellation().throwIfCancelled();
         options.gitPolicy().check(c.source());
+        String earlier = linked.get(c.name());
+        if (earlier != null) {
+          ctx.log().line("component " + c.name() + ": waiting for build job " + earlier
+              + ", requested by an earlier attempt (its log is copied again from the start)");
+          waiting.put(c.name(), earlier);
+          continue;
+        }
         String wanted = p.commit() != null ? p.commit() : c.source().revision();
         if (wanted.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {
-          ImageReference known = image(app, c, wanted);
-          if (b.hasImage(known)) {
-            ctx.log().line("component " + c.name() + ": reusing image " + known.familiar() + " built for commit "
+          Optional<String> known = builds.reusableImage(app.id(), c.name(), wanted);
+          if (known.isPresent()) {
+            ctx.log().line("component " + c.name() + ": reusing image " + known.get() + " built for commit "
                 + wanted);
-            images.put(c.name(), known.familiar());
+            images.put(c.name(), known.get());
             continue;
           }
         }
-        ctx.log().line("component " + c.name() + ": fetching " + c.source().redactedUrl() + " at " + wanted);
-        SourceCheckout checkout = b.fetchSource(new FetchRequest(app.id(), c, p.commit(), null), ctx);
-        try {
-          ImageReference image = image(app, c, checkout.commit());
-          if (b.hasImage(image)) {
-            ctx.log().line("component " + c.name() + ": reusing image " + image.familiar() + " built for commit "
-                + checkout.commit());
-          } else {
-            ctx.log().line("component " + c.name() + ": building " + image.familiar());
-            BuildConfig config = BuildConfig.builder().label(ByopLabels.APP, app.id())
-                .label(ByopLabels.COMPONENT, c.name()).label(ByopLabels.COMMIT, checkout.commit()).build();
-            b.build(new BuildRequest(app.id(), c, checkout, config, image, Map.of(), false, null), ctx);
-          }
-          images.put(c.name(), image.familiar());
-        } finally {
-          b.cleanup(checkout);
-        }
+        BuildConfig.Builder config = BuildConfig.builder().component(c.name());
+        if (p.commit() != null) config.commit(p.commit());
+        BuildJob job = builds.requestPreviewBuild(p.id(), lease.workerId(), config.build())
+            .orElseThrow(() -> new CancelledException("preview " + p.id() + " was redeployed, deleted or taken over"
+                + " while its builds were requested"));
+        requested.add(job.id());
+        ctx.log().line("component " + c.name() + ": build job " + job.id() + " requested for " + wanted
+            + "; its log follows, prefixed [" + c.name() + "]");
+        waiting.put(c.name(), job.id());
       }
-      return images;
+      Map<String, Long> copied = new java.util.HashMap<>();
+      while (!waiting.isEmpty()) {
+        ctx.cancellation().throwIfCancelled();
+        for (var it = waiting.entrySet().iterator(); it.hasNext(); ) {
+          var e = it.next();
+          BuildJob job = builds.job(e.getValue());
+          // read after the status: a job that has ended has stored all its lines
+          copyLog(builds, e.getKey(), job.id(), copied, ctx);
+          if (!job.status().isTerminal()) continue;
+          if (job.status() != BuildStatus.SUCCESS || job.image() == null) {
+            throw new PreviewException("component " + e.getKey() + ": build job " + job.id() + " ended "
+                + job.status() + (job.error() == null ? "" : ": " + job.error()));
+          }
+          ctx.log().line("component " + e.getKey() + ": build job " + job.id() + " built " + job.image()
+              + (job.digest() == null ? "" : "@" + job.digest()));
+          images.put(e.getKey(), job.image());
+          it.remove();
+        }
+        if (!waiting.isEmpty()) sleep(JOB_POLL_MS);
+      }
+      Map<String, String> ordered = new LinkedHashMap<>();
+      for (Component c : app.components()) ordered.put(c.name(), images.get(c.name()));
+      return ordered;
     }
 
-    private ImageReference image(App app, Component c, String commit) {
-      return ImageNames.local(options.imageRepository(), app.id(), c.name(), ImageNames.tag(commit));
+    /** Copies the job's log lines after those copied so far into the preview's log, prefixed with the component. */
+    private void copyLog(DefaultBuildOrchestrator builds, String component, String jobId, Map<String, Long> copied,
+        JobContext ctx) {
+      while (true) {
+        long after = copied.getOrDefault(jobId, 0L);
+        List<LogLine> lines = builds.logs(jobId, after, 500);
+        for (LogLine l : lines) ctx.log().line("[" + component + "] " + l.text());
+        if (!lines.isEmpty()) copied.put(jobId, lines.get(lines.size() - 1).seq());
+        if (lines.size() < 500) return;
+      }
     }
   }
 }

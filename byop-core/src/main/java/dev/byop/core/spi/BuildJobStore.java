@@ -20,8 +20,9 @@ public interface BuildJobStore {
   List<BuildJob> listBuildJobs(String appId, int limit);
 
   /**
-   * Claims the oldest PENDING job whose app has no running job and no older PENDING job, moving it to FETCHING with
-   * a lease for {@code workerId}; safe when several workers and processes claim at once.
+   * Claims the oldest PENDING job whose (app, component) has no running job and no older PENDING job, moving it to
+   * FETCHING with a lease for {@code workerId}: builds of one component run one at a time in request order, the
+   * components of one app in parallel; safe when several workers and processes claim at once.
    */
   Optional<BuildJob> claimBuildJob(String workerId, Instant now, Duration lease);
 
@@ -30,7 +31,8 @@ public interface BuildJobStore {
 
   /**
    * Moves a job from {@code change.from()} to {@code change.to()} if it is still there (and still leased to
-   * {@code change.workerId()} when given); on SUCCESS also sets the app's current image in the same transaction.
+   * {@code change.workerId()} when given); on SUCCESS also sets the app's current image in the same transaction,
+   * unless the job is a preview's (created by {@link PreviewStore#createPreviewBuildJob}).
    *
    * @throws dev.byop.core.IllegalTransitionException when the state machine forbids the move
    * @throws dev.byop.core.StoreException when the job is no longer in {@code from} or no longer held by the worker

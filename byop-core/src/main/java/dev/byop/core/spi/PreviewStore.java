@@ -45,11 +45,27 @@ public interface PreviewStore {
 
   /**
    * Moves a preview between statuses if it is still in {@code from} (and leased to {@code workerId} when given),
+   * releasing the lease when it enters BUILDING from another status or from outside (a redeploy, which also forgets
+   * the build job links of the previous round),
    * applying the given field updates; RUNNING also records the app's current preview in the same transaction;
    * RUNNING, FAILED and STOPPED release the lease; STOPPING releases it and resets the attempts, so that any worker
    * (or the deleting caller) may claim the tear-down at once.
    */
   Preview transitionPreview(PreviewTransition change);
+
+  /**
+   * Creates a PENDING build job for {@code component} of the preview and links it to the preview, in one transaction,
+   * only while {@code workerId} holds the preview in BUILDING and the component has no job linked yet in this round
+   * (a transition into BUILDING from outside, a redeploy, starts a new round and forgets the links). A job is thus
+   * never left without its preview by a crash in between.
+   *
+   * @return the job, or empty when the preview is no longer held so or the component is linked already
+   */
+  Optional<dev.byop.core.BuildJob> createPreviewBuildJob(String previewId, String workerId, String component,
+      dev.byop.core.BuildConfig config, Instant now);
+
+  /** The build jobs of the preview's current round, by component (empty before its first build is requested). */
+  Map<String, String> previewBuildJobs(String previewId);
 
   /** Previews whose expiry has passed and that are not STOPPED or STOPPING. */
   List<Preview> listExpiredPreviews(Instant now);

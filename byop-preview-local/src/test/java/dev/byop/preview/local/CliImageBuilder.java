@@ -20,11 +20,17 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A small in-test image builder until the BuildKit builder is on main: {@code git clone} + {@code git checkout} and
- * {@code /usr/bin/docker build}, both as argument lists; images stay in the local engine.
+ * A small in-test image builder backed by the bed's engine: {@code git clone} + {@code git checkout} and
+ * {@code /usr/bin/docker build}, both as argument lists; images land in the local engine (a registry client then
+ * pushes them from there, so the engine also holds the pushed reference). A test can hold builds before they start
+ * ({@link #hold}), to act on them while they are BUILDING.
  */
 public final class CliImageBuilder implements ImageBuilder {
   public final AtomicInteger builds = new AtomicInteger();
+  /** Builds that have entered {@link #build} and wait for {@link #hold} to open (or their cancellation). */
+  public final AtomicInteger held = new AtomicInteger();
+  /** While set and not counted down, every build waits for it before it runs; cancellation still stops it. */
+  public volatile java.util.concurrent.@org.jspecify.annotations.Nullable CountDownLatch hold;
   private final Testbed bed;
   private final Path work;
 
@@ -78,6 +84,18 @@ public final class CliImageBuilder implements ImageBuilder {
 
   @Override
   public BuildResult build(BuildRequest request, JobContext context) {
+    java.util.concurrent.CountDownLatch gate = hold;
+    if (gate != null) {
+      held.incrementAndGet();
+      try {
+        while (!gate.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) context.cancellation().throwIfCancelled();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new dev.byop.core.CancelledException("interrupted");
+      } finally {
+        held.decrementAndGet();
+      }
+    }
     builds.incrementAndGet();
     List<String> argv = new ArrayList<>(List.of(bed.dockerCli().toString(), "build", "--progress", "plain", "-t",
         request.image().familiar()));

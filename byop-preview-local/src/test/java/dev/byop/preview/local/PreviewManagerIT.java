@@ -14,6 +14,7 @@ import dev.byop.core.GitSource;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewException;
 import dev.byop.core.PreviewStatus;
+import dev.byop.core.internal.DefaultBuildOrchestrator;
 import dev.byop.core.internal.DefaultPreviewManager;
 import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.LogSink;
@@ -137,7 +138,8 @@ class PreviewManagerIT {
       assertTrue(get(running, "/index.html").contains("web v1"));
       assertTrue(get(running, "/cgi-bin/api").contains("api-ok v1"), "web reaches api by service name");
       List<String> lines = byop.previews().logs(p.id(), 0, 10_000).stream().map(l -> l.text()).toList();
-      assertTrue(lines.stream().anyMatch(l -> l.contains("building byop-it-preview/shop/web:" + v1.substring(0, 12))), "build log");
+      assertTrue(lines.stream().anyMatch(l -> l.startsWith("[web] ")
+          && l.contains("byop-it-preview/shop/web:" + v1.substring(0, 12))), "the web build job's log, copied");
       assertTrue(lines.stream().anyMatch(l -> l.contains("answers at")), "deploy log");
       assertEquals(2, builder.builds.get());
 
@@ -196,7 +198,8 @@ class PreviewManagerIT {
     // a clock the test moves forward, so expiry never races with how long the deployment takes
     MovableClock clock = new MovableClock();
     try (Byop byop = byop(config(data, extra, Map.of()), builder, new LocalPreviewDeployerFactory());
-        DefaultPreviewManager previews = new DefaultPreviewManager(byop.store(), byop::imageBuilder,
+        DefaultPreviewManager previews = new DefaultPreviewManager(byop.store(),
+            () -> (DefaultBuildOrchestrator) byop.orchestrator(),
             byop::previewDeployer, "local", byop.events(), DefaultPreviewManager.Options.from(config), clock)) {
       byop.store().saveApp(app("brief"));
       Preview p = previews.createPreview("brief", v1);

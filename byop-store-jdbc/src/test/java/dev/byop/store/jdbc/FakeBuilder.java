@@ -32,8 +32,17 @@ public class FakeBuilder implements ImageBuilder {
   public final CountDownLatch cancelSeen = new CountDownLatch(1);
   public final Map<String, AtomicInteger> builds = new ConcurrentHashMap<>();
   public final Queue<String> buildOrder = new ConcurrentLinkedQueue<>();
+  /** Builds running now, per app and per (app, component). */
   public final Map<String, AtomicInteger> runningPerApp = new ConcurrentHashMap<>();
+  public final Map<String, AtomicInteger> runningPerComponent = new ConcurrentHashMap<>();
+  /** Builds that started while another build of the same component ran (the store's ordering forbids it). */
   public final AtomicInteger overlaps = new AtomicInteger();
+  /** Builds that started while another build of the same app (another component) ran (the ordering allows it). */
+  public final AtomicInteger appOverlaps = new AtomicInteger();
+  /** The image labels each job's build was given. */
+  public final Map<String, Map<String, String>> labels = new ConcurrentHashMap<>();
+  /** How many builds are inside {@link #build} now. */
+  public final AtomicInteger inBuild = new AtomicInteger();
 
   @Override
   public BuilderCapabilities capabilities() {
@@ -49,11 +58,16 @@ public class FakeBuilder implements ImageBuilder {
 
   @Override
   public BuildResult build(BuildRequest request, JobContext context) {
-    AtomicInteger running = runningPerApp.computeIfAbsent(request.appId(), k -> new AtomicInteger());
+    AtomicInteger app = runningPerApp.computeIfAbsent(request.appId(), k -> new AtomicInteger());
+    AtomicInteger running = runningPerComponent.computeIfAbsent(request.appId() + "/" + request.component().name(),
+        k -> new AtomicInteger());
     if (running.incrementAndGet() > 1) overlaps.incrementAndGet();
+    if (app.incrementAndGet() > 1) appOverlaps.incrementAndGet();
+    inBuild.incrementAndGet();
     try {
       builds.computeIfAbsent(context.ownerId(), k -> new AtomicInteger()).incrementAndGet();
-      buildOrder.add(request.appId() + " " + context.ownerId());
+      buildOrder.add(request.appId() + " " + request.component().name() + " " + context.ownerId());
+      labels.put(context.ownerId(), request.config().labels());
       context.log().line("build " + request.image());
       if (secretToLog != null) context.log().line("using secret " + secretToLog + " here");
       for (int i = 0; i < extraLines; i++) context.log().line("line " + i);
@@ -65,6 +79,8 @@ public class FakeBuilder implements ImageBuilder {
       Optional<String> digest = request.push() ? Optional.of("sha256:" + "b".repeat(64)) : Optional.empty();
       return new BuildResult(request.image(), "sha256:" + "a".repeat(64), digest);
     } finally {
+      inBuild.decrementAndGet();
+      app.decrementAndGet();
       running.decrementAndGet();
     }
   }

@@ -54,7 +54,7 @@ public abstract class StoreContract extends DbTestBase {
     List<Map<String, Object>> rows = ((JdbiStore) store).jdbi().withHandle((Handle h) -> h.createQuery(
         "SELECT \"version\", \"success\" FROM \"" + StoreOpener.HISTORY_TABLE + "\" WHERE \"version\" IS NOT NULL")
         .mapToMap().list());
-    assertEquals(List.of("1", "2", "3", "4"), rows.stream().map(r -> String.valueOf(r.get("version"))).toList());
+    assertEquals(List.of("1", "2", "3", "4", "5"), rows.stream().map(r -> String.valueOf(r.get("version"))).toList());
     assertTrue(rows.stream().allMatch(r -> Boolean.TRUE.equals(r.get("success"))), rows::toString);
     try (var again = db.open(2)) {
       assertTrue(again.findApp("shop").isPresent());
@@ -134,16 +134,19 @@ public abstract class StoreContract extends DbTestBase {
   }
 
   @Test
-  void claimTakesOldestPendingPerAppAndRunningAppsWait() {
+  void claimTakesOldestPendingPerComponentAndRunningComponentsWait() {
     store.saveApp(app("blog", "web"));
     Instant t = Instant.now();
     BuildJob s1 = store.createBuildJob("shop", "web", BuildConfig.defaults(), t);
     BuildJob s2 = store.createBuildJob("shop", "web", BuildConfig.defaults(), t);
+    BuildJob a1 = store.createBuildJob("shop", "api", BuildConfig.defaults(), t);
     BuildJob b1 = store.createBuildJob("blog", "web", BuildConfig.defaults(), t);
     Duration lease = Duration.ofSeconds(30);
     assertEquals(s1.id(), store.claimBuildJob("w1", t, lease).orElseThrow().id());
-    assertEquals(b1.id(), store.claimBuildJob("w2", t, lease).orElseThrow().id(), "shop is busy, blog is next");
-    assertTrue(store.claimBuildJob("w3", t, lease).isEmpty(), "s2 waits for s1");
+    assertEquals(a1.id(), store.claimBuildJob("w2", t, lease).orElseThrow().id(),
+        "shop/web is busy; shop/api builds beside it");
+    assertEquals(b1.id(), store.claimBuildJob("w4", t, lease).orElseThrow().id(), "blog is next");
+    assertTrue(store.claimBuildJob("w3", t, lease).isEmpty(), "s2 waits for s1 (same component)");
     BuildJob building = store.transitionBuildJob(BuildTransition.of(s1.id(), "w1", BuildStatus.FETCHING,
         BuildStatus.BUILDING, t).withResult("abc1234", null, null));
     assertEquals("abc1234", building.commit());
@@ -157,7 +160,8 @@ public abstract class StoreContract extends DbTestBase {
     assertEquals(1, next.attempt());
     assertEquals("w3", next.leaseOwner());
     assertThrows(StoreException.class, () -> store.deleteApp("shop"), "a running job blocks deletion");
-    assertEquals(List.of(s2.id(), s1.id()), store.listBuildJobs("shop", 10).stream().map(BuildJob::id).toList());
+    assertEquals(List.of(a1.id(), s2.id(), s1.id()),
+        store.listBuildJobs("shop", 10).stream().map(BuildJob::id).toList());
   }
 
   @Test
@@ -213,6 +217,58 @@ public abstract class StoreContract extends DbTestBase {
     store.deleteApp("shop");
     assertTrue(store.findApp("shop").isEmpty());
     assertTrue(store.findPreview(p.id()).isEmpty());
+  }
+
+  @Test
+  void previewBuildJobsAreMadeOnlyForTheHolderAndARedeployForgetsThem() {
+    Instant t = Instant.now();
+    Duration lease = Duration.ofSeconds(30);
+    BuildConfig web = BuildConfig.builder().component("web").build();
+    BuildConfig api = BuildConfig.builder().component("api").build();
+    Preview p = store.createPreview("shop", "local", null, "shop-links.byop.local", t, null);
+    assertTrue(store.createPreviewBuildJob(p.id(), "w1", "web", web, t).isEmpty(), "not claimed yet");
+    store.claimPreview("w1", t, lease).orElseThrow();
+    assertTrue(store.createPreviewBuildJob(p.id(), "w2", "web", web, t).isEmpty(), "another worker holds it");
+    BuildJob w = store.createPreviewBuildJob(p.id(), "w1", "web", web, t).orElseThrow();
+    assertEquals(BuildStatus.PENDING, w.status());
+    assertEquals("shop", w.appId());
+    assertTrue(store.createPreviewBuildJob(p.id(), "w1", "web", web, t).isEmpty(), "one job per component per round");
+    BuildJob a = store.createPreviewBuildJob(p.id(), "w1", "api", api, t).orElseThrow();
+    assertEquals(Map.of("web", w.id(), "api", a.id()), store.previewBuildJobs(p.id()));
+    assertEquals(2, store.listBuildJobs("shop", 10).size(), "only the jobs made");
+    // a preview's job that succeeds is not the app's current image; a plain build's is
+    assertEquals(w.id(), store.claimBuildJob("b1", t, lease).orElseThrow().id());
+    succeed(w.id(), "b1", t, "byop/shop/web:preview");
+    assertNull(store.appState("shop").orElseThrow().currentImage());
+    BuildJob plain = store.createBuildJob("shop", "web", web, t);
+    assertEquals(a.id(), store.claimBuildJob("b2", t, lease).orElseThrow().id());
+    assertEquals(plain.id(), store.claimBuildJob("b3", t, lease).orElseThrow().id());
+    succeed(plain.id(), "b3", t, "byop/shop/web:plain");
+    assertEquals("byop/shop/web:plain", store.appState("shop").orElseThrow().currentImage());
+    // a crash: the lease expires, another worker claims it in BUILDING and finds the same links
+    store.claimPreview("w3", t.plusSeconds(60), lease).orElseThrow();
+    assertEquals(Map.of("web", w.id(), "api", a.id()), store.previewBuildJobs(p.id()));
+    assertTrue(store.createPreviewBuildJob(p.id(), "w1", "api", api, t).isEmpty(), "the old worker lost its lease");
+    // a redeploy while building (from outside) releases the lease and starts a new round without links
+    store.transitionPreview(PreviewTransition.of(p.id(), null, PreviewStatus.BUILDING, PreviewStatus.BUILDING,
+        t.plusSeconds(61)).withCommit("feature"));
+    assertEquals(Map.of(), store.previewBuildJobs(p.id()));
+    assertTrue(store.createPreviewBuildJob(p.id(), "w3", "web", web, t).isEmpty(), "the redeploy released the lease");
+    Preview again = store.claimPreview("w4", t.plusSeconds(62), lease).orElseThrow();
+    assertEquals(1, again.attempt(), "a new round counts its attempts from the start");
+    assertEquals("feature", again.commit());
+    BuildJob w2 = store.createPreviewBuildJob(p.id(), "w4", "web", web, t).orElseThrow();
+    store.transitionPreview(PreviewTransition.of(p.id(), "w4", PreviewStatus.BUILDING, PreviewStatus.STOPPING,
+        t.plusSeconds(63)));
+    assertTrue(store.createPreviewBuildJob(p.id(), "w4", "api", api, t).isEmpty(), "only while BUILDING");
+    assertEquals(Map.of("web", w2.id()), store.previewBuildJobs(p.id()), "the links stay while it stops");
+  }
+
+  private void succeed(String jobId, String worker, Instant t, String image) {
+    store.transitionBuildJob(BuildTransition.of(jobId, worker, BuildStatus.FETCHING, BuildStatus.BUILDING, t)
+        .withResult("abc1234", null, null));
+    store.transitionBuildJob(BuildTransition.of(jobId, worker, BuildStatus.BUILDING, BuildStatus.SUCCESS, t)
+        .withResult(null, image, "sha256:x"));
   }
 
   @Test

@@ -251,23 +251,25 @@ public final class JdbiStore implements Store {
   @Override
   public BuildJob createBuildJob(String appId, String component, BuildConfig config, Instant now) {
     String json = Codec.buildConfig(config);
-    return tx(h -> {
-      // Locking the app row serialises job creation per app, so request order (seq) equals commit order and a
-      // claimer can never see a younger job of an app before an older one.
-      if (h.createQuery("SELECT id FROM byop_app WHERE id = :id FOR UPDATE").bind("id", appId).mapTo(String.class)
-          .findOne().isEmpty()) {
-        throw new NotFoundException("app", appId);
-      }
-      int comps = h.createQuery("SELECT COUNT(*) FROM byop_component WHERE app_id = :a AND name = :c")
-          .bind("a", appId).bind("c", component).mapTo(Integer.class).one();
-      if (comps == 0) throw new NotFoundException("component", appId + "/" + component);
-      String id = UUID.randomUUID().toString();
-      h.createUpdate("INSERT INTO byop_build_job (id, app_id, component, config, status, pending_at, attempt)"
-          + " VALUES (:id, :app, :comp, :config, 'PENDING', :now, 0)")
-          .bind("id", id).bind("app", appId).bind("comp", component).bind("config", json)
-          .bind("now", ts(micros(now))).execute();
-      return loadJob(h, id).orElseThrow();
-    });
+    return tx(h -> insertJob(h, appId, component, json, now));
+  }
+
+  private BuildJob insertJob(Handle h, String appId, String component, String configJson, Instant now) {
+    // Locking the app row serialises job creation per app, so request order (seq) equals commit order and a
+    // claimer can never see a younger job of an app before an older one.
+    if (h.createQuery("SELECT id FROM byop_app WHERE id = :id FOR UPDATE").bind("id", appId).mapTo(String.class)
+        .findOne().isEmpty()) {
+      throw new NotFoundException("app", appId);
+    }
+    int comps = h.createQuery("SELECT COUNT(*) FROM byop_component WHERE app_id = :a AND name = :c")
+        .bind("a", appId).bind("c", component).mapTo(Integer.class).one();
+    if (comps == 0) throw new NotFoundException("component", appId + "/" + component);
+    String id = UUID.randomUUID().toString();
+    h.createUpdate("INSERT INTO byop_build_job (id, app_id, component, config, status, pending_at, attempt)"
+        + " VALUES (:id, :app, :comp, :config, 'PENDING', :now, 0)")
+        .bind("id", id).bind("app", appId).bind("comp", component).bind("config", configJson)
+        .bind("now", ts(micros(now))).execute();
+    return loadJob(h, id).orElseThrow();
   }
 
   private static BuildJob mapJob(ResultSet rs, StatementContext ctx) throws SQLException {
@@ -304,12 +306,16 @@ public final class JdbiStore implements Store {
         .bind("s", status.name()).mapTo(Long.class).one()));
   }
 
-  /** A job is claimable when it is the oldest PENDING job of its app and nothing of its app is running. */
-  // Two NOT EXISTS rather than one with OR: each is a range probe on the (app_id, status, seq) index.
+  /**
+   * A job is claimable when it is the oldest PENDING job of its (app, component) and nothing of that component is
+   * running: builds of one component run one at a time in request order, the components of one app in parallel.
+   */
+  // Two NOT EXISTS rather than one with OR: each is a range probe on the (app_id, component, status, seq) index.
   private static final String CLAIMABLE = "j.status = 'PENDING'"
-      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job o WHERE o.app_id = j.app_id AND o.status = 'PENDING'"
-      + " AND o.seq < j.seq)"
-      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job r WHERE r.app_id = j.app_id AND r.status IN " + RUNNING + ")";
+      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job o WHERE o.app_id = j.app_id AND o.component = j.component"
+      + " AND o.status = 'PENDING' AND o.seq < j.seq)"
+      + " AND NOT EXISTS (SELECT 1 FROM byop_build_job r WHERE r.app_id = j.app_id AND r.component = j.component"
+      + " AND r.status IN " + RUNNING + ")";
 
   @Override
   public Optional<BuildJob> claimBuildJob(String workerId, Instant now, Duration lease) {
@@ -351,16 +357,19 @@ public final class JdbiStore implements Store {
 
   /**
    * H2 evaluates the claim predicate for every PENDING row before sorting, so the candidate is found in Java instead:
-   * walking PENDING jobs in request order, the first one whose app has nothing running is its app's oldest.
+   * walking PENDING jobs in request order, the first one whose component has nothing running is its component's
+   * oldest.
    */
   private static Optional<String> h2Candidate(Handle h) {
-    java.util.Set<String> busy = new java.util.HashSet<>(h.createQuery(
-        "SELECT DISTINCT app_id FROM byop_build_job WHERE status IN " + RUNNING).mapTo(String.class).list());
-    try (var rows = h.createQuery("SELECT id, app_id FROM byop_build_job WHERE status = 'PENDING' ORDER BY seq")
-        .setFetchSize(64).map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)}).iterator()) {
+    java.util.Set<List<String>> busy = new java.util.HashSet<>(h.createQuery(
+        "SELECT DISTINCT app_id, component FROM byop_build_job WHERE status IN " + RUNNING)
+        .map((rs, ctx) -> List.of(rs.getString(1), rs.getString(2))).list());
+    try (var rows = h.createQuery("SELECT id, app_id, component FROM byop_build_job WHERE status = 'PENDING'"
+        + " ORDER BY seq").setFetchSize(64)
+        .map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}).iterator()) {
       while (rows.hasNext()) {
         String[] row = rows.next();
-        if (!busy.contains(row[1])) return Optional.of(row[0]);
+        if (!busy.contains(List.of(row[1], row[2]))) return Optional.of(row[0]);
       }
     }
     return Optional.empty();
@@ -406,8 +415,10 @@ public final class JdbiStore implements Store {
       }
       BuildJob job = loadJob(h, c.jobId()).orElseThrow();
       if (c.to() == BuildStatus.SUCCESS) {
+        // a preview's job builds whatever commit the preview asks for: it does not become the app's current image
         h.createUpdate("UPDATE byop_app SET current_image = :image, current_digest = :digest, updated_at = :now"
-            + " WHERE id = :app").bind("image", job.image()).bind("digest", job.digest())
+            + " WHERE id = :app AND NOT EXISTS (SELECT 1 FROM byop_preview_build b WHERE b.job_id = :job)")
+            .bind("job", job.id()).bind("image", job.image()).bind("digest", job.digest())
             .bind("now", ts(micros(c.now()))).bind("app", job.appId()).execute();
       }
       return job;
@@ -582,7 +593,9 @@ public final class JdbiStore implements Store {
     if (c.from() != c.to()) c.from().checkMoveTo(c.to(), "preview " + c.previewId());
     boolean release = c.to() == PreviewStatus.RUNNING || c.to() == PreviewStatus.FAILED
         || c.to() == PreviewStatus.STOPPED;
-    boolean redeploy = c.to() == PreviewStatus.BUILDING && c.from() != PreviewStatus.BUILDING;
+    // a new round of building: entering BUILDING, or BUILDING again from outside (a redeploy while building)
+    boolean redeploy = c.to() == PreviewStatus.BUILDING
+        && (c.from() != PreviewStatus.BUILDING || c.workerId() == null);
     // entering STOPPING frees the tear-down for any worker (or the deleting caller) to claim at once
     boolean stop = c.to() == PreviewStatus.STOPPING && c.from() != PreviewStatus.STOPPING;
     StringBuilder sql = new StringBuilder("UPDATE byop_preview SET status = :to, updated_at = :now, error = :error");
@@ -613,6 +626,9 @@ public final class JdbiStore implements Store {
         throw new StoreException("preview " + c.previewId() + " is no longer held by worker " + c.workerId()
             + "; not moved to " + c.to());
       }
+      if (redeploy) {
+        h.createUpdate("DELETE FROM byop_preview_build WHERE preview_id = :id").bind("id", c.previewId()).execute();
+      }
       Preview p = loadPreview(h, c.previewId()).orElseThrow();
       if (c.to() == PreviewStatus.RUNNING) {
         h.createUpdate("UPDATE byop_app SET current_preview_id = :pid, current_preview_url = :url, updated_at = :now"
@@ -625,6 +641,39 @@ public final class JdbiStore implements Store {
             .bind("app", p.appId()).execute();
       }
       return p;
+    });
+  }
+
+  @Override
+  public Optional<BuildJob> createPreviewBuildJob(String previewId, String workerId, String component,
+      BuildConfig config, Instant now) {
+    String json = Codec.buildConfig(config);
+    return tx(h -> {
+      // A conditional update, not a read: it takes the preview's row lock and sees the latest committed row, so a
+      // redeploy or delete committed meanwhile refuses the job, and one that comes after waits and then forgets it.
+      int held = h.createUpdate("UPDATE byop_preview SET lease_owner = lease_owner WHERE id = :p"
+          + " AND status = 'BUILDING' AND lease_owner = :w").bind("p", previewId).bind("w", workerId).execute();
+      if (held != 1) return Optional.<BuildJob>empty();
+      boolean linked = h.createQuery("SELECT COUNT(*) FROM byop_preview_build WHERE preview_id = :p AND component = :c")
+          .bind("p", previewId).bind("c", component).mapTo(Integer.class).one() > 0;
+      if (linked) return Optional.<BuildJob>empty();
+      String appId = h.createQuery("SELECT app_id FROM byop_preview WHERE id = :p").bind("p", previewId)
+          .mapTo(String.class).one();
+      BuildJob job = insertJob(h, appId, component, json, now);
+      h.createUpdate("INSERT INTO byop_preview_build (preview_id, component, job_id) VALUES (:p, :c, :j)")
+          .bind("p", previewId).bind("c", component).bind("j", job.id()).execute();
+      return Optional.of(job);
+    });
+  }
+
+  @Override
+  public Map<String, String> previewBuildJobs(String previewId) {
+    return read(h -> {
+      Map<String, String> out = new java.util.LinkedHashMap<>();
+      h.createQuery("SELECT component, job_id FROM byop_preview_build WHERE preview_id = :p ORDER BY component")
+          .bind("p", previewId).map((rs, ctx) -> Map.entry(rs.getString(1), rs.getString(2)))
+          .forEach(e -> out.put(e.getKey(), e.getValue()));
+      return out;
     });
   }
 
