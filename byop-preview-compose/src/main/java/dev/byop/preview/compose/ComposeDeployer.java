@@ -139,6 +139,11 @@ public final class ComposeDeployer implements PreviewDeployer {
     return placement;
   }
 
+  /** How previews are run. */
+  public Options options() {
+    return options;
+  }
+
   /** The compose project name of a preview. */
   public static String projectName(String previewId) {
     return "byop-" + checkId(previewId).toLowerCase(Locale.ROOT);

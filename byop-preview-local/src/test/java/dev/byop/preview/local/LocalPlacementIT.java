@@ -138,4 +138,17 @@ class LocalPlacementIT {
       byop.previewDeployer().tearDown(p, JobContext.of(id, l -> { }));
     }
   }
+
+  @Test
+  void anEngineThatCannotBeAskedIsSaidSoNotTakenForAMissingImage(@TempDir Path work) {
+    LocalHost nowhere = new LocalHost(List.of(bed.dockerCli().toString()), work,
+        Map.of("DOCKER_HOST", "unix://" + work.resolve("no-engine.sock")));
+    LocalPlacement placement = new LocalPlacement(nowhere, null, Duration.ofSeconds(30));
+    App app = app("noengine-" + RUN);
+    Preview p = TestApps.preview(TestApps.newId(), app.id(), Map.of("web", pushed));
+    var e = assertThrows(PreviewException.class, () -> placement.place(new DeployRequest(p, app,
+        Map.of("web", ImageReference.parse(pushed))), JobContext.of(p.id(), l -> { })));
+    assertTrue(e.getMessage().contains("cannot ask the Docker engine of byop.local")
+        && e.getMessage().contains("Cannot connect to the Docker daemon"), e.getMessage());
+  }
 }
