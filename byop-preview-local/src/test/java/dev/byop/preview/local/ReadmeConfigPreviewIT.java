@@ -38,13 +38,12 @@ class ReadmeConfigPreviewIT {
   static final String INSTANCE = "readme-" + RUN;
   static Testbed bed;
   static GitRepo repo;
-  static String v1;
 
   @BeforeAll
   static void repo(Testbed testbed, @TempDir Path dir) throws Exception {
     bed = testbed;
     repo = new GitRepo(dir);
-    v1 = repo.commitApp(bed.baseImage(), "v1");
+    repo.commitApp(bed.baseImage(), "v1");
   }
 
   @AfterAll
