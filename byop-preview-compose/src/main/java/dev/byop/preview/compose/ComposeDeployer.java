@@ -285,26 +285,25 @@ public final class ComposeDeployer implements PreviewDeployer {
     return new Deployment(host.id(), host.address(), endpoint.url());
   }
 
-  /** Refuses images carrying router or byop labels, before anything runs (a container inherits its image's labels). */
+  /**
+   * Refuses images carrying router or byop labels, before anything runs (a container inherits its image's labels);
+   * one {@code docker image inspect} for all of them.
+   */
   private void checkImageLabels(PreviewHost host, String appId, Map<String, String> images, Cancellation cancel) {
-    for (Map.Entry<String, String> e : images.entrySet()) {
-      CommandResult r = host.run(cmd(host.docker(), "image", "inspect", "--format", "{{json .Config.Labels}}",
-          e.getValue()), LogSink.discard(), options.commandTimeout(), cancel);
-      if (!r.ok()) {
-        throw new PreviewException("image " + e.getValue() + " of component '" + e.getKey() + "' is not in the engine"
-            + " of " + host.id() + ": " + r.tail(3));
-      }
-      ByopLabels.checkImageLabelsJson(e.getValue(), appId, e.getKey(), jsonLine(r));
+    List<Map.Entry<String, String>> order = List.copyOf(images.entrySet());
+    if (order.isEmpty()) return;
+    CommandResult r = host.run(cmd(cmd(host.docker(), "image", "inspect", "--format", "{{json .Config.Labels}}"),
+        order.stream().map(Map.Entry::getValue).toList()), LogSink.discard(), options.commandTimeout(), cancel);
+    // one line per image, in the order given (the CLI may print warnings around them)
+    List<String> labels = r.output().stream().map(String::trim).filter(t -> t.startsWith("{") || t.equals("null"))
+        .toList();
+    if (!r.ok() || labels.size() != order.size()) {
+      throw new PreviewException("images " + order.stream().map(e -> e.getValue() + " (component '" + e.getKey() + "')")
+          .toList() + " are not all in the engine of " + host.id() + ": " + r.tail(3));
     }
-  }
-
-  /** The one line of a {@code --format '{{json …}}'} answer (the CLI may print warnings around it). */
-  private static String jsonLine(CommandResult r) {
-    for (String line : r.output()) {
-      String t = line.trim();
-      if (t.startsWith("{") || t.equals("null")) return t;
+    for (int i = 0; i < order.size(); i++) {
+      ByopLabels.checkImageLabelsJson(order.get(i).getValue(), appId, order.get(i).getKey(), labels.get(i));
     }
-    return String.join("\n", r.output());
   }
 
   static @Nullable Integer parsePort(CommandResult r) {

@@ -22,7 +22,9 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -83,23 +85,39 @@ public final class LocalPlacement implements Placement {
   @Override
   public Placed place(DeployRequest request, JobContext context) {
     Map<String, String> images = new LinkedHashMap<>();
+    request.images().forEach((component, ref) -> images.put(component, engineName(ref)));
+    Set<String> missing = missing(List.copyOf(new LinkedHashSet<>(images.values())));
     for (Map.Entry<String, ImageReference> e : request.images().entrySet()) {
+      String name = images.get(e.getKey());
+      if (!missing.remove(name)) continue;
       context.cancellation().throwIfCancelled();
-      String name = engineName(e.getValue());
-      if (!has(name)) pull(e.getKey(), e.getValue(), name, context);
-      images.put(e.getKey(), name);
+      pull(e.getKey(), e.getValue(), name, context);
     }
     return new Placed(host, images);
   }
 
-  /** Whether the engine has the image; an engine that cannot be asked is an error saying so, not a missing image. */
-  private boolean has(String image) {
-    CommandResult r = host.run(cmd("image", "inspect", "--format", "{{.Id}}", image), LogSink.discard(),
-        Duration.ofMinutes(1));
-    if (r.ok()) return true;
-    if (r.output().stream().anyMatch(l -> l.toLowerCase(java.util.Locale.ROOT).contains("no such image"))) return false;
-    throw new PreviewException("cannot ask the Docker engine of " + host.id() + " (" + String.join(" ", host.docker())
-        + ") for image " + image + ": exit code " + r.exitCode() + ": " + r.tail(3));
+  /**
+   * The images the engine lacks, asked with one {@code docker image inspect}; an engine that cannot be asked is an
+   * error saying so, not a missing image to pull.
+   */
+  private Set<String> missing(List<String> names) {
+    Set<String> missing = new LinkedHashSet<>();
+    if (names.isEmpty()) return missing;
+    List<String> argv = cmd("image", "inspect", "--format", "{{.Id}}");
+    argv.addAll(names);
+    CommandResult r = host.run(argv, LogSink.discard(), Duration.ofMinutes(1));
+    if (r.ok()) return missing;
+    for (String line : r.output()) {
+      String l = line.trim().toLowerCase(Locale.ROOT);
+      for (String name : names) {
+        if (l.endsWith("no such image: " + name.toLowerCase(Locale.ROOT))) missing.add(name);
+      }
+    }
+    if (missing.isEmpty()) {
+      throw new PreviewException("cannot ask the Docker engine of " + host.id() + " (" + String.join(" ", host.docker())
+          + ") for images " + names + ": exit code " + r.exitCode() + ": " + r.tail(3));
+    }
+    return missing;
   }
 
   private void pull(String component, ImageReference ref, String name, JobContext context) {
