@@ -89,6 +89,20 @@ class HostilePreviewAnswersTest {
   }
 
   @Test
+  void theRoutersOwnAnswerWithoutThePreviewsMarkerIsNoAnswerAndSaysSo() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      // Caddy answers a host that matches no route with an empty 200
+      int port = serveOnce(server, o -> write(o, "HTTP/1.1 200 OK\r\nServer: Caddy\r\nContent-Length: 0\r\n\r\n"));
+      RouteEndpoint ep = new RouteEndpoint("http://p.byop.local/", URI.create("http://127.0.0.1:" + port + "/"),
+          "p.byop.local", Map.of(CaddyRouter.PREVIEW_HEADER, "p1"));
+      HttpProbe.Response r = ep.probe(ScriptedHost.quiet(), Duration.ofSeconds(2));
+      assertEquals(200, r.status());
+      assertTrue(!ep.answered(r));
+      assertEquals("HTTP 200 without X-Byop-Preview: p1 (the router answered, not the preview's route)", ep.describe(r));
+    }
+  }
+
+  @Test
   void routerAndByopLabelsOnAnImageAreRefusedNamingImageComponentAndLabel() {
     for (String key : new String[] {"traefik.http.routers.x.rule", "Traefik.enable", "caddy", "caddy_0.reverse_proxy",
         "dev.byop.preview", "com.docker.compose.project"}) {

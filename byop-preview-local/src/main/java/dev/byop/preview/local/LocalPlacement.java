@@ -72,11 +72,6 @@ public final class LocalPlacement implements Placement {
     this.pullTimeout = pullTimeout;
   }
 
-  /** The one host. */
-  public LocalHost host() {
-    return host;
-  }
-
   /** The name the engine stores an image under (a tagged image is run by tag, without its digest). */
   static String engineName(ImageReference ref) {
     return ref.tag() != null ? ref.withoutDigest().familiar() : ref.familiar();
