@@ -1,19 +1,10 @@
 package dev.byop.preview.compose;
 
-import dev.byop.core.PreviewException;
 import dev.byop.core.ValidationException;
 import dev.byop.core.internal.Checks;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -26,7 +17,7 @@ import java.util.regex.Pattern;
  * ComposeFile file = ComposeFile.of("byop-p1")
  *     .withNetwork("preview", ComposeNetwork.owned(labels))
  *     .withService("web", ComposeService.of("shop/web:abc").withNetworks(List.of("preview")));
- * Files.writeString(dir.resolve("docker-compose.yml"), file.toYaml());
+ * host.write(dir + "/docker-compose.yml", file.toYaml().getBytes(StandardCharsets.UTF_8), 0600);
  * }</pre>
  *
  * @param projectName the compose project name: 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter or
@@ -81,42 +72,6 @@ public record ComposeFile(String projectName, Map<String, ComposeService> servic
   /** The compose file text. */
   public String toYaml() {
     return ComposeYaml.write(this);
-  }
-
-  /**
-   * Writes {@link #toYaml()} to {@code file} (UTF-8), readable by its owner only ({@code 0600}): it holds the
-   * components' env values. The caller keeps it in a {@code 0700} directory ({@link #privateDirectory}).
-   */
-  public void write(Path file) {
-    try {
-      Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rw-------");
-      try (var ch = Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING), PosixFilePermissions.asFileAttribute(owner))) {
-        // an existing file keeps its mode on open: set it before any byte is written
-        Files.setPosixFilePermissions(file, owner);
-        ch.write(java.nio.ByteBuffer.wrap(toYaml().getBytes(StandardCharsets.UTF_8)));
-      }
-    } catch (UnsupportedOperationException e) {
-      throw new PreviewException("cannot write compose file " + file + " with owner-only permissions: the file system"
-          + " has no POSIX permissions", e);
-    } catch (IOException e) {
-      throw new PreviewException("cannot write compose file " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Creates {@code dir} (and missing parents) and makes it {@code 0700}: the directory of files holding env values or
-   * credentials.
-   */
-  public static void privateDirectory(Path dir) {
-    try {
-      Files.createDirectories(dir);
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-    } catch (UnsupportedOperationException e) {
-      throw new PreviewException("cannot make " + dir + " owner-only: the file system has no POSIX permissions", e);
-    } catch (IOException e) {
-      throw new PreviewException("cannot create " + dir + ": " + e.getMessage(), e);
-    }
   }
 
   private static <V> Map<String, V> copy(Map<String, V> m) {

@@ -1,10 +1,15 @@
 package dev.byop.preview.compose;
 
+import dev.byop.core.PreviewException;
+import dev.byop.core.internal.BoundedReads;
 import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.LogSink;
 import java.io.Closeable;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -45,8 +50,9 @@ public interface PreviewHost {
   }
 
   /**
-   * Writes {@code content} to {@code path} (under {@link #workDir}) with {@code mode} (e.g. {@code 0600}); missing
-   * directories from the work directory down are made {@code 0700}. The file never exists with a wider mode.
+   * Writes {@code content} to {@code path} (under {@link #workDir}) with {@code mode} (e.g. {@code 0600}); the work
+   * directory and every directory from it down to the file are made (when missing) and kept {@code 0700}. The file
+   * never exists with a wider mode, not even for a moment.
    */
   void write(String path, byte[] content, int mode);
 
@@ -58,7 +64,9 @@ public interface PreviewHost {
 
   /**
    * Opens a byte stream to {@code host:port} as the host sees it (its own loopback included): Caddy's admin API,
-   * readiness probes. Reads on it end at {@code timeout} after the connection is made.
+   * readiness probes. Connecting and every read on it end at one deadline, {@code timeout} from now.
+   *
+   * @throws dev.byop.core.PreviewException when the port cannot be reached (the message says where and why)
    */
   Connection connect(String host, int port, Duration timeout);
 
@@ -67,5 +75,44 @@ public interface PreviewHost {
     InputStream input();
 
     OutputStream output();
+
+    /**
+     * A TCP connection from this machine to {@code host:port} whose connect and every read end at one deadline,
+     * {@code timeout} from now (what {@link #connect} promises, for hosts reached over this machine's network).
+     *
+     * @throws dev.byop.core.PreviewException when the port cannot be reached (naming it and why)
+     */
+    static Connection tcp(String host, int port, Duration timeout) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      Socket s = new Socket();
+      try {
+        s.connect(new InetSocketAddress(host, port), (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+        InputStream in = BoundedReads.withDeadline(s, deadline);
+        OutputStream out = s.getOutputStream();
+        return new Connection() {
+          @Override
+          public InputStream input() {
+            return in;
+          }
+
+          @Override
+          public OutputStream output() {
+            return out;
+          }
+
+          @Override
+          public void close() throws IOException {
+            s.close();
+          }
+        };
+      } catch (IOException | IllegalArgumentException e) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // nothing was opened
+        }
+        throw new PreviewException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
+      }
+    }
   }
 }

@@ -15,6 +15,7 @@ import dev.byop.preview.compose.PortMapping;
 import dev.byop.core.spi.LogSink;
 import dev.byop.testing.RequiresTestbed;
 import dev.byop.testing.Testbed;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -55,7 +56,9 @@ class ComposeConfigIT {
             .withNetworks(List.of("preview")).withHealthcheck(HealthCheck.httpGet(8081, "/h?$x"))
             .plusPort(PortMapping.loopback(8081)));
     Path f = dir.resolve("docker-compose.yml");
-    file.write(f);
+    // written as deployments write it
+    new LocalHost(List.of("docker"), dir, Map.of()).write(f.toString(), file.toYaml().getBytes(StandardCharsets.UTF_8),
+        0600);
     var r = TestApps.runner(bed).run(List.of("docker-compose", "--project-name", "byop-it-config", "--file",
         f.toString(), "config"), LogSink.discard(), Duration.ofMinutes(1));
     assertEquals(0, r.exitCode(), r.tail(20));
