@@ -58,9 +58,13 @@ public final class CaddyRemoteRouter implements RemoteRouter {
 
   private CaddyAdmin admin(SshConnection on) {
     CaddyAdmin.Transport overSsh = (method, path, body) -> {
-      SshConnection.HttpReply r = on.http(adminHost, adminPort, method, path,
-          body == null ? null : body.getBytes(StandardCharsets.UTF_8));
-      return new CaddyAdmin.Reply(r.status(), r.body());
+      try (var dc = on.open(adminHost, adminPort)) {
+        var r = dev.byop.preview.ssh.internal.MiniHttp.exchange(dc.getInputStream(), dc.getOutputStream(), method,
+            adminHost + ":" + adminPort, path, "application/json", body == null ? null : body.getBytes(StandardCharsets.UTF_8));
+        return new CaddyAdmin.Reply(r.status(), r.body());
+      } catch (java.io.IOException e) {
+        throw new SshException(method + " " + path + " via " + on.host().label() + " failed: " + e.getMessage(), e);
+      }
     };
     return new CaddyAdmin(overSsh, server, "caddy on " + on.host().label());
   }

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Stands in until the {@code byop-docker} Engine API client ({@code GET /images/{name}/get}) is available.
  */
-public final class DockerCliLocalImages implements LocalImages {
+final class DockerCliLocalImages implements LocalImages {
 
   private final Path docker;
   private final String dockerHost;

@@ -9,7 +9,7 @@ import java.util.Objects;
  * {@link LocalImages} through the local Docker Engine API ({@code GET /images/{name}/json}, streamed
  * {@code GET /images/{name}/get}), the default.
  */
-public final class EngineLocalImages implements LocalImages {
+final class EngineLocalImages implements LocalImages {
 
   private final DockerClient docker;
 

@@ -62,6 +62,11 @@ public final class OvhClient {
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   }
 
+  /** {@code redactor} with this client's secrets (application secret, consumer key) added. */
+  dev.byop.core.internal.Redactor withSecrets(dev.byop.core.internal.Redactor redactor) {
+    return redactor.add(applicationSecret).add(consumerKey);
+  }
+
   /** The signature of one request, as OVH computes it. */
   public static String signature(String applicationSecret, String consumerKey, String method, String fullUrl, String body, long timestamp) {
     try {

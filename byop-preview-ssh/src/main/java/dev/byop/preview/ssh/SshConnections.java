@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class SshConnections implements AutoCloseable {
+final class SshConnections implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SshConnections.class);
 
@@ -47,7 +47,7 @@ public final class SshConnections implements AutoCloseable {
     void prepare(java.net.Socket socket) throws IOException;
   }
 
-  public SshConnections(SshOptions options) {
+  SshConnections(SshOptions options) {
     this(options, null);
   }
 
@@ -85,12 +85,12 @@ public final class SshConnections implements AutoCloseable {
   }
 
   /** The options every connection of this pool uses. */
-  public SshOptions options() {
+  SshOptions options() {
     return options;
   }
 
   /** The live connection to {@code host}, opening (or reopening) it when needed. */
-  public SshConnection get(SshHost host) {
+  SshConnection get(SshHost host) {
     if (closed) {
       throw new IllegalStateException("ssh connection pool is closed");
     }
@@ -113,7 +113,7 @@ public final class SshConnections implements AutoCloseable {
   }
 
   /** Drops (and disconnects) the pooled connection to {@code host}, e.g. after a failed transfer. */
-  public void evict(SshHost host) {
+  void evict(SshHost host) {
     SshConnection c = open.remove(host.label());
     if (c != null) {
       c.disconnect();

@@ -210,9 +210,7 @@ public final class SshPreviewDeployer implements PreviewDeployer {
     String dir = dir(c, id);
     java.util.Set<String> previousImages = imagesOf(c.download(dir + "/docker-compose.yml"));
     privateDirectory(c, dir);
-    c.upload(dir + "/docker-compose.yml", composeYaml.getBytes(StandardCharsets.UTF_8));
-    // created 0644 by the SFTP server's umask, but inside a 0700 directory: nobody else could open it meanwhile
-    c.run(List.of("chmod", "600", "--", dir + "/docker-compose.yml"));
+    c.write(dir + "/docker-compose.yml", composeYaml.getBytes(StandardCharsets.UTF_8), 0600);
     context.log().line("compose file uploaded to " + dir);
     context.cancellation().throwIfCancelled();
     ExecResult up = c.exec(composeArgs(c, id, "up", "-d", "--remove-orphans"), StdinSource.NONE, context.log()::line, context.log()::line,

@@ -145,7 +145,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
     owned.add(engine);
     LocalImages local = new EngineLocalImages(engine);
     ImageShipper shipper = new ImageShipper(pool, local, p.options().remoteDocker(), p.retry(),
-        context.dataDir().resolve("ssh").resolve("layer-names"));
+        context.dataDir().resolve("ssh").resolve("layer-names"), new dev.byop.core.internal.Redactor().addAll(context.config().secrets()));
     // the deployer itself closes what was made for it: no wrapper between Byop and the deployer that could forget
     // to forward a method (one once forgot sweep, a default method, and the orphan sweep silently did nothing)
     return new SshPreviewDeployer(cloud, pool, shipper, p.router(), p.options(), p.delivery(), owned);

@@ -42,13 +42,14 @@ class SshIsolationIT {
   static Path repo;
   static Path data;
   static String commit;
+  static SshConnections pool;
+  static RemoteCaddy caddy;
 
   @BeforeAll
   static void setUp() throws Exception {
     bed = TestbedEnv.load();
-    SshPreviewDeployerIT.bed = bed;
-    SshPreviewDeployerIT.pool = new SshConnections(SshOptions.defaults());
-    SshPreviewDeployerIT.startCaddy(1);
+    pool = new SshConnections(SshOptions.defaults());
+    caddy = RemoteCaddy.start(bed, pool, 1);
     repo = Files.createTempDirectory("byop-it-ssh-iso-repo");
     data = Files.createTempDirectory("byop-it-ssh-iso-data");
     String base = bed.baseImage();
@@ -86,15 +87,8 @@ class SshIsolationIT {
     } catch (RuntimeException e) {
       System.err.println("sweep after SshIsolationIT failed: " + e);
     }
-    try {
-      SshConnection c = SshPreviewDeployerIT.pool.get(bed.vps(1));
-      c.http("127.0.0.1", SshPreviewDeployerIT.ADMIN_PORT, "POST", "/stop", new byte[0]);
-      c.run(List.of("rm", "-f", "--", c.home() + "/byop-it-ssh-caddy-" + TestbedEnv.RUN + ".json",
-          c.home() + "/byop-it-ssh-caddy-" + TestbedEnv.RUN + ".log"));
-    } catch (RuntimeException e) {
-      // already stopped
-    }
-    SshPreviewDeployerIT.pool.close();
+    caddy.close();
+    pool.close();
     for (String app : List.of("library/alpine", "evil" + TestbedEnv.RUN + "/web", "chunk" + TestbedEnv.RUN + "/web", "mode" + TestbedEnv.RUN + "/web")) {
       String c12 = commit.substring(0, 12);
       bed.removeLocal("byop/" + app + ":" + c12, bed.testbed.registry().address() + "/" + NAMESPACE + "/" + app + ":" + c12);
@@ -114,11 +108,11 @@ class SshIsolationIT {
     registry.put("dockerHost", bed.localDockerHost());
     Map<String, Object> preview = new LinkedHashMap<>();
     preview.put("provider", "ssh");
-    preview.put("domain", SshPreviewDeployerIT.DOMAIN);
+    preview.put("domain", RemoteCaddy.DOMAIN);
     preview.put("instance", INSTANCE);
     preview.put("readyTimeout", "30s");
     preview.put("stopTimeout", "1s");
-    preview.put("router", Map.of("adminPort", SshPreviewDeployerIT.ADMIN_PORT, "server", "byop", "httpPort", SshPreviewDeployerIT.ROUTER_PORT));
+    preview.put("router", Map.of("adminPort", RemoteCaddy.ADMIN_PORT, "server", "byop", "httpPort", RemoteCaddy.HTTP_PORT));
     preview.put("docker", Map.of("host", bed.localDockerHost()));
     if (registryDelivery) {
       preview.put("registry", Map.of("address", bed.testbed.vps(1).registry(), "username", reg.user(), "password", SecretRef.value(reg.password())));
@@ -192,7 +186,7 @@ class SshIsolationIT {
       Preview p = byop.previews().createPreview(id, commit);
       Preview running = byop.previews().await(p.id(), Duration.ofMinutes(4));
       assertEquals(PreviewStatus.RUNNING, running.status(), String.valueOf(running.error()));
-      SshConnection c = SshPreviewDeployerIT.pool.get(bed.vps(1));
+      SshConnection c = pool.get(bed.vps(1));
       String dir = bed.vpsHome(1) + "/byop/previews/" + p.id();
       assertEquals("600", stat(c, dir + "/docker-compose.yml"), "compose file");
       assertEquals("700", stat(c, dir), "its directory");
