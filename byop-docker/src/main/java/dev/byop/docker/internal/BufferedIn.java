@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A buffered input stream that can also read CRLF lines; bytes past a response head stay buffered, so the body
@@ -35,7 +36,16 @@ public final class BufferedIn extends InputStream {
   }
 
   /** Reads one line without its CRLF (or LF); null at end of stream before any byte. */
-  public String readLine() throws IOException {
+  public @Nullable String readLine() throws IOException {
+    return readLine(MAX_LINE);
+  }
+
+  /**
+   * Reads one line of at most {@code maxBytes} without its CRLF (or LF); null at end of stream before any byte.
+   *
+   * @throws IOException when the line is longer: a protocol line that long is an attack, not data to keep
+   */
+  public @Nullable String readLine(int maxBytes) throws IOException {
     StringBuilder sb = new StringBuilder();
     while (true) {
       if (!fill()) {
@@ -55,8 +65,8 @@ public final class BufferedIn extends InputStream {
         }
         // header bytes are ISO-8859-1 by RFC 9110
         sb.append((char) (b & 0xff));
-        if (sb.length() > MAX_LINE) {
-          throw new IOException("HTTP line longer than " + MAX_LINE + " bytes");
+        if (sb.length() > maxBytes) {
+          throw new IOException("HTTP line longer than " + maxBytes + " bytes");
         }
       }
     }

@@ -6,11 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.byop.core.PreviewException;
 import dev.byop.core.ValidationException;
 import dev.byop.core.internal.Checks;
+import dev.byop.docker.internal.Http1;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +18,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * byop's side of Caddy's admin API: preview routes (host match, reverse proxy, a marker header) added, replaced,
- * removed and listed on one HTTP server of Caddy's config. The admin API is reached through a {@link Transport}: plain
- * HTTP on this machine, or a channel of an SSH connection to a remote host, so both routers speak it the same way.
+ * removed and listed on one HTTP server of Caddy's config. The admin API is reached through
+ * {@link PreviewHost#connect} with byop-docker's {@link Http1} client: a socket on this machine, a channel of the SSH
+ * connection on a remote host (whose admin port is never exposed), so local and remote Caddy are spoken to the same
+ * way. Every answer is read with bounds (a 4 MiB body at most) within one deadline.
  */
 public final class CaddyAdmin {
   /** The response header a preview's route adds to every answer (Caddy answers requests matching no route with an
@@ -28,57 +29,45 @@ public final class CaddyAdmin {
   public static final String MARKER_HEADER = "X-Byop-Preview";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,120}");
-
-  /** One exchange with the admin API. */
-  @FunctionalInterface
-  public interface Transport {
-    /**
-     * Sends {@code method path} with an optional JSON body and returns the status and body.
-     *
-     * @throws PreviewException when the admin API cannot be reached
-     */
-    Reply exchange(String method, String path, @Nullable String jsonBody);
-  }
+  static final int MAX_BODY = 4 * 1024 * 1024;
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   /** An admin API answer. */
-  public record Reply(int status, String body) {
+  record Reply(int status, String body) {
     boolean ok() {
       return status / 100 == 2;
     }
   }
 
-  private final Transport transport;
+  private final PreviewHost host;
+  private final URI admin;
   private final String server;
   private final String where;
 
   /**
-   * @param transport how to reach the admin API
+   * @param host the host Caddy runs on
+   * @param admin the admin API as that host sees it, e.g. {@code http://127.0.0.1:2019}
    * @param server the HTTP server in Caddy's config whose routes byop manages
-   * @param where what to call this Caddy in messages, e.g. {@code http://127.0.0.1:2019} or {@code caddy on vps1}
    */
-  public CaddyAdmin(Transport transport, String server, String where) {
-    this.transport = transport;
+  public CaddyAdmin(PreviewHost host, URI admin, String server) {
+    this.host = host;
+    this.admin = admin;
     this.server = name("caddy.server", server);
-    this.where = where;
+    this.where = "Caddy's admin API " + admin + " on " + host.id();
   }
 
-  /** A transport over plain HTTP to an admin endpoint such as {@code http://127.0.0.1:2019}. */
-  public static Transport http(URI admin) {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    return (method, path, body) -> {
-      HttpRequest.Builder b = HttpRequest.newBuilder(admin.resolve(path)).timeout(Duration.ofSeconds(10))
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-      if (body != null) b.header("Content-Type", "application/json");
-      try {
-        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        return new Reply(r.statusCode(), r.body());
-      } catch (IOException e) {
-        throw new PreviewException("Caddy admin API " + admin + ": " + e, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new PreviewException("interrupted talking to Caddy at " + admin, e);
-      }
-    };
+  private Reply exchange(String method, String path, @Nullable String jsonBody) {
+    int port = admin.getPort() > 0 ? admin.getPort() : 80;
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    try (PreviewHost.Connection c = host.connect(admin.getHost(), port, TIMEOUT)) {
+      Http1.Response r = Http1.exchange(c.input(), c.output(), method, path, admin.getHost() + ":" + port,
+          jsonBody == null ? null : "application/json",
+          jsonBody == null ? null : jsonBody.getBytes(StandardCharsets.UTF_8), Http1.Limits.withBody(MAX_BODY),
+          deadline);
+      return new Reply(r.status(), r.bodyText());
+    } catch (IOException e) {
+      throw new PreviewException(where + ": " + method + " " + path + ": " + e.getMessage(), e);
+    }
   }
 
   /** The route as Caddy takes it: requests for {@code hostname} go to {@code upstream} and carry the marker. */
@@ -96,7 +85,7 @@ public final class CaddyAdmin {
 
   /** Whether the configured HTTP server exists (the admin API answers with its config). */
   public boolean hasServer() {
-    Reply r = transport.exchange("GET", serverPath(), null);
+    Reply r = exchange("GET", serverPath(), null);
     return r.status() == 200 && !r.body().isBlank() && !r.body().trim().equals("null");
   }
 
@@ -108,9 +97,9 @@ public final class CaddyAdmin {
     String routes = serverPath() + "/routes";
     // PUT at index 0 goes before any catch-all route; Caddy refuses index 0 of an empty list (then POST appends),
     // and POST fails when the server has no routes key yet (then PUT creates the list).
-    Reply r = transport.exchange("PUT", routes + "/0", body);
-    if (!r.ok()) r = transport.exchange("POST", routes, body);
-    if (!r.ok()) r = transport.exchange("PUT", routes, "[" + body + "]");
+    Reply r = exchange("PUT", routes + "/0", body);
+    if (!r.ok()) r = exchange("POST", routes, body);
+    if (!r.ok()) r = exchange("PUT", routes, "[" + body + "]");
     if (!r.ok()) {
       throw new PreviewException(where + " refused route " + id + ": HTTP " + r.status() + " " + r.body().strip());
     }
@@ -118,7 +107,7 @@ public final class CaddyAdmin {
 
   /** Removes a route by id; true when it existed. */
   public boolean removeRoute(String routeId) {
-    Reply r = transport.exchange("DELETE", "/id/" + name("caddy route id", routeId), null);
+    Reply r = exchange("DELETE", "/id/" + name("caddy route id", routeId), null);
     if (r.ok()) return true;
     if (r.status() == 404 || (r.status() == 500 && r.body().contains("unknown object ID"))) return false;
     throw new PreviewException(where + " did not remove route " + routeId + ": HTTP " + r.status() + " "
@@ -127,7 +116,7 @@ public final class CaddyAdmin {
 
   /** The ids of every route of the server that carries an id. */
   public List<String> routeIds() {
-    Reply r = transport.exchange("GET", serverPath() + "/routes", null);
+    Reply r = exchange("GET", serverPath() + "/routes", null);
     if (r.status() != 200) throw new PreviewException("cannot list routes of " + where + ": HTTP " + r.status());
     List<String> ids = new ArrayList<>();
     try {

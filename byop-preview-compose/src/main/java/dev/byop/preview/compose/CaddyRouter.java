@@ -14,8 +14,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Routes with Caddy: each preview gets a route with id {@code <prefix><previewId>} (host match, reverse proxy to the
- * entry service's port published on 127.0.0.1), added and removed through Caddy's admin API. Routes of previews the
- * store no longer knows are found by their id prefix.
+ * entry service's port published on the upstream address), added and removed through Caddy's admin API on the
+ * preview's host ({@link CaddyAdmin}, through {@link PreviewHost#connect}). Routes of previews the store no longer
+ * knows are found by their id prefix. The settings are as the host sees them, so the same router serves a Caddy on
+ * this machine and one on each SSH host.
  */
 public final class CaddyRouter implements PreviewRouter {
   /** The response header Caddy adds to answers of a preview's route (value: the preview id). */
@@ -23,12 +25,12 @@ public final class CaddyRouter implements PreviewRouter {
   private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,40}");
 
   private final Settings settings;
-  private final CaddyAdmin admin;
 
   /**
-   * @param admin the admin API, e.g. {@code http://127.0.0.1:2019}
+   * @param admin the admin API as the preview's host sees it, e.g. {@code http://127.0.0.1:2019}
    * @param server the name of the HTTP server in Caddy's config whose routes byop manages
-   * @param listener where that server listens, e.g. {@code http://127.0.0.1:8088} (probes go there)
+   * @param listener where that server listens as the host sees it, e.g. {@code http://127.0.0.1:8088} (probes go
+   *     there)
    * @param publicPort the port in preview URLs, or 0 for none (80)
    * @param upstreamHost the address Caddy reaches published ports on
    * @param routeIdPrefix prefix of byop's route ids, e.g. {@code byop-}
@@ -52,7 +54,10 @@ public final class CaddyRouter implements PreviewRouter {
 
   public CaddyRouter(Settings settings) {
     this.settings = settings;
-    this.admin = new CaddyAdmin(CaddyAdmin.http(settings.admin()), settings.server(), "Caddy at " + settings.admin());
+  }
+
+  private CaddyAdmin admin(PreviewHost host) {
+    return new CaddyAdmin(host, settings.admin(), settings.server());
   }
 
   @Override
@@ -66,17 +71,18 @@ public final class CaddyRouter implements PreviewRouter {
   }
 
   @Override
-  public void ensureReady(LogSink log) {
+  public void ensureReady(PreviewHost host, LogSink log) {
     boolean hasServer;
     try {
-      hasServer = admin.hasServer();
+      hasServer = admin(host).hasServer();
     } catch (PreviewException e) {
-      throw new PreviewException("Caddy's admin API at " + settings.admin() + " does not answer; start Caddy with its "
-          + "admin endpoint there or choose preview.router: traefik or plain (" + e.getMessage() + ")", e);
+      throw new PreviewException("Caddy's admin API at " + settings.admin() + " on " + host.id() + " does not answer;"
+          + " start Caddy with its admin endpoint there or choose preview.router: traefik or plain (" + e.getMessage()
+          + ")", e);
     }
     if (!hasServer) {
-      throw new PreviewException("Caddy at " + settings.admin() + " has no HTTP server '" + settings.server()
-          + "'; configure one or set preview.caddy.server");
+      throw new PreviewException("Caddy at " + settings.admin() + " on " + host.id() + " has no HTTP server '"
+          + settings.server() + "'; configure one or set preview.caddy.server");
     }
   }
 
@@ -97,9 +103,9 @@ public final class CaddyRouter implements PreviewRouter {
   }
 
   @Override
-  public RouteEndpoint activate(Route route, @Nullable Integer publishedPort, LogSink log) {
+  public RouteEndpoint activate(PreviewHost host, Route route, @Nullable Integer publishedPort, LogSink log) {
     if (publishedPort == null) throw new PreviewException("no published port for " + route.service());
-    admin.putRoute(routeJson(route, publishedPort));
+    admin(host).putRoute(routeJson(route, publishedPort));
     log.line("route " + routeId(route.previewId()) + ": " + route.hostname() + " -> " + settings.upstreamHost() + ":"
         + publishedPort);
     String url = "http://" + route.hostname() + (settings.publicPort() == 0 ? "" : ":" + settings.publicPort()) + "/";
@@ -108,19 +114,19 @@ public final class CaddyRouter implements PreviewRouter {
   }
 
   @Override
-  public RouteEndpoint endpoint(String previewId, String hostname, String url) {
+  public RouteEndpoint endpoint(PreviewHost host, String previewId, String hostname, String url) {
     return new RouteEndpoint(url, settings.listener().resolve("/"), hostname, Map.of(PREVIEW_HEADER, previewId));
   }
 
   @Override
-  public void remove(String previewId, LogSink log) {
-    if (admin.removeRoute(routeId(previewId))) log.line("route " + routeId(previewId) + " removed");
+  public void remove(PreviewHost host, String previewId, LogSink log) {
+    if (admin(host).removeRoute(routeId(previewId))) log.line("route " + routeId(previewId) + " removed");
   }
 
   @Override
-  public Set<String> routedPreviewIds() {
+  public Set<String> routedPreviewIds(PreviewHost host) {
     Set<String> ids = new LinkedHashSet<>();
-    for (String id : admin.routeIds()) {
+    for (String id : admin(host).routeIds()) {
       if (id.startsWith(settings.routeIdPrefix())) ids.add(id.substring(settings.routeIdPrefix().length()));
     }
     return ids;

@@ -8,8 +8,8 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * No router: the entry service's port is published on 127.0.0.1 (a port the engine chooses) and the URL carries it,
- * for machines that run neither Traefik nor Caddy. The host name is not used for routing.
+ * No router: the entry service's port is published on the bind address (a port the engine chooses) and the URL
+ * carries it, for machines that run neither Traefik nor Caddy. The host name is not used for routing.
  */
 public final class PlainRouter implements PreviewRouter {
   private final String bindAddress;
@@ -26,7 +26,7 @@ public final class PlainRouter implements PreviewRouter {
   }
 
   @Override
-  public void ensureReady(LogSink log) { }
+  public void ensureReady(PreviewHost host, LogSink log) { }
 
   @Override
   public ComposeFile prepare(ComposeFile file, Route route) {
@@ -37,22 +37,22 @@ public final class PlainRouter implements PreviewRouter {
   }
 
   @Override
-  public RouteEndpoint activate(Route route, @Nullable Integer publishedPort, LogSink log) {
+  public RouteEndpoint activate(PreviewHost host, Route route, @Nullable Integer publishedPort, LogSink log) {
     if (publishedPort == null) throw new PreviewException("no published port for " + route.service());
     String url = "http://" + bindAddress + ":" + publishedPort + "/";
     return new RouteEndpoint(url, URI.create(url), null);
   }
 
   @Override
-  public RouteEndpoint endpoint(String previewId, String hostname, String url) {
+  public RouteEndpoint endpoint(PreviewHost host, String previewId, String hostname, String url) {
     return new RouteEndpoint(url, URI.create(url), null);
   }
 
   @Override
-  public void remove(String previewId, LogSink log) { }
+  public void remove(PreviewHost host, String previewId, LogSink log) { }
 
   @Override
-  public Set<String> routedPreviewIds() {
+  public Set<String> routedPreviewIds(PreviewHost host) {
     return Set.of();
   }
 

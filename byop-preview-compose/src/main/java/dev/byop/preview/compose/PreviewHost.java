@@ -45,8 +45,9 @@ public interface PreviewHost {
   }
 
   /**
-   * Writes {@code content} to {@code path} (under {@link #workDir}) with {@code mode} (e.g. {@code 0600}); missing
-   * directories from the work directory down are made {@code 0700}. The file never exists with a wider mode.
+   * Writes {@code content} to {@code path} (under {@link #workDir}) with {@code mode} (e.g. {@code 0600}); the work
+   * directory and every directory from it down to the file are made (when missing) and kept {@code 0700}. The file
+   * never exists with a wider mode, not even for a moment.
    */
   void write(String path, byte[] content, int mode);
 
@@ -58,7 +59,9 @@ public interface PreviewHost {
 
   /**
    * Opens a byte stream to {@code host:port} as the host sees it (its own loopback included): Caddy's admin API,
-   * readiness probes. Reads on it end at {@code timeout} after the connection is made.
+   * readiness probes. Connecting and every read on it end at one deadline, {@code timeout} from now.
+   *
+   * @throws dev.byop.core.PreviewException when the port cannot be reached (the message says where and why)
    */
   Connection connect(String host, int port, Duration timeout);
 

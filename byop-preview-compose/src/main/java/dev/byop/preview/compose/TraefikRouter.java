@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Routes with Traefik (the seed's choice): router and service labels on the entry service, and a byop-managed Traefik
- * container (docker provider, {@code exposedByDefault=false}) that finds it. Routes live in the labels, so removing
+ * container (docker provider, {@code exposedByDefault=false}) that finds it, run with the host's own docker
+ * ({@link PreviewHost#run}), so it works on this machine and on SSH hosts alike. Routes live in the labels, so removing
  * the containers removes the route.
  *
  * <p>Isolation: previews never share a network. Each preview's entry service (and only it) joins a route network of
@@ -30,8 +31,9 @@ public final class TraefikRouter implements PreviewRouter {
   /** The compose key of a preview's own route network (entry service and Traefik only). */
   static final String ROUTE_KEY = "byop-route";
 
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
   private final Settings settings;
-  private final CommandRunner runner;
 
   /**
    * @param image the Traefik image (must be present on the engine or pullable)
@@ -41,10 +43,9 @@ public final class TraefikRouter implements PreviewRouter {
    * @param bindAddress the host address Traefik's entry point is published on
    * @param hostPort the host port of the entry point
    * @param instance the byop instance label value (Traefik only watches containers of this instance)
-   * @param docker the docker CLI command, e.g. {@code [docker]}
    */
   public record Settings(String image, String network, String containerName, String entrypoint, String bindAddress,
-      int hostPort, String instance, List<String> docker) {
+      int hostPort, String instance) {
     public Settings {
       Checks.notBlank("traefik.image", image);
       ComposeFile.checkName("traefik.network", network);
@@ -54,19 +55,16 @@ public final class TraefikRouter implements PreviewRouter {
       }
       new PortMapping(bindAddress, hostPort, 80, "tcp");
       Checks.notBlank("traefik.instance", instance);
-      docker = List.copyOf(docker);
     }
 
     /** Traefik v2.11 on 127.0.0.1:80, network and container {@code byop-traefik}, entry point {@code web}. */
     public static Settings defaults(String instance) {
-      return new Settings("traefik:v2.11", "byop-traefik", "byop-traefik", "web", "127.0.0.1", 80, instance,
-          List.of("docker"));
+      return new Settings("traefik:v2.11", "byop-traefik", "byop-traefik", "web", "127.0.0.1", 80, instance);
     }
   }
 
-  public TraefikRouter(Settings settings, CommandRunner runner) {
+  public TraefikRouter(Settings settings) {
     this.settings = settings;
-    this.runner = runner;
   }
 
   @Override
@@ -120,35 +118,36 @@ public final class TraefikRouter implements PreviewRouter {
   // synchronized: two previews deploying at once would both create the network and start the container, and the
   // second create fails ("already exists")
   @Override
-  public synchronized void ensureReady(LogSink log) {
-    List<String> d = settings.docker();
-    Duration t = Duration.ofSeconds(60);
-    if (!runner.run(cmd(d, "image", "inspect", "--format", "{{.Id}}", settings.image()), LogSink.discard(), t).ok()) {
-      throw new PreviewException("the Traefik image '" + settings.image() + "' is not available to the Docker engine: "
-          + "load or pull it (docker pull " + settings.image() + "), or choose preview.router: caddy or plain");
+  public synchronized void ensureReady(PreviewHost host, LogSink log) {
+    if (!run(host, LogSink.discard(), "image", "inspect", "--format", "{{.Id}}", settings.image()).ok()) {
+      throw new PreviewException("the Traefik image '" + settings.image() + "' is not available to the Docker engine"
+          + " of " + host.id() + ": load or pull it (docker pull " + settings.image() + "), or choose preview.router:"
+          + " caddy or plain");
     }
-    if (!runner.run(cmd(d, "network", "inspect", settings.network()), LogSink.discard(), t).ok()) {
-      CommandRunner.Result r = runner.run(cmd(d, "network", "create", "--label", ByopLabels.MANAGED + "=true",
+    if (!run(host, LogSink.discard(), "network", "inspect", settings.network()).ok()) {
+      CommandResult r = run(host, log, "network", "create", "--label", ByopLabels.MANAGED + "=true",
           "--label", ByopLabels.ROUTER + "=traefik", "--label", ByopLabels.INSTANCE + "=" + settings.instance(),
-          settings.network()), log, t);
+          settings.network());
       // another byop process sharing the engine may have created it meanwhile
-      if (!r.ok() && !runner.run(cmd(d, "network", "inspect", settings.network()), LogSink.discard(), t).ok()) {
-        throw new PreviewException("cannot create network " + settings.network() + ": " + r.tail(5));
+      if (!r.ok() && !run(host, LogSink.discard(), "network", "inspect", settings.network()).ok()) {
+        throw new PreviewException("cannot create network " + settings.network() + " on " + host.id() + ": "
+            + r.tail(5));
       }
     }
-    CommandRunner.Result running = runner.run(cmd(d, "container", "inspect", "--format", "{{.State.Running}}",
-        settings.containerName()), LogSink.discard(), t);
+    CommandResult running = run(host, LogSink.discard(), "container", "inspect", "--format", "{{.State.Running}}",
+        settings.containerName());
     if (running.ok() && running.output().contains("true")) return;
-    if (running.ok()) runner.run(cmd(d, "rm", "-f", settings.containerName()), log, t);
-    log.line("starting Traefik " + settings.image() + " on " + settings.bindAddress() + ":" + settings.hostPort());
-    CommandRunner.Result r = runner.run(runCommand(), log, t);
-    if (!r.ok()) throw new PreviewException("cannot start Traefik container: " + r.tail(10));
+    if (running.ok()) run(host, log, "rm", "-f", settings.containerName());
+    log.line("starting Traefik " + settings.image() + " on " + settings.bindAddress() + ":" + settings.hostPort()
+        + " of " + host.id());
+    CommandResult r = host.run(runCommand(host.docker()), log, TIMEOUT);
+    if (!r.ok()) throw new PreviewException("cannot start Traefik container on " + host.id() + ": " + r.tail(10));
   }
 
-  /** The {@code docker run} argument list of the managed Traefik container. */
-  public List<String> runCommand() {
+  /** The {@code docker run} argument list of the managed Traefik container, after the host's {@code docker}. */
+  public List<String> runCommand(List<String> docker) {
     String instanceConstraint = "Label(`" + ByopLabels.INSTANCE + "`,`" + settings.instance() + "`)";
-    return cmd(settings.docker(), "run", "-d", "--name", settings.containerName(), "--restart", "unless-stopped",
+    return cmd(docker, "run", "-d", "--name", settings.containerName(), "--restart", "unless-stopped",
         "--network", settings.network(),
         "-p", settings.bindAddress() + ":" + settings.hostPort() + ":80",
         "-v", "/var/run/docker.sock:/var/run/docker.sock:ro",
@@ -162,14 +161,12 @@ public final class TraefikRouter implements PreviewRouter {
   }
 
   @Override
-  public RouteEndpoint activate(Route route, @Nullable Integer publishedPort, LogSink log) {
-    Duration t = Duration.ofSeconds(60);
-    for (String net : routeNetworks(route.previewId())) {
-      CommandRunner.Result members = runner.run(cmd(settings.docker(), "network", "inspect", "--format",
-          "{{range .Containers}}{{.Name}} {{end}}", net), LogSink.discard(), t);
+  public RouteEndpoint activate(PreviewHost host, Route route, @Nullable Integer publishedPort, LogSink log) {
+    for (String net : routeNetworks(host, route.previewId())) {
+      CommandResult members = run(host, LogSink.discard(), "network", "inspect", "--format",
+          "{{range .Containers}}{{.Name}} {{end}}", net);
       if (members.ok() && String.join(" ", members.output()).contains(settings.containerName())) continue;
-      CommandRunner.Result r = runner.run(cmd(settings.docker(), "network", "connect", net,
-          settings.containerName()), log, t);
+      CommandResult r = run(host, log, "network", "connect", net, settings.containerName());
       if (!r.ok()) throw new PreviewException("cannot connect Traefik to network " + net + ": " + r.tail(5));
       log.line("Traefik joined the route network " + net);
     }
@@ -179,33 +176,37 @@ public final class TraefikRouter implements PreviewRouter {
   }
 
   @Override
-  public RouteEndpoint endpoint(String previewId, String hostname, String url) {
+  public RouteEndpoint endpoint(PreviewHost host, String previewId, String hostname, String url) {
     return new RouteEndpoint(url, URI.create("http://" + settings.bindAddress() + ":" + settings.hostPort() + "/"),
         hostname);
   }
 
   @Override
-  public void remove(String previewId, LogSink log) {
+  public void remove(PreviewHost host, String previewId, LogSink log) {
     // the route is the labels of the preview's containers (compose down removes them); Traefik leaves the preview's
     // route network first, or the engine would refuse to remove it
-    for (String net : routeNetworks(previewId)) {
-      CommandRunner.Result r = runner.run(cmd(settings.docker(), "network", "disconnect", "-f", net,
-          settings.containerName()), LogSink.discard(), Duration.ofSeconds(60));
-      if (r.ok()) log.line("Traefik left the route network " + net);
+    for (String net : routeNetworks(host, previewId)) {
+      if (run(host, LogSink.discard(), "network", "disconnect", "-f", net, settings.containerName()).ok()) {
+        log.line("Traefik left the route network " + net);
+      }
     }
   }
 
   /** The route networks of a preview this installation made, found by their labels. */
-  private List<String> routeNetworks(String previewId) {
-    CommandRunner.Result r = runner.run(cmd(settings.docker(), "network", "ls", "--format", "{{.Name}}",
+  private List<String> routeNetworks(PreviewHost host, String previewId) {
+    CommandResult r = run(host, LogSink.discard(), "network", "ls", "--format", "{{.Name}}",
         "--filter", "label=" + ByopLabels.PREVIEW + "=" + previewId,
-        "--filter", "label=" + ByopLabels.INSTANCE + "=" + settings.instance()), LogSink.discard(), Duration.ofSeconds(60));
-    if (!r.ok()) throw new PreviewException("docker network ls failed: " + r.tail(5));
+        "--filter", "label=" + ByopLabels.INSTANCE + "=" + settings.instance());
+    if (!r.ok()) throw new PreviewException("docker network ls failed on " + host.id() + ": " + r.tail(5));
     return r.output().stream().map(String::trim).filter(x -> x.endsWith("_" + ROUTE_KEY)).toList();
   }
 
+  private static CommandResult run(PreviewHost host, LogSink log, String... args) {
+    return host.run(cmd(host.docker(), args), log, TIMEOUT);
+  }
+
   @Override
-  public Set<String> routedPreviewIds() {
+  public Set<String> routedPreviewIds(PreviewHost host) {
     return Set.of();
   }
 

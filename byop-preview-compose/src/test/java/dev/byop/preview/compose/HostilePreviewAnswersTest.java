@@ -51,7 +51,7 @@ class HostilePreviewAnswersTest {
         while (true) write(o, "400\r\n" + "z".repeat(1024) + "\r\n");
       });
       long t0 = System.nanoTime();
-      HttpProbe.Response r = HttpProbe.get(URI.create("http://127.0.0.1:" + port + "/"), "p.byop.local", Duration.ofSeconds(2));
+      HttpProbe.Response r = HttpProbe.get(ScriptedHost.quiet(), URI.create("http://127.0.0.1:" + port + "/"), "p.byop.local", Duration.ofSeconds(2));
       assertEquals(200, r.status());
       assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(3).toNanos());
     }
@@ -64,7 +64,7 @@ class HostilePreviewAnswersTest {
         write(o, "HTTP/1.1 200 OK\r\nX-Endless: ");
         while (true) write(o, "a".repeat(4096));
       });
-      HttpProbe.Response r = HttpProbe.get(URI.create("http://127.0.0.1:" + port + "/"), null, Duration.ofSeconds(2));
+      HttpProbe.Response r = HttpProbe.get(ScriptedHost.quiet(), URI.create("http://127.0.0.1:" + port + "/"), null, Duration.ofSeconds(2));
       assertEquals(-1, r.status());
       assertTrue(r.error().contains("longer than 8192"), r.error());
     }
@@ -81,7 +81,7 @@ class HostilePreviewAnswersTest {
         }
       });
       long t0 = System.nanoTime();
-      HttpProbe.Response r = HttpProbe.get(URI.create("http://127.0.0.1:" + port + "/"), null, Duration.ofSeconds(1));
+      HttpProbe.Response r = HttpProbe.get(ScriptedHost.quiet(), URI.create("http://127.0.0.1:" + port + "/"), null, Duration.ofSeconds(1));
       long ms = (System.nanoTime() - t0) / 1_000_000;
       assertEquals(-1, r.status(), "a head that never ends is no answer");
       assertTrue(ms < 1800, "the probe's total deadline holds: " + ms + " ms");

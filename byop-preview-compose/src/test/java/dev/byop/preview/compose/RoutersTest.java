@@ -13,7 +13,6 @@ import dev.byop.core.PreviewException;
 import dev.byop.core.ValidationException;
 import dev.byop.core.spi.LogSink;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -36,11 +35,10 @@ class RoutersTest {
 
   @Test
   void traefikLabelsFollowTheDocumentedSyntax() throws Exception {
-    List<List<String>> ran = new ArrayList<>();
-    TraefikRouter t = new TraefikRouter(TraefikRouter.Settings.defaults("default"), (argv, out, timeout) -> {
-      ran.add(argv);
-      return new CommandRunner.Result(0, argv.contains("ls") ? List.of("byop-p1_byop-route") : List.of());
-    });
+    ScriptedHost host = new ScriptedHost(
+        argv -> new CommandResult(0, argv.contains("ls") ? List.of("byop-p1_byop-route") : List.of()));
+    List<List<String>> ran = host.ran;
+    TraefikRouter t = new TraefikRouter(TraefikRouter.Settings.defaults("default"));
     Map<String, String> labels = t.labels(ROUTE, "byop-p1");
     for (String k : labels.keySet()) assertTrue(TRAEFIK_LABEL.matcher(k).matches(), k);
     assertEquals("true", labels.get("traefik.enable"));
@@ -61,7 +59,7 @@ class RoutersTest {
     assertTrue(f.services().get("api").labels().isEmpty(), "only the entry service is routed");
     assertTrue(f.services().get("web").ports().isEmpty(), "traefik reaches the container over the route network");
     assertEquals(List.of(), ran, "prepare runs no command");
-    assertEquals("http://shop-p1.byop.local/", t.activate(ROUTE, null, LogSink.discard()).url());
+    assertEquals("http://shop-p1.byop.local/", t.activate(host, ROUTE, null, LogSink.discard()).url());
     assertEquals(List.of("docker", "network", "connect", "byop-p1_byop-route", "byop-traefik"), ran.get(ran.size() - 1),
         "Traefik joins the preview's own route network");
     assertThrows(ValidationException.class, () -> TraefikRouter.routerName("a.b"));
@@ -69,12 +67,10 @@ class RoutersTest {
 
   @Test
   void traefikStartUpFailsClearlyWhenTheImageIsMissing() {
-    List<List<String>> ran = new ArrayList<>();
-    TraefikRouter t = new TraefikRouter(TraefikRouter.Settings.defaults("default"), (argv, out, timeout) -> {
-      ran.add(argv);
-      return new CommandRunner.Result(1, List.of("Error: No such image: traefik:v2.11"));
-    });
-    var e = assertThrows(PreviewException.class, () -> t.ensureReady(LogSink.discard()));
+    ScriptedHost host = new ScriptedHost(argv -> new CommandResult(1, List.of("Error: No such image: traefik:v2.11")));
+    List<List<String>> ran = host.ran;
+    TraefikRouter t = new TraefikRouter(TraefikRouter.Settings.defaults("default"));
+    var e = assertThrows(PreviewException.class, () -> t.ensureReady(host, LogSink.discard()));
     assertTrue(e.getMessage().contains("Traefik image 'traefik:v2.11' is not available"), e.getMessage());
     assertTrue(e.getMessage().contains("caddy or plain"), e.getMessage());
     assertEquals(List.of("docker", "image", "inspect", "--format", "{{.Id}}", "traefik:v2.11"), ran.get(0));
@@ -82,7 +78,8 @@ class RoutersTest {
 
   @Test
   void traefikRunCommandIsAnArgumentListWatchingOnlyThisInstance() {
-    List<String> cmd = new TraefikRouter(TraefikRouter.Settings.defaults("inst1"), null).runCommand();
+    List<String> cmd = new TraefikRouter(TraefikRouter.Settings.defaults("inst1")).runCommand(List.of("docker"));
+    assertEquals(List.of("docker", "run"), cmd.subList(0, 2), "the host's docker");
     assertTrue(cmd.contains("--providers.docker.exposedbydefault=false"));
     assertTrue(cmd.contains("--providers.docker.constraints=Label(`dev.byop.instance`,`inst1`)"));
     assertTrue(cmd.contains("127.0.0.1:80:80"));
@@ -93,7 +90,7 @@ class RoutersTest {
     PlainRouter p = new PlainRouter("127.0.0.1");
     ComposeFile f = p.prepare(file(), ROUTE);
     assertEquals(List.of(PortMapping.loopback(8080)), f.services().get("web").ports());
-    RouteEndpoint ep = p.activate(ROUTE, 49153, LogSink.discard());
+    RouteEndpoint ep = p.activate(ScriptedHost.quiet(), ROUTE, 49153, LogSink.discard());
     assertEquals("http://127.0.0.1:49153/", ep.url());
     assertEquals(URI.create("http://127.0.0.1:49153/"), ep.probe());
   }
@@ -109,7 +106,7 @@ class RoutersTest {
     assertEquals("127.0.0.1:49153", r.path("handle").get(0).path("upstreams").get(0).path("dial").asText());
     assertEquals("p1", r.path("handle").get(0).path("headers").path("response").path("set").path("X-Byop-Preview")
         .get(0).asText());
-    assertEquals(Map.of("X-Byop-Preview", "p1"), c.endpoint("p1", ROUTE.hostname(), "http://x/").expectHeaders());
+    assertEquals(Map.of("X-Byop-Preview", "p1"), c.endpoint(ScriptedHost.quiet(), "p1", ROUTE.hostname(), "http://x/").expectHeaders());
     assertEquals(List.of(PortMapping.loopback(8080)), c.prepare(file(), ROUTE).services().get("web").ports());
     CaddyRouter away = new CaddyRouter(new CaddyRouter.Settings(URI.create("http://127.0.0.1:2019"), "byop",
         URI.create("http://127.0.0.1:8088"), 8088, "10.203.26.2", "byop-"));

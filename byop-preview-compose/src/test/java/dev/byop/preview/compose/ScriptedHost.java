@@ -1,0 +1,107 @@
+package dev.byop.preview.compose;
+
+import dev.byop.core.PreviewException;
+import dev.byop.core.spi.Cancellation;
+import dev.byop.core.spi.LogSink;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * A {@link PreviewHost} for unit tests: commands are answered by a function and recorded, streams are real loopback
+ * sockets (so probes and admin calls meet a real peer), files are refused.
+ */
+final class ScriptedHost implements PreviewHost {
+  final List<List<String>> ran = Collections.synchronizedList(new ArrayList<>());
+  private final Function<List<String>, CommandResult> answers;
+
+  ScriptedHost(Function<List<String>, CommandResult> answers) {
+    this.answers = answers;
+  }
+
+  /** A host whose commands all succeed silently. */
+  static ScriptedHost quiet() {
+    return new ScriptedHost(argv -> new CommandResult(0, List.of()));
+  }
+
+  @Override
+  public String id() {
+    return "scripted";
+  }
+
+  @Override
+  public String address() {
+    return "127.0.0.1";
+  }
+
+  @Override
+  public List<String> docker() {
+    return List.of("docker");
+  }
+
+  @Override
+  public String workDir() {
+    return "/nonexistent/byop";
+  }
+
+  @Override
+  public CommandResult run(List<String> argv, LogSink output, Duration timeout, Cancellation cancellation) {
+    ran.add(List.copyOf(argv));
+    return answers.apply(argv);
+  }
+
+  @Override
+  public void write(String path, byte[] content, int mode) {
+    throw new UnsupportedOperationException("no files on a scripted host");
+  }
+
+  @Override
+  public Optional<byte[]> read(String path, int maxBytes) {
+    return Optional.empty();
+  }
+
+  @Override
+  public void delete(String path) { }
+
+  @Override
+  public Connection connect(String host, int port, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Socket s = new Socket();
+    try {
+      s.connect(new InetSocketAddress(host, port), (int) Math.max(1, timeout.toMillis()));
+      InputStream in = dev.byop.core.internal.BoundedReads.withDeadline(s, deadline);
+      OutputStream out = s.getOutputStream();
+      return new Connection() {
+        @Override
+        public InputStream input() {
+          return in;
+        }
+
+        @Override
+        public OutputStream output() {
+          return out;
+        }
+
+        @Override
+        public void close() throws IOException {
+          s.close();
+        }
+      };
+    } catch (IOException e) {
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // nothing was opened
+      }
+      throw new PreviewException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
+    }
+  }
+}
