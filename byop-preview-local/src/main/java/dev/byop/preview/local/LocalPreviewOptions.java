@@ -3,8 +3,11 @@ package dev.byop.preview.local;
 import dev.byop.core.Settings;
 import dev.byop.core.ValidationException;
 import dev.byop.core.internal.Checks;
-import dev.byop.preview.compose.CaddyRouter;
 import dev.byop.core.PreviewHostnames;
+import dev.byop.preview.compose.CaddyRouter;
+import dev.byop.preview.compose.ComposeDeployer;
+import dev.byop.preview.compose.PlainRouter;
+import dev.byop.preview.compose.PreviewRouter;
 import dev.byop.preview.compose.TraefikRouter;
 import java.net.URI;
 import java.nio.file.Path;
@@ -14,7 +17,8 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Options of the local deployer, from the {@code preview} configuration section:
+ * Options of local previews, from the {@code preview} configuration section (what users configure; the deployer is
+ * the {@link ComposeDeployer} on {@link LocalHost} through {@link LocalPlacement}):
  *
  * <pre>{@code
  * preview:
@@ -22,19 +26,26 @@ import org.jspecify.annotations.Nullable;
  *   domain: byop.local          # previews are <app>-<token>.byop.local
  *   router: caddy               # traefik (default), caddy or plain
  *   readyTimeout: 2m            # until the URL answers through the router
+ *   commandTimeout: 5m          # one compose or docker command
+ *   stopTimeout: 5s             # components get this long to stop on tear-down
  *   instance: default           # label value separating byop installations on one engine
  *   docker: /usr/bin/docker     # the docker CLI
  *   compose: [docker-compose]   # default: docker compose (v2) when present, else docker-compose (v1)
  *   dockerHost: unix:///var/run/docker.sock
  *   dockerConfig: /etc/byop/docker   # DOCKER_CONFIG for every command, e.g. where the CLI finds its plugins
- *   caddy: { admin: http://127.0.0.1:2019, server: byop, listener: http://127.0.0.1:8088, publicPort: 8088 }
+ *   caddy: { admin: http://127.0.0.1:2019, server: byop, listener: http://127.0.0.1:8088, publicPort: 8088,
+ *            routeIdPrefix: byop- }
  *   traefik: { image: traefik:v2.11, network: byop-traefik, port: 80 }
  * }</pre>
+ *
+ * <p>Images a build pushed to the top-level {@code registry} and that the engine lacks are pulled with that
+ * section's credentials ({@link LocalPlacement}).
  *
  * @param domain the preview domain
  * @param router {@code traefik}, {@code caddy} or {@code plain}
  * @param readyTimeout how long a deployment may take to answer
  * @param commandTimeout how long one compose or docker command may take
+ * @param stopTimeout how long components get to stop on tear-down
  * @param instance the instance label value
  * @param docker the docker CLI command
  * @param compose the compose command, or null to detect
@@ -45,12 +56,13 @@ import org.jspecify.annotations.Nullable;
  * @param traefik Traefik settings (used when router is traefik)
  */
 public record LocalPreviewOptions(String domain, String router, Duration readyTimeout, Duration commandTimeout,
-    String instance, List<String> docker, @Nullable List<String> compose, @Nullable String dockerHost,
-    @Nullable Path dockerConfig, Path workDir, CaddyRouter.Settings caddy, TraefikRouter.Settings traefik) {
+    Duration stopTimeout, String instance, List<String> docker, @Nullable List<String> compose,
+    @Nullable String dockerHost, @Nullable Path dockerConfig, Path workDir, CaddyRouter.Settings caddy,
+    TraefikRouter.Settings traefik) {
 
   /** The keys this deployer reads in the {@code preview} section (others belong to the preview manager). */
-  public static final List<String> KEYS = List.of("domain", "router", "readyTimeout", "commandTimeout", "instance",
-      "docker", "compose", "dockerHost", "dockerConfig", "workDir", "caddy", "traefik");
+  public static final List<String> KEYS = List.of("provider", "domain", "router", "readyTimeout", "commandTimeout",
+      "stopTimeout", "instance", "docker", "compose", "dockerHost", "dockerConfig", "workDir", "caddy", "traefik");
 
   public LocalPreviewOptions {
     PreviewHostnames.checkDomain(domain);
@@ -78,11 +90,13 @@ public record LocalPreviewOptions(String domain, String router, Duration readyTi
     TraefikRouter.Settings traefik = new TraefikRouter.Settings(t.string("image", d.image()),
         t.string("network", d.network()), t.string("containerName", d.containerName()),
         t.string("entrypoint", d.entrypoint()), t.string("bindAddress", d.bindAddress()), t.integer("port", d.hostPort()),
-        instance, docker);
+        instance);
     return new LocalPreviewOptions(s.string("domain", PreviewHostnames.DEFAULT_DOMAIN), s.string("router", "traefik"),
         s.duration("readyTimeout", Duration.ofMinutes(2)), s.duration("commandTimeout", Duration.ofMinutes(5)),
-        instance, docker, s.has("compose") ? s.strings("compose") : null, s.string("dockerHost").orElse(null),
-        s.string("dockerConfig").map(Path::of).orElse(null), Path.of(s.string("workDir", dataDir.resolve("previews").toString())), caddy, traefik);
+        s.duration("stopTimeout", Duration.ofSeconds(5)), instance, docker,
+        s.has("compose") ? s.strings("compose") : null, s.string("dockerHost").orElse(null),
+        s.string("dockerConfig").map(Path::of).orElse(null),
+        Path.of(s.string("workDir", dataDir.resolve("previews").toString())), caddy, traefik);
   }
 
   /** The environment every command gets. */
@@ -91,5 +105,24 @@ public record LocalPreviewOptions(String domain, String router, Duration readyTi
     if (dockerHost != null) env.put("DOCKER_HOST", dockerHost);
     if (dockerConfig != null) env.put("DOCKER_CONFIG", dockerConfig.toString());
     return Map.copyOf(env);
+  }
+
+  /** This machine as these options describe it: the docker CLI, its environment and the work directory. */
+  public LocalHost host() {
+    return new LocalHost(docker, workDir, environment());
+  }
+
+  /** The configured router. */
+  public PreviewRouter previewRouter() {
+    return switch (router) {
+      case "caddy" -> new CaddyRouter(caddy);
+      case "plain" -> new PlainRouter(LocalHost.ADDRESS);
+      default -> new TraefikRouter(traefik);
+    };
+  }
+
+  /** What the compose deployer needs of these options. */
+  public ComposeDeployer.Options deployerOptions() {
+    return new ComposeDeployer.Options(instance, readyTimeout, commandTimeout, stopTimeout, compose, null);
   }
 }

@@ -1,7 +1,9 @@
 /**
- * Local preview environments: {@link dev.byop.preview.local.LocalPreviewDeployer} runs each preview as a Docker
- * Compose project on the local engine and routes a host name under the preview domain to it through the router SPI
- * of {@code dev.byop.preview.compose} (Traefik by default, Caddy, or plain published ports). It is found by
+ * Local preview environments: this machine as a preview host ({@link dev.byop.preview.local.LocalHost}: processes,
+ * files, sockets) and as the one place previews go ({@link dev.byop.preview.local.LocalPlacement}: images already in
+ * the engine, else pulled), under {@code dev.byop.preview.compose}'s one
+ * {@link dev.byop.preview.compose.ComposeDeployer}, which runs each preview as a Docker Compose project and routes a
+ * host name under the preview domain to it (Traefik by default, Caddy, or plain published ports). It is found by
  * {@link java.util.ServiceLoader} as provider {@code local}; options are described in
  * {@link dev.byop.preview.local.LocalPreviewOptions}.
  *

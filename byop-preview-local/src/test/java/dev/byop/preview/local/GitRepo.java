@@ -1,8 +1,6 @@
 package dev.byop.preview.local;
 
-import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.LogSink;
-import dev.byop.preview.local.internal.ProcessRunner;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,12 +10,12 @@ import java.util.Map;
 /** A local git repository holding the test app (web/ and api/ as a monorepo), committed with argument lists. */
 public final class GitRepo {
   final Path dir;
-  private final ProcessRunner git;
+  private final LocalHost git;
 
   public GitRepo(Path dir) {
     this.dir = dir;
-    this.git = new ProcessRunner(Map.of("GIT_AUTHOR_NAME", "t", "GIT_AUTHOR_EMAIL", "t@example.invalid",
-        "GIT_COMMITTER_NAME", "t", "GIT_COMMITTER_EMAIL", "t@example.invalid"), dir, Cancellation.none());
+    this.git = new LocalHost(List.of("docker"), dir, Map.of("GIT_AUTHOR_NAME", "t", "GIT_AUTHOR_EMAIL",
+        "t@example.invalid", "GIT_COMMITTER_NAME", "t", "GIT_COMMITTER_EMAIL", "t@example.invalid")).inDirectory(dir);
     git("init", "-q", "-b", "main");
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.byop.core.App;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewException;
+import dev.byop.preview.compose.ComposeDeployer;
 import dev.byop.preview.compose.HttpProbe;
 import dev.byop.preview.compose.TraefikRouter;
 import dev.byop.core.spi.JobContext;
@@ -47,6 +48,8 @@ class LocalPreviewDeployerIT {
   static Path src;
   static final List<String> log = Collections.synchronizedList(new ArrayList<>());
   static final Set<String> previews = Collections.synchronizedSet(new HashSet<>());
+  /** This machine, for probes of the tests themselves (routes are queried on the host previews run on). */
+  static final LocalHost LOCAL = new LocalHost(List.of("docker"), Path.of(System.getProperty("java.io.tmpdir")), Map.of());
 
   @BeforeAll
   static void sources(Testbed testbed, @TempDir Path dir) throws Exception {
@@ -64,7 +67,7 @@ class LocalPreviewDeployerIT {
   static void sweepEverythingOfThisClass(@TempDir Path work) {
     // whatever a failed assertion left behind: everything labelled with this class's instance
     for (Testbed.Engine engine : bed.engines()) {
-      new LocalPreviewDeployer(TestApps.options(bed, engine, "caddy", INSTANCE, work, Duration.ofSeconds(30)))
+      TestApps.deployer(TestApps.options(bed, engine, "caddy", INSTANCE, work, Duration.ofSeconds(30)))
           .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
     }
   }
@@ -125,7 +128,7 @@ class LocalPreviewDeployerIT {
     var images = build(engine, id);
     App app = TestApps.app("shop", Map.of());
     Preview p = stored(id, app, images);
-    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, engine, "caddy", INSTANCE, work,
+    ComposeDeployer d = TestApps.deployer(TestApps.options(bed, engine, "caddy", INSTANCE, work,
         Duration.ofSeconds(60)));
 
     Deployment dep = d.deploy(new DeployRequest(p, app, images), ctx(id));
@@ -138,7 +141,7 @@ class LocalPreviewDeployerIT {
     assertTrue(page.contains("X-Byop-Preview: " + id), "answers through the preview's route carry its id: " + page);
     String viaWeb = get(bed.caddy().httpUri(), p.hostname(), "/cgi-bin/api");
     assertTrue(viaWeb.contains("api-ok v1"), "web must reach api by service name: " + viaWeb);
-    assertTrue(d.router().routedPreviewIds().contains(id));
+    assertTrue(d.router().routedPreviewIds(LOCAL).contains(id));
     assertTrue(d.status(TestApps.withUrl(p, dep.url())).urlAnswers());
     assertEquals(Set.of("web", "api"), d.status(p).components().keySet());
     List<String> apiVolumes = TestApps.docker(engine, "ps", "-q", "--filter", "label=dev.byop.component=api",
@@ -155,13 +158,13 @@ class LocalPreviewDeployerIT {
     for (String v : apiVolumes) {
       assertEquals(List.of(), TestApps.docker(engine, "volume", "ls", "-q", "--filter", "name=" + v), "volume " + v);
     }
-    assertFalse(d.router().routedPreviewIds().contains(id), "route removed");
+    assertFalse(d.router().routedPreviewIds(LOCAL).contains(id), "route removed");
     assertFalse(d.status(TestApps.withUrl(p, dep.url())).urlAnswers(), "Caddy's empty 200 for unrouted hosts is no answer");
     assertTrue(get(bed.caddy().httpUri(), p.hostname(), "/").isEmpty()
         || !get(bed.caddy().httpUri(), p.hostname(), "/").contains("web v1"));
     assertEquals(List.of(), TestApps.docker(engine, "image", "ls", "-q", "byop-it-preview/web:" + id),
         "unused preview images removed");
-    assertFalse(Files.exists(work.resolve(LocalPreviewDeployer.projectName(id))));
+    assertFalse(Files.exists(work.resolve(ComposeDeployer.projectName(id))));
   }
 
   @Test
@@ -179,11 +182,11 @@ class LocalPreviewDeployerIT {
     hostile.put("EMPTY", "");
     App app = TestApps.app("hostile", hostile);
     Preview p = stored(id, app, images);
-    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, "plain", INSTANCE, work,
+    ComposeDeployer d = TestApps.deployer(TestApps.options(bed, "plain", INSTANCE, work,
         Duration.ofSeconds(60)));
     Deployment dep = d.deploy(new DeployRequest(p, app, images), ctx(id));
     assertTrue(dep.url().matches("http://127\\.0\\.0\\.1:\\d+/"), dep.url());
-    assertTrue(HttpProbe.answers(URI.create(dep.url()), null, Duration.ofSeconds(5)));
+    assertTrue(HttpProbe.get(LOCAL, URI.create(dep.url()), null, Duration.ofSeconds(5)).ok());
     String api = TestApps.docker(bed, "ps", "-q", "--filter", "label=dev.byop.component=api",
         "--filter", "label=dev.byop.preview=" + id).get(0);
     String json = String.join("\n", TestApps.docker(bed, "inspect", "--format", "{{json .Config.Env}}", api));
@@ -206,7 +209,7 @@ class LocalPreviewDeployerIT {
     var withCrash = TestApps.images("byop-it-preview/web:" + id, crash);
     App app = TestApps.app("crashy", Map.of());
     Preview p = stored(id, app, withCrash);
-    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, "plain", INSTANCE, work,
+    ComposeDeployer d = TestApps.deployer(TestApps.options(bed, "plain", INSTANCE, work,
         Duration.ofSeconds(60)));
     var e = assertThrows(PreviewException.class, () -> d.deploy(new DeployRequest(p, app, withCrash), ctx(id)));
     assertTrue(e.getMessage().contains("component api"), e.getMessage());
@@ -225,7 +228,7 @@ class LocalPreviewDeployerIT {
     App sick = new App(app.id(), app.name(), List.of(app.components().get(0),
         app.components().get(1).withHealthPath("/missing")));
     Preview p = stored(id, sick, images);
-    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, "plain", INSTANCE, work,
+    ComposeDeployer d = TestApps.deployer(TestApps.options(bed, "plain", INSTANCE, work,
         Duration.ofSeconds(4)));
     var e = assertThrows(PreviewException.class, () -> d.deploy(new DeployRequest(p, sick, images), ctx(id)));
     assertTrue(e.getMessage().contains("did not answer") || e.getMessage().contains("unhealthy"), e.getMessage());
@@ -238,7 +241,7 @@ class LocalPreviewDeployerIT {
     String orphan = TestApps.newId();
     var images = build(orphan);
     App app = TestApps.app("sweep", Map.of());
-    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, "caddy", INSTANCE, work,
+    ComposeDeployer d = TestApps.deployer(TestApps.options(bed, "caddy", INSTANCE, work,
         Duration.ofSeconds(60)));
     Preview p = stored(orphan, app, images);
     d.deploy(new DeployRequest(p, app, images), ctx(orphan));
@@ -254,15 +257,15 @@ class LocalPreviewDeployerIT {
     assertEquals(List.of(), labelled("container", orphan));
     assertEquals(List.of(), labelled("network", orphan));
     assertEquals(2, labelled("container", known).size(), "known previews are left alone");
-    assertTrue(d.router().routedPreviewIds().contains(known));
+    assertTrue(d.router().routedPreviewIds(LOCAL).contains(known));
     d.tearDown(k, ctx(known));
   }
 
   @Test
   void traefikStartUpFailsClearlyWhenItsImageIsMissing(@TempDir Path work) {
     LocalPreviewOptions o = TestApps.options(bed, "traefik", INSTANCE, work, Duration.ofSeconds(5));
-    TraefikRouter t = new TraefikRouter(o.traefik(), TestApps.runner(bed));
-    var e = assertThrows(PreviewException.class, () -> t.ensureReady(LogSink.discard()));
+    TraefikRouter t = new TraefikRouter(o.traefik());
+    var e = assertThrows(PreviewException.class, () -> t.ensureReady(o.host(), LogSink.discard()));
     assertTrue(e.getMessage().contains("Traefik image 'byop-it-preview/no-such-traefik:1' is not available"),
         e.getMessage());
   }
@@ -270,10 +273,10 @@ class LocalPreviewDeployerIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource("engines")
   void composeV2IsDetectedFromTheCliElseV1(Testbed.Engine engine, @TempDir Path work) {
-    LocalPreviewDeployer d = new LocalPreviewDeployer(TestApps.options(bed, engine, "plain", INSTANCE, work,
+    ComposeDeployer d = TestApps.deployer(TestApps.options(bed, engine, "plain", INSTANCE, work,
         Duration.ofSeconds(5)));
     // 20.10's CLI has no compose plugin; 26.1's finds Compose v2 through its DOCKER_CONFIG
     assertEquals(engine.composeV2() ? List.of(engine.cli().toString(), "compose") : List.of("docker-compose"),
-        d.composeCommand());
+        d.composeCommand(TestApps.options(bed, engine, "plain", INSTANCE, work, Duration.ofSeconds(5)).host()));
   }
 }

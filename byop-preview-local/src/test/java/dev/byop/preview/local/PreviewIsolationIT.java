@@ -92,7 +92,7 @@ class PreviewIsolationIT {
     }
     // after the stand-in Traefik is gone (a route network it is still attached to could not be removed)
     for (String router : List.of("caddy", "plain")) {
-      new LocalPreviewDeployer(TestApps.options(bed, router, INSTANCE, work, Duration.ofSeconds(30)))
+      TestApps.deployer(TestApps.options(bed, router, INSTANCE, work, Duration.ofSeconds(30)))
           .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
     }
     for (String ref : TestApps.docker(bed, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")) {

@@ -7,11 +7,10 @@ import dev.byop.core.ImageReference;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewStatus;
 import dev.byop.preview.compose.CaddyRouter;
+import dev.byop.preview.compose.ComposeDeployer;
 import dev.byop.core.PreviewHostnames;
 import dev.byop.preview.compose.TraefikRouter;
 import dev.byop.core.spi.LogSink;
-import dev.byop.preview.local.internal.ProcessRunner;
-import dev.byop.core.spi.Cancellation;
 import dev.byop.testing.Testbed;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,20 +74,22 @@ public final class TestApps {
 
   /** Builds {@code dir} as {@code image} on an engine of the matrix with its own CLI. */
   public static void dockerBuild(Testbed.Engine engine, Path dir, String image) {
-    ProcessRunner r = runner(engine);
+    LocalHost r = runner(engine);
     var res = r.run(List.of(engine.cli().toString(), "build", "-q", "-t", image, dir.toString()), LogSink.discard(),
         Duration.ofMinutes(3));
     if (!res.ok()) throw new AssertionError("docker build " + image + " failed:\n" + res.tail(20));
   }
 
-  public static ProcessRunner runner(Testbed bed) {
+  /** The local host with the bed's 20.10 engine, for commands of the tests themselves. */
+  public static LocalHost runner(Testbed bed) {
     return runner(bed.docker20());
   }
 
-  public static ProcessRunner runner(Testbed.Engine engine) {
+  /** The local host with an engine of the matrix (its socket and CLI), for commands of the tests themselves. */
+  public static LocalHost runner(Testbed.Engine engine) {
     Map<String, String> env = new java.util.HashMap<>(engine.environment());
     env.put("DOCKER_BUILDKIT", "1");
-    return new ProcessRunner(env, null, Cancellation.none());
+    return new LocalHost(List.of(engine.cli().toString()), Path.of(System.getProperty("java.io.tmpdir")), env);
   }
 
   /** Runs a docker command and returns its non-blank output lines. */
@@ -141,12 +142,12 @@ public final class TestApps {
       Path workDir, Duration ready) {
     Testbed.Caddy c = bed.caddy();
     List<String> docker = List.of(engine.cli().toString());
-    return new LocalPreviewOptions("byop.local", router, ready, Duration.ofMinutes(3), instance, docker, null,
-        engine.dockerHost(), engine.cliConfig(), workDir,
+    return new LocalPreviewOptions("byop.local", router, ready, Duration.ofMinutes(3), Duration.ofSeconds(5), instance,
+        docker, null, engine.dockerHost(), engine.cliConfig(), workDir,
         new CaddyRouter.Settings(c.adminUri(), c.serverName(), c.httpUri(), c.httpUri().getPort(), engine.address(),
             routePrefix(instance)),
         new TraefikRouter.Settings("byop-it-preview/no-such-traefik:1", "byop-pl-traefik", "byop-pl-traefik", "web",
-            "127.0.0.1", 18080, instance, docker));
+            "127.0.0.1", 18080, instance));
   }
 
   /**
@@ -155,6 +156,11 @@ public final class TestApps {
    */
   public static String routePrefix(String instance) {
     return "byop-" + instance + "-";
+  }
+
+  /** The deployer of local previews for these options (the one the factory makes). */
+  public static ComposeDeployer deployer(LocalPreviewOptions options) {
+    return LocalPreviewDeployerFactory.deployer(options, null);
   }
 
   public static Map<String, ImageReference> images(String web, String api) {

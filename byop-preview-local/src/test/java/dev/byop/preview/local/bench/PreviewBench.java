@@ -8,15 +8,16 @@ import dev.byop.core.GitSource;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewStatus;
 import dev.byop.preview.compose.CaddyRouter;
-import dev.byop.preview.compose.HttpProbe;
+import dev.byop.preview.compose.RouteEndpoint;
 import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.LogSink;
 import dev.byop.preview.local.CliImageBuilder;
 import dev.byop.preview.local.GitRepo;
-import dev.byop.preview.local.LocalPreviewDeployer;
+import dev.byop.preview.compose.ComposeDeployer;
+import dev.byop.preview.compose.CommandResult;
+import dev.byop.preview.local.LocalHost;
 import dev.byop.preview.local.LocalPreviewDeployerFactory;
 import dev.byop.preview.local.TestApps;
-import dev.byop.preview.local.internal.ProcessRunner;
 import dev.byop.store.jdbc.JdbcStoreFactory;
 import dev.byop.testing.Testbed;
 import java.net.URI;
@@ -64,19 +65,20 @@ public final class PreviewBench {
       // builds the images once, and keeps them in use so tear-downs of measured previews do not remove them
       Preview holder = b.previews().await(b.previews().createPreview("bench", commit).id(), Duration.ofMinutes(3));
       if (holder.status() != PreviewStatus.RUNNING) throw new IllegalStateException("warm-up failed: " + holder);
-      Path composeFile = data.resolve("previews").resolve(LocalPreviewDeployer.projectName(holder.id()))
+      Path composeFile = data.resolve("previews").resolve(ComposeDeployer.projectName(holder.id()))
           .resolve("docker-compose.yml");
       Path baseline = Files.createDirectories(data.resolve("baseline")).resolve("docker-compose.yml");
       Files.copy(composeFile, baseline);
-      ProcessRunner run = new ProcessRunner(Map.of("DOCKER_HOST", bed.dockerHost()), baseline.getParent(),
-          dev.byop.core.spi.Cancellation.none());
+      LocalHost run = new LocalHost(List.of(bed.dockerCli().toString()), data, Map.of("DOCKER_HOST", bed.dockerHost()))
+          .inDirectory(baseline.getParent());
       for (int i = 0; i <= rounds; i++) {
         long t0 = System.nanoTime();
         Preview p = b.previews().createPreview("bench", commit);
         URI probe = bed.caddy().httpUri().resolve("/");
         // the preview's own answer, not Caddy's empty 200 for hosts without a route
-        while (!HttpProbe.answers(probe, p.hostname(), Map.of(CaddyRouter.PREVIEW_HEADER, p.id()),
-            Duration.ofSeconds(2))) {
+        RouteEndpoint route = new RouteEndpoint("http://" + p.hostname() + "/", probe, p.hostname(),
+            Map.of(CaddyRouter.PREVIEW_HEADER, p.id()));
+        while (!route.answers(run, Duration.ofSeconds(2))) {
           Preview now = b.previews().preview(p.id());
           if (now.status() == PreviewStatus.FAILED) throw new IllegalStateException("preview failed: " + now.error());
           Thread.sleep(POLL.toMillis());
@@ -112,7 +114,7 @@ public final class PreviewBench {
       }
       b.previews().deletePreview(holder.id());
     } finally {
-      new LocalPreviewDeployer(TestApps.options(bed, "caddy", instance, data.resolve("sweep"), Duration.ofSeconds(5)))
+      TestApps.deployer(TestApps.options(bed, "caddy", instance, data.resolve("sweep"), Duration.ofSeconds(5)))
           .sweep(Set.of(), JobContext.of("bench", LogSink.discard()));
       try (var files = Files.walk(data)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -125,7 +127,7 @@ public final class PreviewBench {
         Collections.min(byop) / 1e6, Collections.min(compose) / 1e6);
   }
 
-  private static ProcessRunner.Result check(ProcessRunner.Result r) {
+  private static CommandResult check(CommandResult r) {
     if (!r.ok()) throw new IllegalStateException("command failed: " + r.tail(10));
     return r;
   }
