@@ -284,7 +284,8 @@ final class SshConnection implements AutoCloseable {
     private void line(boolean newline) {
       byte[] bytes = cur.toByteArray();
       int len = bytes.length;
-      if (dropped == 0 && len > 0 && bytes[len - 1] == '\r') {
+      // a streamed line loses the CR of a CRLF end, as BoundedReads.lines does; collected output stays byte for byte
+      if (lines != null && dropped == 0 && len > 0 && bytes[len - 1] == '\r') {
         len--;
       }
       String line = new String(bytes, 0, len, StandardCharsets.UTF_8);
@@ -379,6 +380,15 @@ final class SshConnection implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new SshException("writing " + path + " on " + host.label() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Sets the permission bits of {@code path}. */
+  void chmod(String path, int mode) {
+    try (SFTPClient sftp = client.newSFTPClient()) {
+      sftp.setattr(path, new FileAttributes.Builder().withPermissions(mode).build());
+    } catch (IOException e) {
+      throw new SshException("chmod of " + path + " on " + host.label() + " failed: " + e.getMessage(), e);
     }
   }
 

@@ -119,7 +119,13 @@ final class SshPreviewHost implements PreviewHost {
     }
     String file = underWorkDir("path", path);
     SshConnection c = pool.get(ssh);
-    c.mkdirs(file.substring(0, file.lastIndexOf('/')), 0700);
+    String parent = file.substring(0, file.lastIndexOf('/'));
+    c.mkdirs(parent, 0700);
+    // the work directory and everything from it down to the file are kept 0700, even when they existed wider
+    String root = workDir();
+    for (String dir = parent; dir.length() >= root.length(); dir = dir.substring(0, dir.lastIndexOf('/'))) {
+      c.chmod(dir, 0700);
+    }
     c.write(file, content, mode);
   }
 
@@ -167,9 +173,10 @@ final class SshPreviewHost implements PreviewHost {
   @Override
   public Connection connect(String host, int port, Duration timeout) {
     Checks.port("port", port);
-    DirectConnection channel = pool.get(ssh).open(host, port);
     long deadline = System.nanoTime() + timeout.toNanos();
-    ScheduledFuture<?> cut = DEADLINES.schedule(() -> closeQuietly(channel), timeout.toNanos(), TimeUnit.NANOSECONDS);
+    DirectConnection channel = pool.get(ssh).open(host, port);
+    ScheduledFuture<?> cut = DEADLINES.schedule(() -> closeQuietly(channel), Math.max(0, deadline - System.nanoTime()),
+        TimeUnit.NANOSECONDS);
     InputStream in = new InputStream() {
       private final InputStream raw = channel.getInputStream();
 

@@ -54,7 +54,7 @@ class SshIsolationIT {
     data = Files.createTempDirectory("byop-it-ssh-iso-data");
     String base = bed.baseImage();
     write("alpine/Dockerfile", "FROM " + base + "\nRUN mkdir -p /www && echo library-alpine-" + TestbedEnv.RUN
-        + " > /www/app.txt\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n");
+        + " > /www/app.txt && cp /www/app.txt /www/index.html\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n");
     write("evil/Dockerfile", "FROM " + base + "\nLABEL traefik.http.routers.evil.rule=\"Host(`victim.ssh-it.byop.test`)\"\n"
         + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n");
     write("chunked/Dockerfile", "FROM " + base + "\nCOPY answer.sh /answer.sh\nRUN chmod 755 /answer.sh\n"
@@ -174,6 +174,11 @@ class SshIsolationIT {
       assertEquals(PreviewStatus.RUNNING, running.status(), "pushed " + job.image() + "; " + running.error() + "\n" + log);
       String pulled = ImageReference.parse(job.image()).withRegistry(bed.testbed.vps(1).registry()).toString();
       assertTrue(log.stream().anyMatch(l -> l.startsWith("pulled " + pulled + " on vps1")), "the host pulls the pushed name: " + log);
+      // exactly what the build pushed: the host's engine records the digest the build's push returned
+      String held = bed.vpsDocker(1, "image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", pulled);
+      String expected = ImageReference.parse(pulled).name() + "@" + job.digest();
+      assertTrue(held.lines().anyMatch(expected::equals), "pushed " + job.digest() + ", vps1 holds " + held);
+      System.out.println("SshIsolationIT: build pushed " + job.digest() + "; vps1 pulled " + held.strip());
       byop.previews().deletePreview(p.id());
     }
   }
@@ -187,7 +192,7 @@ class SshIsolationIT {
       Preview running = byop.previews().await(p.id(), Duration.ofMinutes(4));
       assertEquals(PreviewStatus.RUNNING, running.status(), String.valueOf(running.error()));
       SshConnection c = pool.get(bed.vps(1));
-      String dir = bed.vpsHome(1) + "/byop/previews/" + p.id();
+      String dir = bed.vpsHome(1) + "/byop/previews/" + dev.byop.preview.compose.ComposeDeployer.projectName(p.id());
       assertEquals("600", stat(c, dir + "/docker-compose.yml"), "compose file");
       assertEquals("700", stat(c, dir), "its directory");
       assertEquals("700", stat(c, bed.vpsHome(1) + "/byop/previews"), "the previews directory");

@@ -127,10 +127,14 @@ class SshPreviewHostIT {
     assertEquals("700", mode(bed.vpsHome(1) + "/" + MARK), "every directory made from the home down");
     assertArrayEquals("services: {}\n".getBytes(StandardCharsets.UTF_8), host.read(file, 100).orElseThrow());
 
-    // a file that exists wider is narrowed before the new content goes in; the mode is exact whatever the umask
+    // a file that exists wider is narrowed before the new content goes in; the mode is exact whatever the umask;
+    // the directories from the work directory down are kept 0700
     pool.get(host.ssh()).run(List.of("chmod", "644", "--", file));
+    pool.get(host.ssh()).run(List.of("chmod", "755", "--", host.workDir(), host.workDir() + "/p1"));
     host.write("p1/docker-compose.yml", "x: 1\n".getBytes(StandardCharsets.UTF_8), 0640);
     assertEquals("640", mode(file));
+    assertEquals("700", mode(host.workDir() + "/p1"));
+    assertEquals("700", mode(host.workDir()));
     assertEquals("x: 1\n", new String(host.read("p1/docker-compose.yml", 100).orElseThrow(), StandardCharsets.UTF_8));
     assertThrows(ValidationException.class, () -> host.write("p1/f", new byte[0], 01777));
   }

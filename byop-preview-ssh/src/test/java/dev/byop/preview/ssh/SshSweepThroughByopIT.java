@@ -79,7 +79,8 @@ class SshSweepThroughByopIT {
   }
 
   static void runBox(String name, String instance) {
-    bed.vpsDocker(1, "run", "-d", "--name", name, "--network", "none", "--label", ByopLabels.PREVIEW + "=" + ORPHAN,
+    bed.vpsDocker(1, "run", "-d", "--name", name, "--network", "none", "--label", ByopLabels.MANAGED + "=true",
+        "--label", ByopLabels.PREVIEW + "=" + ORPHAN,
         "--label", ByopLabels.INSTANCE + "=" + instance, bed.baseImage(), "sleep", "600");
   }
 
@@ -113,9 +114,14 @@ class SshSweepThroughByopIT {
   void anOrphanPreviewOnVps1IsSweptAtStartThroughByop() throws Exception {
     runBox(ORPHAN_BOX, INSTANCE);
     runBox(FOREIGN_BOX, "another-installation-" + RUN);
-    String dir = vps1.home() + "/" + BASE_DIR + "/" + ORPHAN;
+    String dir = vps1.home() + "/" + BASE_DIR + "/byop-" + ORPHAN;
     vps1.mkdirs(dir, 0700);
     vps1.write(dir + "/docker-compose.yml", "services: {}\n".getBytes(StandardCharsets.UTF_8), 0600);
+    // the orphan's route, as a deploy that died after routing leaves it
+    String route = "{\"@id\":\"byop-" + ORPHAN + "\",\"match\":[{\"host\":[\"" + ORPHAN + ".sweep-it.byop.test\"]}],"
+        + "\"handle\":[{\"handler\":\"static_response\",\"body\":\"orphan\"}]}";
+    assertEquals(200, caddy.admin("POST", "/config/apps/http/servers/byop/routes", route).status());
+    assertEquals(200, caddy.admin("GET", "/id/byop-" + ORPHAN, null).status());
     try (Byop byop = Byop.builder().config(config()).discover(getClass().getClassLoader()).build()) {
       assertTrue(byop.store().listActivePreviews().isEmpty(), "the store knows no preview");
       byop.previews();
@@ -123,6 +129,7 @@ class SshSweepThroughByopIT {
       waitFor("the sweep removing the orphan's directory", Duration.ofSeconds(10),
           () -> !vps1.exec(List.of("test", "-e", dir), StdinSource.NONE, null, Duration.ofSeconds(10)).ok());
       assertTrue(exists(FOREIGN_BOX), "another installation's preview is not this byop's to sweep");
+      assertEquals(404, caddy.admin("GET", "/id/byop-" + ORPHAN, null).status(), "the orphan's route is swept too");
     }
     assertEquals("", bed.vpsDocker(1, "ps", "-a", "-q", "--filter", "label=" + ByopLabels.INSTANCE + "=" + INSTANCE).strip());
   }
