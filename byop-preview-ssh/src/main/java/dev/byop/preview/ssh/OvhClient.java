@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byop.core.Secret;
@@ -40,7 +41,7 @@ public final class OvhClient {
   private final Secret consumerKey;
   private final HttpClient http;
   private final LongSupplier clock;
-  private volatile Long delta;
+  private volatile @Nullable Long delta;
 
   /**
    * @param baseUrl the API root including the version, e.g. {@code https://eu.api.ovh.com/1.0}
@@ -89,11 +90,11 @@ public final class OvhClient {
   }
 
   /** A signed call; {@code body} is serialised to JSON (null for none). Returns the parsed answer (null node for none). */
-  public JsonNode call(String method, String path, Object body) {
+  public JsonNode call(String method, String path, @Nullable Object body) {
     return send(method, path, body, true);
   }
 
-  private JsonNode send(String method, String path, Object body, boolean signed) {
+  private JsonNode send(String method, String path, @Nullable Object body, boolean signed) {
     if (!path.startsWith("/")) {
       throw new IllegalArgumentException("OVH API path '" + path + "' must start with '/'");
     }

@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.byop.core.PreviewException;
 import dev.byop.core.SecretRef;
@@ -188,7 +189,7 @@ public final class OvhCloudProvider implements CloudProvider {
   }
 
   private RemoteHost toHost(JsonNode i) {
-    String ip = null;
+    @Nullable String ip = null;
     for (JsonNode a : i.path("ipAddresses")) {
       if ("public".equals(a.path("type").asText()) && a.path("version").asInt() == 4) {
         ip = a.path("ip").asText();

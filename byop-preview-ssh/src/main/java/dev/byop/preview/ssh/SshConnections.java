@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import dev.byop.preview.ssh.internal.VerifyingHostKeys;
 import dev.byop.preview.ssh.internal.WatchedSocket;
 import java.io.IOException;
@@ -38,8 +39,8 @@ final class SshConnections implements AutoCloseable {
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  private final SocketPreparer prepare;
-  private final java.util.concurrent.ScheduledExecutorService watchdog;
+  private final @Nullable SocketPreparer prepare;
+  private final java.util.concurrent.@Nullable ScheduledExecutorService watchdog;
 
   /** Readies a fresh socket before it connects (tests bind it to known local ports to cut exactly their own traffic). */
   @FunctionalInterface
@@ -51,7 +52,7 @@ final class SshConnections implements AutoCloseable {
     this(options, null);
   }
 
-  SshConnections(SshOptions options, SocketPreparer prepare) {
+  SshConnections(SshOptions options, @Nullable SocketPreparer prepare) {
     this.options = options;
     this.prepare = prepare;
     if (options.keepAlive().isZero()) {
@@ -202,13 +203,16 @@ final class SshConnections implements AutoCloseable {
 
   private static KeyProvider keyProvider(SSHClient client, SshHost host) throws IOException {
     SshKey k = host.key();
-    if (k.path() != null) {
-      if (k.passphrase() != null) {
-        return client.loadKeys(k.path().toString(), PasswordUtils.createOneOff(k.passphrase().get()));
+    java.nio.file.Path path = k.path();
+    if (path != null) {
+      java.util.function.Supplier<char[]> passphrase = k.passphrase();
+      if (passphrase != null) {
+        return client.loadKeys(path.toString(), PasswordUtils.createOneOff(passphrase.get()));
       }
-      return client.loadKeys(k.path().toString());
+      return client.loadKeys(path.toString());
     }
-    String text = k.secretText().get();
+    java.util.function.Supplier<String> secret = java.util.Objects.requireNonNull(k.secretText(), "key text");
+    String text = secret.get();
     if (text == null || text.isBlank()) {
       throw new SSHException("the secret for the private key of " + host.label() + " is empty");
     }

@@ -126,7 +126,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
     }
     Settings reg = s.section("registry");
     reg.allowOnly("address", "username", "password");
-    RegistryDelivery delivery = null;
+    @Nullable RegistryDelivery delivery = null;
     if (!reg.isEmpty()) {
       try {
         // the namespace of the top-level registry section: hosts pull under the name builds push to
