@@ -38,8 +38,8 @@ public final class CaddyRouter implements PreviewRouter {
   public record Settings(URI admin, String server, URI listener, int publicPort, String upstreamHost,
       String routeIdPrefix) {
     public Settings {
-      Checks.notNull("caddy.admin", admin);
-      Checks.notNull("caddy.listener", listener);
+      checkHttp("caddy.admin", admin);
+      checkHttp("caddy.listener", listener);
       if (!PREFIX.matcher(server).matches()) {
         throw new ValidationException("caddy.server", Checks.printable(server), "must match [A-Za-z0-9_-]+");
       }
@@ -49,6 +49,26 @@ public final class CaddyRouter implements PreviewRouter {
         throw new ValidationException("caddy.routeIdPrefix", Checks.printable(routeIdPrefix),
             "must be 1-40 characters of [A-Za-z0-9_-]");
       }
+    }
+  }
+
+  /** An {@code http://host[:port]} URL, as the admin API and the listener are reached. */
+  static URI checkHttp(String field, @Nullable URI url) {
+    Checks.notNull(field, url);
+    if (!"http".equals(url.getScheme()) || url.getHost() == null || url.getRawUserInfo() != null) {
+      throw new ValidationException(field, Checks.printable(url.toString()),
+          "must be an http URL with a host, e.g. http://127.0.0.1:2019");
+    }
+    return url;
+  }
+
+  /** Parses {@code value} for {@code field} as {@link #checkHttp} takes it. */
+  public static URI httpUrl(String field, String value) {
+    try {
+      return checkHttp(field, new URI(value));
+    } catch (java.net.URISyntaxException e) {
+      throw new ValidationException(field, Checks.printable(value),
+          "must be an http URL with a host, e.g. http://127.0.0.1:2019");
     }
   }
 

@@ -139,6 +139,11 @@ public final class ComposeDeployer implements PreviewDeployer {
     return placement;
   }
 
+  /** How previews are run. */
+  public Options options() {
+    return options;
+  }
+
   /** The compose project name of a preview. */
   public static String projectName(String previewId) {
     return "byop-" + checkId(previewId).toLowerCase(Locale.ROOT);
@@ -597,8 +602,9 @@ public final class ComposeDeployer implements PreviewDeployer {
     Cancellation cancel = context.cancellation();
     for (Map.Entry<PreviewHost, Set<String>> e : placement.hosts().entrySet()) {
       PreviewHost host = e.getKey();
-      Set<String> keep = new LinkedHashSet<>(knownPreviewIds);
-      keep.addAll(e.getValue());
+      // knownPreviewIds may answer contains() live (the manager asks its store again): never copy it
+      Set<String> slotted = e.getValue();
+      java.util.function.Predicate<String> keep = id -> knownPreviewIds.contains(id) || slotted.contains(id);
       Set<String> orphans = new TreeSet<>();
       for (String kind : List.of("container", "network", "volume")) {
         List<String> argv = kind.equals("container") ? cmd(host.docker(), "ps", "-a") : cmd(host.docker(), kind, "ls");
@@ -607,12 +613,12 @@ public final class ComposeDeployer implements PreviewDeployer {
             "--filter", "label=" + ByopLabels.INSTANCE + "=" + options.instance(), "--filter", "label=" + ByopLabels.PREVIEW));
         CommandResult r = host.run(argv, LogSink.discard(), options.commandTimeout(), cancel);
         if (!r.ok()) throw new PreviewException("docker " + kind + " listing on " + host.id() + " failed: " + r.tail(5));
-        r.output().stream().map(String::trim).filter(id -> PREVIEW_ID.matcher(id).matches() && !keep.contains(id))
+        r.output().stream().map(String::trim).filter(id -> PREVIEW_ID.matcher(id).matches() && !keep.test(id))
             .forEach(orphans::add);
       }
       // routes first: removing a preview's resources lets the router go of it too, and the route would go unreported
       for (String id : router.routedPreviewIds(host)) {
-        if (!keep.contains(id)) {
+        if (!keep.test(id)) {
           router.remove(host, id, context.log());
           removed.add("route of preview " + id);
         }

@@ -1,10 +1,15 @@
 package dev.byop.preview.compose;
 
+import dev.byop.core.PreviewException;
+import dev.byop.core.internal.BoundedReads;
 import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.LogSink;
 import java.io.Closeable;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -70,5 +75,44 @@ public interface PreviewHost {
     InputStream input();
 
     OutputStream output();
+
+    /**
+     * A TCP connection from this machine to {@code host:port} whose connect and every read end at one deadline,
+     * {@code timeout} from now (what {@link #connect} promises, for hosts reached over this machine's network).
+     *
+     * @throws dev.byop.core.PreviewException when the port cannot be reached (naming it and why)
+     */
+    static Connection tcp(String host, int port, Duration timeout) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      Socket s = new Socket();
+      try {
+        s.connect(new InetSocketAddress(host, port), (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+        InputStream in = BoundedReads.withDeadline(s, deadline);
+        OutputStream out = s.getOutputStream();
+        return new Connection() {
+          @Override
+          public InputStream input() {
+            return in;
+          }
+
+          @Override
+          public OutputStream output() {
+            return out;
+          }
+
+          @Override
+          public void close() throws IOException {
+            s.close();
+          }
+        };
+      } catch (IOException | IllegalArgumentException e) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // nothing was opened
+        }
+        throw new PreviewException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
+      }
+    }
   }
 }

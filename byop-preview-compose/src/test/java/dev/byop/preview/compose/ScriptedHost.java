@@ -1,13 +1,7 @@
 package dev.byop.preview.compose;
 
-import dev.byop.core.PreviewException;
 import dev.byop.core.spi.Cancellation;
 import dev.byop.core.spi.LogSink;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -73,35 +67,6 @@ final class ScriptedHost implements PreviewHost {
 
   @Override
   public Connection connect(String host, int port, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    Socket s = new Socket();
-    try {
-      s.connect(new InetSocketAddress(host, port), (int) Math.max(1, timeout.toMillis()));
-      InputStream in = dev.byop.core.internal.BoundedReads.withDeadline(s, deadline);
-      OutputStream out = s.getOutputStream();
-      return new Connection() {
-        @Override
-        public InputStream input() {
-          return in;
-        }
-
-        @Override
-        public OutputStream output() {
-          return out;
-        }
-
-        @Override
-        public void close() throws IOException {
-          s.close();
-        }
-      };
-    } catch (IOException e) {
-      try {
-        s.close();
-      } catch (IOException ignored) {
-        // nothing was opened
-      }
-      throw new PreviewException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
-    }
+    return Connection.tcp(host, port, timeout);
   }
 }

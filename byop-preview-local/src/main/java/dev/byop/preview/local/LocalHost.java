@@ -11,9 +11,6 @@ import dev.byop.core.spi.LogSink;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -253,36 +250,7 @@ public final class LocalHost implements PreviewHost {
 
   @Override
   public Connection connect(String host, int port, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    Socket s = new Socket();
-    try {
-      s.connect(new InetSocketAddress(host, port), (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
-      InputStream in = BoundedReads.withDeadline(s, deadline);
-      OutputStream out = s.getOutputStream();
-      return new Connection() {
-        @Override
-        public InputStream input() {
-          return in;
-        }
-
-        @Override
-        public OutputStream output() {
-          return out;
-        }
-
-        @Override
-        public void close() throws IOException {
-          s.close();
-        }
-      };
-    } catch (IOException e) {
-      try {
-        s.close();
-      } catch (IOException ignored) {
-        // nothing was opened
-      }
-      throw new PreviewException("cannot connect to " + host + ":" + port + " from " + ID + ": " + e.getMessage(), e);
-    }
+    return Connection.tcp(host, port, timeout);
   }
 
   @Override

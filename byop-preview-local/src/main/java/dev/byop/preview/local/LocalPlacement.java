@@ -92,9 +92,14 @@ public final class LocalPlacement implements Placement {
     return new Placed(host, images);
   }
 
+  /** Whether the engine has the image; an engine that cannot be asked is an error saying so, not a missing image. */
   private boolean has(String image) {
-    return host.run(cmd("image", "inspect", "--format", "{{.Id}}", image), LogSink.discard(), Duration.ofMinutes(1))
-        .ok();
+    CommandResult r = host.run(cmd("image", "inspect", "--format", "{{.Id}}", image), LogSink.discard(),
+        Duration.ofMinutes(1));
+    if (r.ok()) return true;
+    if (r.output().stream().anyMatch(l -> l.toLowerCase(java.util.Locale.ROOT).contains("no such image"))) return false;
+    throw new PreviewException("cannot ask the Docker engine of " + host.id() + " (" + String.join(" ", host.docker())
+        + ") for image " + image + ": exit code " + r.exitCode() + ": " + r.tail(3));
   }
 
   private void pull(String component, ImageReference ref, String name, JobContext context) {

@@ -9,7 +9,6 @@ import dev.byop.preview.compose.ComposeDeployer;
 import dev.byop.preview.compose.PlainRouter;
 import dev.byop.preview.compose.PreviewRouter;
 import dev.byop.preview.compose.TraefikRouter;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -81,8 +80,9 @@ public record LocalPreviewOptions(String domain, String router, Duration readyTi
     List<String> docker = s.has("docker") ? s.strings("docker") : List.of("docker");
     Settings c = s.section("caddy");
     c.allowOnly("admin", "server", "listener", "publicPort", "upstreamHost", "routeIdPrefix");
-    CaddyRouter.Settings caddy = new CaddyRouter.Settings(URI.create(c.string("admin", "http://127.0.0.1:2019")),
-        c.string("server", "byop"), URI.create(c.string("listener", "http://127.0.0.1:80")),
+    CaddyRouter.Settings caddy = new CaddyRouter.Settings(
+        CaddyRouter.httpUrl("preview.caddy.admin", c.string("admin", "http://127.0.0.1:2019")),
+        c.string("server", "byop"), CaddyRouter.httpUrl("preview.caddy.listener", c.string("listener", "http://127.0.0.1:80")),
         c.integer("publicPort", 0), c.string("upstreamHost", "127.0.0.1"), c.string("routeIdPrefix", "byop-"));
     Settings t = s.section("traefik");
     t.allowOnly("image", "network", "containerName", "entrypoint", "bindAddress", "port");

@@ -93,4 +93,33 @@ class LocalPreviewDeployerFactoryTest {
     assertThrows(ValidationException.class,
         () -> LocalPreviewOptions.from(ctx("preview: { domain: 'bad domain' }").settings(), Path.of("/d")));
   }
+
+  @Test
+  void caddyAddressesWithoutSchemeOrHostNameTheKeyAndTheRule() {
+    // what a new user writes from Caddy's own "admin.listen" value
+    for (String key : List.of("admin", "listener")) {
+      for (String bad : List.of("127.0.0.1:2019", "localhost:2019", "https://127.0.0.1:2019", "http://u:p@h:1", "::")) {
+        var e = assertThrows(ValidationException.class, () -> LocalPreviewOptions.from(ctx(
+            "preview: { router: caddy, caddy: { " + key + ": '" + bad + "' } }").settings(), Path.of("/d")), bad);
+        assertEquals("preview.caddy." + key, e.field(), e.getMessage());
+        assertTrue(e.getMessage().contains("http URL with a host"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void createsTheComposeDeployerWithTheConfiguredRouterOnTheLocalHost() {
+    var d = new LocalPreviewDeployerFactory().create(ctx("""
+        preview: { router: caddy, instance: i1, docker: /usr/bin/docker, readyTimeout: 7s, workDir: /tmp/byop-w }
+        """));
+    assertTrue(d instanceof dev.byop.preview.compose.ComposeDeployer, d.getClass().toString());
+    var c = (dev.byop.preview.compose.ComposeDeployer) d;
+    assertEquals("caddy", c.router().id());
+    assertEquals(Duration.ofSeconds(7), c.options().readyTimeout());
+    assertEquals("i1", c.options().instance());
+    var host = c.placement().hosts().keySet().iterator().next();
+    assertEquals(List.of("/usr/bin/docker"), host.docker());
+    assertEquals("/tmp/byop-w", host.workDir());
+    assertEquals("byop.local", host.id());
+  }
 }
