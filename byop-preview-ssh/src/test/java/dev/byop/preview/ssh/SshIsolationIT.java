@@ -39,7 +39,7 @@ class SshIsolationIT {
   static final String NAMESPACE = "byop-it-ssh-" + TestbedEnv.RUN;
   static final String INSTANCE = "ssh-iso-" + TestbedEnv.RUN;
   static TestbedEnv bed;
-  static Path repo;
+  static TestRepo repo;
   static Path data;
   static String commit;
   static SshConnections pool;
@@ -50,34 +50,20 @@ class SshIsolationIT {
     bed = TestbedEnv.load();
     pool = new SshConnections(SshOptions.defaults());
     caddy = RemoteCaddy.start(bed, pool, 1);
-    repo = Files.createTempDirectory("byop-it-ssh-iso-repo");
+    repo = TestRepo.create("byop-it-ssh-iso-repo");
     data = Files.createTempDirectory("byop-it-ssh-iso-data");
     String base = bed.baseImage();
-    write("alpine/Dockerfile", "FROM " + base + "\nRUN mkdir -p /www && echo library-alpine-" + TestbedEnv.RUN
+    repo.write("alpine/Dockerfile", "FROM " + base + "\nRUN mkdir -p /www && echo library-alpine-" + TestbedEnv.RUN
         + " > /www/app.txt && cp /www/app.txt /www/index.html\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n");
-    write("evil/Dockerfile", "FROM " + base + "\nLABEL traefik.http.routers.evil.rule=\"Host(`victim.ssh-it.byop.test`)\"\n"
+    repo.write("evil/Dockerfile", "FROM " + base + "\nLABEL traefik.http.routers.evil.rule=\"Host(`victim.ssh-it.byop.test`)\"\n"
         + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n");
-    write("chunked/Dockerfile", "FROM " + base + "\nCOPY answer.sh /answer.sh\nRUN chmod 755 /answer.sh\n"
+    repo.write("chunked/Dockerfile", "FROM " + base + "\nCOPY answer.sh /answer.sh\nRUN chmod 755 /answer.sh\n"
         + "CMD [\"nc\", \"-ll\", \"-p\", \"8080\", \"-e\", \"/answer.sh\"]\n");
-    write("chunked/answer.sh", "#!/bin/sh\nread line\nprintf 'HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'\n"
+    repo.write("chunked/answer.sh", "#!/bin/sh\nread line\nprintf 'HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'\n"
         + "while :; do printf '400\\r\\n'; head -c 1024 /dev/zero | tr '\\0' z; printf '\\r\\n'; done\n");
-    git("init", "-q", "-b", "main");
-    git("add", "-A");
-    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "apps");
-    commit = git("rev-parse", "HEAD").trim();
+    commit = repo.commit("apps");
   }
 
-  static void write(String rel, String text) throws Exception {
-    Path p = repo.resolve(rel);
-    Files.createDirectories(p.getParent());
-    Files.writeString(p, text);
-  }
-
-  static String git(String... args) {
-    List<String> cmd = new java.util.ArrayList<>(List.of("git", "-C", repo.toString()));
-    cmd.addAll(List.of(args));
-    return TestbedEnv.run(cmd, Map.of());
-  }
 
   @AfterAll
   static void tearDownAll() {
@@ -93,7 +79,7 @@ class SshIsolationIT {
       String c12 = commit.substring(0, 12);
       bed.removeLocal("byop/" + app + ":" + c12, bed.testbed.registry().address() + "/" + NAMESPACE + "/" + app + ":" + c12);
     }
-    TestbedEnv.deleteTree(repo);
+    repo.close();
     TestbedEnv.deleteTree(data);
   }
 
@@ -132,7 +118,7 @@ class SshIsolationIT {
   }
 
   static App app(String id, String component, String dir) {
-    return new App(id, id, List.of(Component.of(component, GitSource.of("file://" + repo), 8080).withContext(dir, "Dockerfile")
+    return new App(id, id, List.of(Component.of(component, GitSource.of(repo.url()), 8080).withContext(dir, "Dockerfile")
         .withHealthPath(dir.equals("alpine") ? "/app.txt" : null)));
   }
 

@@ -44,7 +44,7 @@ class SshPreviewThroughByopIT {
   static TestbedEnv bed;
   static SshConnections pool;
   static RemoteCaddy caddy;
-  static Path repo;
+  static TestRepo repo;
   static Path data;
 
   @BeforeAll
@@ -52,19 +52,17 @@ class SshPreviewThroughByopIT {
     bed = TestbedEnv.load();
     pool = new SshConnections(SshOptions.defaults());
     caddy = RemoteCaddy.start(bed, pool, 1);
-    repo = Files.createTempDirectory("byop-it-ssh-byop-repo");
+    repo = TestRepo.create("byop-it-ssh-byop-repo");
     data = Files.createTempDirectory("byop-it-ssh-byop-data");
     byte[] filler = new byte[4 * 1024 * 1024];
     new Random(TestbedEnv.seed(41)).nextBytes(filler);
-    Files.createDirectories(repo.resolve("web"));
-    Files.write(repo.resolve("web/filler.bin"), filler);
-    write("web/Dockerfile", "FROM " + bed.baseImage() + "\nCOPY filler.bin /filler.bin\nCOPY www /www\n"
+    repo.write("web/filler.bin", filler);
+    repo.write("web/Dockerfile", "FROM " + bed.baseImage() + "\nCOPY filler.bin /filler.bin\nCOPY www /www\n"
         + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n");
-    write("web/www/index.html", "web " + RUN + " v1\n");
-    write("api/Dockerfile", "FROM " + bed.baseImage() + "\nCOPY www /www\nCMD [\"httpd\", \"-f\", \"-p\", \"8081\", \"-h\", \"/www\"]\n");
-    write("api/www/index.html", "api " + RUN + "\n");
-    git("init", "-q", "-b", "main");
-    commit("v1");
+    repo.write("web/www/index.html", "web " + RUN + " v1\n");
+    repo.write("api/Dockerfile", "FROM " + bed.baseImage() + "\nCOPY www /www\nCMD [\"httpd\", \"-f\", \"-p\", \"8081\", \"-h\", \"/www\"]\n");
+    repo.write("api/www/index.html", "api " + RUN + "\n");
+    repo.commit("v1");
     // the stand-in Traefik, present on vps1 as an operator would have pulled traefik there
     Path ctx = data.resolve("fake-traefik");
     Files.createDirectories(ctx);
@@ -72,24 +70,6 @@ class SshPreviewThroughByopIT {
         + "ENTRYPOINT [\"/bin/sh\", \"-c\", \"exec httpd -f -p 80 -h /www\", \"fake-traefik\"]\n");
     bed.docker("build", "-q", "-t", TRAEFIK + ":1", ctx.toString());
     new ImageShipper(pool, bed.localImages()).ship(bed.vps(1), TRAEFIK + ":1");
-  }
-
-  static void write(String rel, String text) throws Exception {
-    Path p = repo.resolve(rel);
-    Files.createDirectories(p.getParent());
-    Files.writeString(p, text);
-  }
-
-  static String git(String... args) {
-    List<String> cmd = new java.util.ArrayList<>(List.of("git", "-C", repo.toString()));
-    cmd.addAll(List.of(args));
-    return TestbedEnv.run(cmd, Map.of());
-  }
-
-  static String commit(String message) {
-    git("add", "-A");
-    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", message);
-    return git("rev-parse", "HEAD").trim();
   }
 
   @AfterAll
@@ -116,7 +96,7 @@ class SshPreviewThroughByopIT {
     caddy.close();
     pool.close();
     bed.removeLocal(TRAEFIK + ":1");
-    TestbedEnv.deleteTree(repo);
+    repo.close();
     TestbedEnv.deleteTree(data);
   }
 
@@ -147,7 +127,7 @@ class SshPreviewThroughByopIT {
   }
 
   static App app() {
-    GitSource src = GitSource.of("file://" + repo);
+    GitSource src = GitSource.of(repo.url());
     return new App(APP, APP, List.of(Component.of("web", src, 8080).withContext("web", "Dockerfile").withHealthPath("/index.html"),
         Component.of("api", src, 8081).withContext("api", "Dockerfile")));
   }
@@ -192,8 +172,8 @@ class SshPreviewThroughByopIT {
       long firstBytes = shipped(first, "web");
       assertTrue(firstBytes > 4 * 1024 * 1024, "the first deploy ships the whole web image: " + first);
 
-      write("web/www/index.html", "web " + RUN + " v2\n");
-      String v2 = commit("v2");
+      repo.write("web/www/index.html", "web " + RUN + " v2\n");
+      String v2 = repo.commit("v2");
       byop.previews().redeploy(p.id(), v2);
       Preview again = running(byop, p);
       List<String> second = log(byop, p).subList(first.size(), log(byop, p).size());
