@@ -15,7 +15,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.byop.core.CancelledException;
 import dev.byop.core.internal.Redactor;
+import dev.byop.core.spi.Cancellation;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -255,6 +257,15 @@ final class ImageShipper {
    * @throws SshException when every attempt within the retry window failed; its message and cause carry the last failure
    */
   ShipResult ship(SshHost host, String reference) {
+    return ship(host, reference, Cancellation.none());
+  }
+
+  /**
+   * As {@link #ship(SshHost, String)}; when {@code cancellation} fires, the transfer stops (the host's
+   * {@code docker load} is sent TERM and its channel closed, what it left is cleaned up) and
+   * {@link dev.byop.core.CancelledException} is raised.
+   */
+  ShipResult ship(SshHost host, String reference, Cancellation cancellation) {
     long t0 = System.nanoTime();
     LocalImages.LocalImage img;
     try {
@@ -268,6 +279,7 @@ final class ImageShipper {
     boolean forceFull = false;
     long firstFailure = 0;
     while (true) {
+      cancellation.throwIfCancelled();
       attempt++;
       @Nullable String pidFile = null;
       try {
@@ -301,7 +313,7 @@ final class ImageShipper {
             }
             throw e;
           }
-        }, null, pool.options().transferTimeout());
+        }, null, null, pool.options().transferTimeout(), SshConnection.MAX_LINE, cancellation);
         // the load exited (its status arrived): only its pid file is left
         conn.exec(List.of("rm", "-f", "--", pidFile), StdinSource.NONE, null, pool.options().commandTimeout());
         pidFile = null;
@@ -329,6 +341,9 @@ final class ImageShipper {
         }
         return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.skipped() == 0, false, attempt,
             Duration.ofNanos(System.nanoTime() - t0));
+      } catch (CancelledException e) {
+        giveUp(host, pidFile);
+        throw e;
       } catch (RemoteCommandException | HostKeyRejectedException | LocalImageException e) {
         giveUp(host, pidFile);
         throw e;
@@ -381,7 +396,8 @@ final class ImageShipper {
    *
    * @return the image id the host now has
    */
-  String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password) {
+  String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password,
+      Cancellation cancellation) {
     if (!registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?") || user.isBlank() || user.chars().anyMatch(ch -> ch < ' ')) {
       throw new ValidationException("registry", registry, "must be host[:port] and the user a single line");
     }
@@ -397,7 +413,8 @@ final class ImageShipper {
       c.run(login, StdinSource.of(password.reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       List<String> pull = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
       pull.addAll(docker("pull", image));
-      ExecResult r = c.exec(pull, StdinSource.NONE, null, pool.options().transferTimeout());
+      ExecResult r = c.exec(pull, StdinSource.NONE, null, null, pool.options().transferTimeout(), SshConnection.MAX_LINE,
+          cancellation);
       if (!r.ok()) {
         throw new RemoteCommandException(host.label(), pull, r.exitCode(), r.stderrTail());
       }

@@ -85,7 +85,7 @@ final class SshPlacement implements Placement {
       if (registry != null) {
         pull(host, e.getKey(), e.getValue(), registry, context);
       } else {
-        ShipResult r = shipper.ship(host.ssh(), name);
+        ShipResult r = shipper.ship(host.ssh(), name, context.cancellation());
         context.log().line(r.alreadyPresent()
             ? "image " + r.image() + " already on " + host.id()
             : String.format(Locale.ROOT, "shipped %s to %s: %d bytes, %d of %d layers already there%s", r.image(),
@@ -100,7 +100,8 @@ final class SshPlacement implements Placement {
   private void pull(SshPreviewHost host, String component, ImageReference ref, RegistryDelivery registry,
       JobContext context) {
     String name = dockerName(ref);
-    String imageId = shipper.pull(host.ssh(), name, registry.registry(), registry.user(), registry.password().resolve());
+    String imageId = shipper.pull(host.ssh(), name, registry.registry(), registry.user(), registry.password().resolve(),
+        context.cancellation());
     String digest = ref.digest();
     if (digest != null) {
       String pinned = ref.withoutDigest().name() + "@" + digest;
