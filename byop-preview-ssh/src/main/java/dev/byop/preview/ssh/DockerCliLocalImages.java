@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -17,16 +18,16 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Stands in until the {@code byop-docker} Engine API client ({@code GET /images/{name}/get}) is available.
  */
-public final class DockerCliLocalImages implements LocalImages {
+final class DockerCliLocalImages implements LocalImages {
 
   private final Path docker;
-  private final String dockerHost;
+  private final @Nullable String dockerHost;
 
   /**
    * @param docker the CLI binary, e.g. {@code /usr/bin/docker}
    * @param dockerHost value for {@code DOCKER_HOST}, or null to inherit the environment's
    */
-  public DockerCliLocalImages(Path docker, String dockerHost) {
+  DockerCliLocalImages(Path docker, @Nullable String dockerHost) {
     this.docker = docker;
     this.dockerHost = dockerHost;
   }

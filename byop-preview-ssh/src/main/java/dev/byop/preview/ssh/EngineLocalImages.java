@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import dev.byop.docker.DockerClient;
 import dev.byop.docker.ImageInfo;
 import java.io.InputStream;
@@ -9,12 +10,12 @@ import java.util.Objects;
  * {@link LocalImages} through the local Docker Engine API ({@code GET /images/{name}/json}, streamed
  * {@code GET /images/{name}/get}), the default.
  */
-public final class EngineLocalImages implements LocalImages {
+final class EngineLocalImages implements LocalImages {
 
   private final DockerClient docker;
 
   /** @param docker a client of the local engine; the caller closes it */
-  public EngineLocalImages(DockerClient docker) {
+  EngineLocalImages(DockerClient docker) {
     this.docker = Objects.requireNonNull(docker, "docker");
   }
 
@@ -22,7 +23,7 @@ public final class EngineLocalImages implements LocalImages {
   public LocalImage inspect(String reference) {
     ImageInfo info = docker.inspectImage(reference)
         .orElseThrow(() -> new SshException("local image '" + reference + "' does not exist in the engine at " + docker.endpoint().uri()));
-    String created;
+    @Nullable String created;
     try {
       created = new com.fasterxml.jackson.databind.ObjectMapper().readTree(info.rawJson()).path("Created").asText(null);
     } catch (java.io.IOException e) {

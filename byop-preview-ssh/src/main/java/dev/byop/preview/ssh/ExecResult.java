@@ -7,7 +7,7 @@ package dev.byop.preview.ssh;
  * @param stdout collected standard output (empty when it was streamed to a line sink)
  * @param stderrTail the last few kilobytes of standard error
  */
-public record ExecResult(int exitCode, String stdout, String stderrTail) {
+record ExecResult(int exitCode, String stdout, String stderrTail) {
 
   /** True when the command exited 0. */
   public boolean ok() {

@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import dev.byop.core.ValidationException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -13,7 +14,7 @@ import java.util.Objects;
  *     recorded there and accepted (OpenSSH's {@code StrictHostKeyChecking=accept-new}); a changed key is
  *     still refused
  */
-public record HostKeyPolicy(Path knownHosts, String fingerprint, boolean acceptNew) {
+public record HostKeyPolicy(@Nullable Path knownHosts, @Nullable String fingerprint, boolean acceptNew) {
 
   public HostKeyPolicy {
     if ((knownHosts == null) == (fingerprint == null)) {

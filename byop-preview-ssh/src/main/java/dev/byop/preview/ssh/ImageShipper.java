@@ -15,6 +15,10 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.byop.core.CancelledException;
+import dev.byop.core.internal.Redactor;
+import dev.byop.core.spi.Cancellation;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * ShipResult r = shipper.ship(host, "registry.example/app:42");
  * }</pre>
  */
-public final class ImageShipper {
+final class ImageShipper {
 
   private static final Logger LOG = LoggerFactory.getLogger(ImageShipper.class);
 
@@ -47,6 +51,7 @@ public final class ImageShipper {
   private final List<String> remoteDocker;
   private final Retry retry;
   private final Map<String, String> learned;
+  private final Redactor redactor;
   /** Per host label: pid files of loads whose attempt failed and that may still run there. */
   private final Map<String, Set<String>> leftovers = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -90,16 +95,16 @@ public final class ImageShipper {
     }
   }
 
-  public ImageShipper(SshConnections pool, LocalImages local) {
-    this(pool, local, List.of("docker"), Retry.defaults(), null);
+  ImageShipper(SshConnections pool, LocalImages local) {
+    this(pool, local, List.of("docker"), Retry.defaults(), null, new Redactor());
   }
 
   /**
    * @param remoteDocker the docker CLI invocation on the host, e.g. {@code ["docker"]} or {@code ["sudo", "docker"]}
    * @param attempts transfer attempts on lost connections (at least 1), within the default retry window
    */
-  public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, int attempts) {
-    this(pool, local, remoteDocker, Retry.attempts(attempts), null);
+  ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, int attempts) {
+    this(pool, local, remoteDocker, Retry.attempts(attempts), null, new Redactor());
   }
 
   /**
@@ -107,13 +112,16 @@ public final class ImageShipper {
    * @param layerNameCache a file remembering which save-archive layer file holds which diff id (e.g. under byop's data
    *     directory), so that after a restart a host's existing layers are left out without first re-reading the image
    *     locally; null to keep it in memory
+   * @param redactor masks the configured secrets in what is logged (sshj's messages may quote what a host answered)
    */
-  public ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, Retry retry, java.nio.file.Path layerNameCache) {
+  ImageShipper(SshConnections pool, LocalImages local, List<String> remoteDocker, Retry retry,
+      java.nio.file.@Nullable Path layerNameCache, Redactor redactor) {
     this.pool = Objects.requireNonNull(pool, "pool");
     this.local = Objects.requireNonNull(local, "local");
     this.remoteDocker = List.copyOf(remoteDocker);
     this.retry = Objects.requireNonNull(retry, "retry");
     this.learned = layerNameCache == null ? new LayerNameCache() : new LayerNameCache(layerNameCache);
+    this.redactor = Objects.requireNonNull(redactor, "redactor");
   }
 
   /**
@@ -156,14 +164,15 @@ public final class ImageShipper {
       SshConnection c = pool.get(host);
       ExecResult r = c.exec(argv, StdinSource.NONE, null, pool.options().commandTimeout());
       if (!r.ok()) {
-        LOG.warn("cleaning up lost loads on {} exited {}: {}", host.label(), r.exitCode(), r.stderrTail().strip());
+        LOG.warn("cleaning up lost loads on {} exited {}: {}", host.label(), r.exitCode(), redactor.redact(r.stderrTail().strip()));
         return false;
       }
       batch.forEach(files::remove);
       LOG.info("killed {} docker load(s) of lost transfers on {}", batch.size(), host.label());
       return true;
     } catch (SshException e) {
-      LOG.warn("cannot clean up lost loads on {} now ({}); will at the next contact", host.label(), e.getMessage());
+      LOG.warn("cannot clean up lost loads on {} now ({}); will at the next contact", host.label(),
+          redactor.redact(String.valueOf(e.getMessage())));
       return false;
     }
   }
@@ -178,8 +187,18 @@ public final class ImageShipper {
     return l;
   }
 
+  /** The repository digests ({@code name@sha256:…}) the host's engine records for {@code reference}; empty when none. */
+  List<String> remoteRepoDigests(SshHost host, String reference) {
+    ExecResult r = pool.get(host).exec(docker("image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}",
+        reference), StdinSource.NONE, null, pool.options().commandTimeout());
+    if (!r.ok()) {
+      return List.of();
+    }
+    return r.stdout().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+  }
+
   /** The image id the host has under {@code reference}, or null. */
-  public String remoteImageId(SshHost host, String reference) {
+  @Nullable String remoteImageId(SshHost host, String reference) {
     ExecResult r = pool.get(host).exec(docker("image", "inspect", "--format", "{{.Id}}", reference), StdinSource.NONE, null,
         pool.options().commandTimeout());
     return r.ok() ? r.stdout().strip() : null;
@@ -197,7 +216,7 @@ public final class ImageShipper {
   }
 
   /** Every layer diff id the host's engine holds (through the images it has). */
-  public Set<String> remoteDiffIds(SshHost host) {
+  Set<String> remoteDiffIds(SshHost host) {
     SshConnection c = pool.get(host);
     String ids = c.run(docker("image", "ls", "--quiet", "--no-trunc")).stdout();
     Set<String> unique = new HashSet<>();
@@ -226,7 +245,7 @@ public final class ImageShipper {
    * Reads the local save archive once, without sending anything, to learn which layer file holds which diff id;
    * {@link #ship} does this by itself when a host holds layers this shipper has not seen yet.
    */
-  public void learn(String reference) throws IOException {
+  void learn(String reference) throws IOException {
     try (InputStream in = local.save(reference)) {
       SaveArchiveFilter.learn(in, learned);
     }
@@ -237,7 +256,16 @@ public final class ImageShipper {
    *
    * @throws SshException when every attempt within the retry window failed; its message and cause carry the last failure
    */
-  public ShipResult ship(SshHost host, String reference) {
+  ShipResult ship(SshHost host, String reference) {
+    return ship(host, reference, Cancellation.none());
+  }
+
+  /**
+   * As {@link #ship(SshHost, String)}; when {@code cancellation} fires, the transfer stops (the host's
+   * {@code docker load} is sent TERM and its channel closed, what it left is cleaned up) and
+   * {@link dev.byop.core.CancelledException} is raised.
+   */
+  ShipResult ship(SshHost host, String reference, Cancellation cancellation) {
     long t0 = System.nanoTime();
     LocalImages.LocalImage img;
     try {
@@ -246,13 +274,14 @@ public final class ImageShipper {
       throw new SshException("cannot inspect local image '" + reference + "': " + e.getMessage(), e);
     }
     AtomicLong bytes = new AtomicLong();
-    SshException last = null;
+    @Nullable SshException last = null;
     int attempt = 0;
     boolean forceFull = false;
     long firstFailure = 0;
     while (true) {
+      cancellation.throwIfCancelled();
       attempt++;
-      String pidFile = null;
+      @Nullable String pidFile = null;
       try {
         pool.get(host); // an unreachable host fails the attempt here, before the clean-up tries it too
         cleanUp(host);
@@ -284,7 +313,7 @@ public final class ImageShipper {
             }
             throw e;
           }
-        }, null, pool.options().transferTimeout());
+        }, null, null, pool.options().transferTimeout(), SshConnection.MAX_LINE, cancellation);
         // the load exited (its status arrived): only its pid file is left
         conn.exec(List.of("rm", "-f", "--", pidFile), StdinSource.NONE, null, pool.options().commandTimeout());
         pidFile = null;
@@ -297,7 +326,8 @@ public final class ImageShipper {
         SaveArchiveFilter.Stats st = stats.get();
         if (!r.ok() || st == null) {
           if (st != null && st.skipped() > 0 && !forceFull) {
-            LOG.info("{} rejected the partial archive of {} ({}); sending it whole", host.label(), reference, r.stderrTail().strip());
+            LOG.info("{} rejected the partial archive of {} ({}); sending it whole", host.label(), reference,
+                redactor.redact(r.stderrTail().strip()));
             forceFull = true;
             attempt--; // a fallback is not a lost connection
             continue;
@@ -311,6 +341,9 @@ public final class ImageShipper {
         }
         return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.skipped() == 0, false, attempt,
             Duration.ofNanos(System.nanoTime() - t0));
+      } catch (CancelledException e) {
+        giveUp(host, pidFile);
+        throw e;
       } catch (RemoteCommandException | HostKeyRejectedException | LocalImageException e) {
         giveUp(host, pidFile);
         throw e;
@@ -329,8 +362,8 @@ public final class ImageShipper {
         if (attempt >= retry.attempts() || spent.plus(wait).compareTo(retry.window()) > 0) {
           break;
         }
-        LOG.warn("shipping {} to {} failed on attempt {}/{}: {}; retrying in {} ms", reference, host.label(), attempt, retry.attempts(),
-            e.getMessage(), wait.toMillis());
+        LOG.warn("shipping {} to {} failed on attempt {}/{}: {}; retrying in {} ms", reference, host.label(), attempt,
+            retry.attempts(), redactor.redact(String.valueOf(e.getMessage())), wait.toMillis());
         try {
           Thread.sleep(wait.toMillis());
         } catch (InterruptedException ie) {
@@ -350,7 +383,7 @@ public final class ImageShipper {
   }
 
   /** A ship ends in failure: the loads it started must not outlive it (what is unreachable now goes at the next contact). */
-  private void giveUp(SshHost host, String pidFile) {
+  private void giveUp(SshHost host, @Nullable String pidFile) {
     if (pidFile != null) {
       leftOver(host, pidFile);
     }
@@ -363,7 +396,8 @@ public final class ImageShipper {
    *
    * @return the image id the host now has
    */
-  public String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password) {
+  String pull(SshHost host, String image, String registry, String user, dev.byop.core.Secret password,
+      Cancellation cancellation) {
     if (!registry.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?") || user.isBlank() || user.chars().anyMatch(ch -> ch < ' ')) {
       throw new ValidationException("registry", registry, "must be host[:port] and the user a single line");
     }
@@ -379,7 +413,8 @@ public final class ImageShipper {
       c.run(login, StdinSource.of(password.reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       List<String> pull = new ArrayList<>(List.of("env", "DOCKER_CONFIG=" + dir));
       pull.addAll(docker("pull", image));
-      ExecResult r = c.exec(pull, StdinSource.NONE, null, pool.options().transferTimeout());
+      ExecResult r = c.exec(pull, StdinSource.NONE, null, null, pool.options().transferTimeout(), SshConnection.MAX_LINE,
+          cancellation);
       if (!r.ok()) {
         throw new RemoteCommandException(host.label(), pull, r.exitCode(), r.stderrTail());
       }

@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A small seam so that the Engine API client of {@code byop-docker} can replace the CLI-based default.
  */
-public interface LocalImages {
+interface LocalImages {
 
   /**
    * Identity of a local image: its id, the diff ids of its layers (lowest first) and its config's creation time as

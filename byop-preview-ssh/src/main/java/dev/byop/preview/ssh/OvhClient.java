@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byop.core.Secret;
@@ -40,7 +41,7 @@ public final class OvhClient {
   private final Secret consumerKey;
   private final HttpClient http;
   private final LongSupplier clock;
-  private volatile Long delta;
+  private volatile @Nullable Long delta;
 
   /**
    * @param baseUrl the API root including the version, e.g. {@code https://eu.api.ovh.com/1.0}
@@ -60,6 +61,11 @@ public final class OvhClient {
     this.consumerKey = Objects.requireNonNull(consumerKey, "consumerKey");
     this.clock = epochSeconds;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  /** {@code redactor} with this client's secrets (application secret, consumer key) added. */
+  dev.byop.core.internal.Redactor withSecrets(dev.byop.core.internal.Redactor redactor) {
+    return redactor.add(applicationSecret).add(consumerKey);
   }
 
   /** The signature of one request, as OVH computes it. */
@@ -84,11 +90,11 @@ public final class OvhClient {
   }
 
   /** A signed call; {@code body} is serialised to JSON (null for none). Returns the parsed answer (null node for none). */
-  public JsonNode call(String method, String path, Object body) {
+  public JsonNode call(String method, String path, @Nullable Object body) {
     return send(method, path, body, true);
   }
 
-  private JsonNode send(String method, String path, Object body, boolean signed) {
+  private JsonNode send(String method, String path, @Nullable Object body, boolean signed) {
     if (!path.startsWith("/")) {
       throw new IllegalArgumentException("OVH API path '" + path + "' must start with '/'");
     }

@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.byop.core.PreviewException;
 import dev.byop.core.SecretRef;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import dev.byop.core.internal.Redactor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,12 +72,19 @@ public final class OvhCloudProvider implements CloudProvider {
 
   private final OvhClient client;
   private final Settings s;
+  private final Redactor redactor;
   private final Map<String, RemoteHost> leases = new LinkedHashMap<>();
   private final Map<String, RemoteHost> instances = new LinkedHashMap<>();
 
   public OvhCloudProvider(OvhClient client, Settings settings) {
+    this(client, settings, new Redactor());
+  }
+
+  /** @param secrets the configuration's secrets, masked (with the client's own) in what this provider logs */
+  OvhCloudProvider(OvhClient client, Settings settings, Redactor secrets) {
     this.client = Objects.requireNonNull(client, "client");
     this.s = Objects.requireNonNull(settings, "settings");
+    this.redactor = client.withSecrets(new Redactor(secrets));
   }
 
   private String base() {
@@ -180,7 +189,7 @@ public final class OvhCloudProvider implements CloudProvider {
   }
 
   private RemoteHost toHost(JsonNode i) {
-    String ip = null;
+    @Nullable String ip = null;
     for (JsonNode a : i.path("ipAddresses")) {
       if ("public".equals(a.path("type").asText()) && a.path("version").asInt() == 4) {
         ip = a.path("ip").asText();
@@ -199,7 +208,7 @@ public final class OvhCloudProvider implements CloudProvider {
     try {
       client.call("DELETE", base() + "/" + id, null);
     } catch (RuntimeException e) {
-      LOG.warn("could not delete OVH instance {}: {}", id, e.getMessage());
+      LOG.warn("could not delete OVH instance {}: {}", id, redactor.redact(String.valueOf(e.getMessage())));
     }
   }
 

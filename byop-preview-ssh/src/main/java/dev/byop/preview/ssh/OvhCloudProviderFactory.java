@@ -60,7 +60,8 @@ public final class OvhCloudProviderFactory implements CloudProviderFactory {
       return new OvhCloudProvider(client, new OvhCloudProvider.Settings(s.requireString("project"), s.requireString("region"),
           s.requireString("flavorId"), s.requireString("imageId"), s.requireString("sshKeyId"), s.string("namePrefix", "byop-"),
           s.string("user", "debian"), s.requireSecret("privateKey"), s.requireString("knownHosts"), s.bool("acceptNewHostKey", false),
-          s.integer("capacity", 1), s.duration("readyTimeout", Duration.ofMinutes(10)), s.duration("pollInterval", Duration.ofSeconds(5))));
+          s.integer("capacity", 1), s.duration("readyTimeout", Duration.ofMinutes(10)), s.duration("pollInterval", Duration.ofSeconds(5))),
+          new dev.byop.core.internal.Redactor().addAll(context.config().secrets()));
     } catch (IllegalArgumentException | ValidationException e) {
       throw s.error("provider", e.getMessage());
     }

@@ -15,5 +15,5 @@ import java.time.Duration;
  * @param attempts transfer attempts made (more than 1 after a lost connection or a fallback)
  * @param duration wall time of the whole operation
  */
-public record ShipResult(String image, String imageId, long bytesSent, int layers, int layersSkipped,
+record ShipResult(String image, String imageId, long bytesSent, int layers, int layersSkipped,
         boolean fullArchive, boolean alreadyPresent, int attempts, Duration duration) {}

@@ -1,6 +1,8 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.CancelledException;
 import dev.byop.core.internal.ShellQuote;
+import dev.byop.core.spi.Cancellation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,39 +18,36 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.connection.channel.direct.DirectConnection;
 import net.schmizz.sshj.connection.channel.direct.Session;
+import net.schmizz.sshj.sftp.FileAttributes;
 import net.schmizz.sshj.sftp.OpenMode;
 import net.schmizz.sshj.sftp.RemoteFile;
 import net.schmizz.sshj.sftp.SFTPClient;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One authenticated SSH connection to a host, shared by concurrent commands (each on its own channel).
- *
- * <p>Obtained from {@link SshConnections}; every command is an argument list quoted by {@link ShellQuote}.
- *
- * <pre>{@code
- * try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
- *     String v = pool.get(host).run(List.of("docker", "version", "--format", "{{.Server.Version}}")).stdout();
- * }
- * }</pre>
+ * One authenticated SSH connection to a host, shared by concurrent commands (each on its own channel): exec of an
+ * argument list quoted by {@link ShellQuote}, SFTP file access, and {@code direct-tcpip} streams to ports the host
+ * reaches. Obtained from {@link SshConnections}.
  */
-public final class SshConnection implements AutoCloseable {
+final class SshConnection implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SshConnection.class);
   private static final int STDERR_TAIL = 4096;
-  /** Longest line kept from a remote command's output; the rest of it is replaced by a visible marker. */
+  /** Longest line kept from the output a command's result collects (byop's own parsing of docker's answers). */
   static final int MAX_LINE = 64 * 1024;
   /** Most output collected into memory from one command; a command printing more is stopped. */
   static final int MAX_COLLECTED = 4 * 1024 * 1024;
-  /** Largest remote file {@link #download} reads into memory. */
+  /** Largest remote file {@link #download} reads into memory by default. */
   static final int MAX_DOWNLOAD = 4 * 1024 * 1024;
 
   private final SshHost host;
   private final SSHClient client;
   private final SshOptions options;
-  private volatile String home;
+  private volatile @Nullable String home;
 
   SshConnection(SshHost host, SSHClient client, SshOptions options) {
     this.host = host;
@@ -57,7 +56,7 @@ public final class SshConnection implements AutoCloseable {
   }
 
   /** The host this connection talks to. */
-  public SshHost host() {
+  SshHost host() {
     return host;
   }
 
@@ -67,17 +66,17 @@ public final class SshConnection implements AutoCloseable {
   }
 
   /** True while the transport is up and authenticated. */
-  public boolean isAlive() {
+  boolean isAlive() {
     return client.isConnected() && client.isAuthenticated();
   }
 
   /** Runs a command with no input, within the command timeout; a non-zero exit raises {@link RemoteCommandException}. */
-  public ExecResult run(List<String> argv) {
+  ExecResult run(List<String> argv) {
     return check(argv, exec(argv, StdinSource.NONE, null, options.commandTimeout()));
   }
 
   /** Runs a command feeding {@code stdin} (the only way secrets reach a remote command); non-zero exit raises. */
-  public ExecResult run(List<String> argv, StdinSource stdin) {
+  ExecResult run(List<String> argv, StdinSource stdin) {
     return check(argv, exec(argv, stdin, null, options.commandTimeout()));
   }
 
@@ -95,65 +94,120 @@ public final class SshConnection implements AutoCloseable {
    * @return the exit status (a timeout or lost channel raises instead)
    * @throws SshException when the connection breaks (the pool then drops this connection)
    */
-  public ExecResult exec(List<String> argv, StdinSource stdin, Consumer<String> stdoutLines, Duration timeout) {
+  ExecResult exec(List<String> argv, StdinSource stdin, @Nullable Consumer<String> stdoutLines, Duration timeout) {
     return exec(argv, stdin, stdoutLines, null, timeout);
   }
 
   /** As {@link #exec(List, StdinSource, Consumer, Duration)}, also streaming stderr line by line (its tail is still kept). */
-  public ExecResult exec(List<String> argv, StdinSource stdin, Consumer<String> stdoutLines, Consumer<String> stderrLines, Duration timeout) {
+  ExecResult exec(List<String> argv, StdinSource stdin, @Nullable Consumer<String> stdoutLines,
+      @Nullable Consumer<String> stderrLines, Duration timeout) {
+    return exec(argv, stdin, stdoutLines, stderrLines, timeout, MAX_LINE, Cancellation.none());
+  }
+
+  /**
+   * The general form: output lines are cut at {@code maxLine} bytes with a visible marker; when {@code cancellation}
+   * fires, the channel is closed (the remote command ends at its next write, or on SIGPIPE) and
+   * {@link CancelledException} is raised.
+   */
+  ExecResult exec(List<String> argv, StdinSource stdin, @Nullable Consumer<String> stdoutLines,
+      @Nullable Consumer<String> stderrLines, Duration timeout, int maxLine, Cancellation cancellation) {
     Objects.requireNonNull(stdin, "stdin");
     String line = ShellQuote.command(argv);
     long deadline = System.nanoTime() + timeout.toNanos();
+    cancellation.throwIfCancelled();
     Session session = null;
+    Session.@Nullable Command started = null;
+    java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
     try {
       session = client.startSession();
+      Session opened = session;
       Session.Command cmd = session.exec(line);
-      Drain outDrain = new Drain(stdoutLines, Integer.MAX_VALUE);
-      CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> outDrain.read(cmd.getInputStream()), daemonExecutor());
-      CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> new Drain(stderrLines, STDERR_TAIL).read(cmd.getErrorStream()),
-          daemonExecutor());
-      try (OutputStream in = cmd.getOutputStream()) {
-        stdin.writeTo(in);
-        in.flush();
-      } catch (IOException e) {
-        if (!client.isConnected()) {
-          throw e;
+      started = cmd;
+      try (AutoCloseable onCancel = cancellation.onCancel(() -> stop(cmd, opened, stopped))) {
+        Drain outDrain = new Drain(stdoutLines, Integer.MAX_VALUE, maxLine);
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> outDrain.read(cmd.getInputStream()), daemonExecutor());
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(
+            () -> new Drain(stderrLines, STDERR_TAIL, maxLine).read(cmd.getErrorStream()), daemonExecutor());
+        try (OutputStream in = cmd.getOutputStream()) {
+          stdin.writeTo(in);
+          in.flush();
+        } catch (IOException e) {
+          if (!client.isConnected()) {
+            throw e;
+          }
+          // the remote stopped reading early (it failed or finished): its exit status tells what happened
+          LOG.debug("remote {} stopped reading stdin of {}", host.label(), argv.get(0), e);
         }
-        // the remote stopped reading early (it failed or finished): its exit status tells what happened
-        LOG.debug("remote {} stopped reading stdin of {}", host.label(), argv.get(0), e);
-      }
-      String stdout = out.get(remaining(deadline), TimeUnit.NANOSECONDS);
-      if (outDrain.overflowed()) {
-        // closing the channel (finally) ends the remote command at its next write
-        throw new RemoteCommandException(host.label(), argv, -1, "printed more than " + MAX_COLLECTED + " bytes on stdout; stopped");
-      }
-      String stderr = err.get(remaining(deadline), TimeUnit.NANOSECONDS);
-      cmd.join(Math.max(1, remaining(deadline)), TimeUnit.NANOSECONDS);
-      Integer status = cmd.getExitStatus();
-      if (status == null) {
-        if (!client.isConnected()) {
-          throw new SshException("connection to " + host.label() + " lost during " + argv);
+        String stdout = out.get(remaining(deadline), TimeUnit.NANOSECONDS);
+        if (outDrain.overflowed()) {
+          stop(cmd, session, stopped);
+          throw new RemoteCommandException(host.label(), argv, -1, "printed more than " + MAX_COLLECTED + " bytes on stdout; stopped");
         }
-        throw new RemoteCommandException(host.label(), argv, -1, stderr + (cmd.getExitSignal() != null ? " (signal " + cmd.getExitSignal() + ")" : ""));
+        String stderr = err.get(remaining(deadline), TimeUnit.NANOSECONDS);
+        cmd.join(Math.max(1, remaining(deadline)), TimeUnit.NANOSECONDS);
+        cancellation.throwIfCancelled();
+        Integer status = cmd.getExitStatus();
+        if (status == null) {
+          if (!client.isConnected()) {
+            throw new SshException("connection to " + host.label() + " lost during " + argv);
+          }
+          throw new RemoteCommandException(host.label(), argv, -1,
+              stderr + (cmd.getExitSignal() != null ? " (signal " + cmd.getExitSignal() + ")" : ""));
+        }
+        return new ExecResult(status, stdout, stderr);
       }
-      return new ExecResult(status, stdout, stderr);
     } catch (TimeoutException e) {
+      if (started != null && session != null) {
+        stop(started, session, stopped);
+      }
+      cancellation.throwIfCancelled();
       throw new RemoteCommandException(host.label(), argv, -1, "no result within " + timeout);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      if (started != null && session != null) {
+        stop(started, session, stopped);
+      }
       throw new SshException("interrupted while running " + argv + " on " + host.label(), e);
     } catch (ExecutionException e) {
+      cancellation.throwIfCancelled();
       throw new SshException("reading the output of " + argv + " on " + host.label() + " failed", e.getCause());
     } catch (IOException e) {
+      cancellation.throwIfCancelled();
       throw new SshException("connection to " + host.label() + " failed during " + argv + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      // only the cancellation handle's close declares Exception
+      throw new SshException("running " + argv + " on " + host.label() + " failed: " + e.getMessage(), e);
     } finally {
-      if (session != null) {
-        try {
-          session.close();
-        } catch (IOException e) {
-          LOG.debug("closing channel on {}", host.label(), e);
-        }
+      if (session != null && !stopped.get()) {
+        closeQuietly(session);
       }
+    }
+  }
+
+  /**
+   * Stops a command that must not run on: TERM to the remote process (sshd delivers {@code signal} requests), then
+   * the channel is closed off the caller's thread, since sshd confirms the close only once the process is gone and
+   * the caller must not wait for that (a process ignoring TERM ends at its next write, on SIGPIPE).
+   */
+  private void stop(Session.Command cmd, Session session, java.util.concurrent.atomic.AtomicBoolean stopped) {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      cmd.signal(net.schmizz.sshj.connection.channel.direct.Signal.TERM);
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("signalling {} on {}", cmd, host.label(), e);
+    }
+    daemonExecutor().execute(() -> closeQuietly(session));
+  }
+
+  private void closeQuietly(Session session) {
+    try {
+      session.close();
+    } catch (IOException e) {
+      LOG.debug("closing channel on {}", host.label(), e);
     }
   }
 
@@ -172,21 +226,23 @@ public final class SshConnection implements AutoCloseable {
   /**
    * Reads one output stream of a command to its end: line by line into {@code lines} (keeping a tail of
    * {@code keepTail} characters), or, without a sink, collected up to {@link #MAX_COLLECTED} bytes ({@code keepTail}
-   * {@code Integer.MAX_VALUE}) or as a tail only. Every line is cut at {@link #MAX_LINE} bytes with a visible marker, so
+   * {@code Integer.MAX_VALUE}) or as a tail only. Every line is cut at {@code maxLine} bytes with a visible marker, so
    * neither a line without newline nor endless output grows memory; the output is remote and untrusted.
    */
   private static final class Drain {
-    private final Consumer<String> lines;
+    private final @Nullable Consumer<String> lines;
     private final int keepTail;
+    private final int maxLine;
     private final ByteArrayOutputStream cur = new ByteArrayOutputStream();
     private final StringBuilder kept = new StringBuilder();
     private long dropped;
     private long collected;
     private volatile boolean overflowed;
 
-    Drain(Consumer<String> lines, int keepTail) {
+    Drain(@Nullable Consumer<String> lines, int keepTail, int maxLine) {
       this.lines = lines;
       this.keepTail = keepTail;
+      this.maxLine = maxLine;
     }
 
     private boolean collecting() {
@@ -209,7 +265,7 @@ public final class SshConnection implements AutoCloseable {
               if (overflowed) {
                 return kept.toString();
               }
-            } else if (cur.size() < MAX_LINE) {
+            } else if (cur.size() < maxLine) {
               cur.write(buf[i]);
             } else {
               dropped++;
@@ -226,9 +282,15 @@ public final class SshConnection implements AutoCloseable {
     }
 
     private void line(boolean newline) {
-      String line = cur.toString(StandardCharsets.UTF_8);
+      byte[] bytes = cur.toByteArray();
+      int len = bytes.length;
+      // a streamed line loses the CR of a CRLF end, as BoundedReads.lines does; collected output stays byte for byte
+      if (lines != null && dropped == 0 && len > 0 && bytes[len - 1] == '\r') {
+        len--;
+      }
+      String line = new String(bytes, 0, len, StandardCharsets.UTF_8);
       if (dropped > 0) {
-        line += " ... [line cut: " + dropped + " more bytes]";
+        line += dev.byop.core.internal.BoundedReads.cutMarker(dropped);
       }
       cur.reset();
       dropped = 0;
@@ -254,25 +316,20 @@ public final class SshConnection implements AutoCloseable {
     }
   }
 
-  /** Status and body of an HTTP exchange made through the connection. */
-  public record HttpReply(int status, String body) {}
-
   /**
-   * Sends one HTTP request to {@code host:port} as seen from the remote machine (an SSH direct-tcpip channel), e.g. a
-   * router's admin API that listens only on the remote loopback.
+   * A {@code direct-tcpip} channel to {@code host:port} as the remote machine sees it (its own loopback included),
+   * e.g. a router's admin API that listens only there. The caller closes it.
    */
-  public HttpReply http(String host, int port, String method, String path, byte[] jsonBody) {
-    try (net.schmizz.sshj.connection.channel.direct.DirectConnection dc = client.newDirectConnection(host, port)) {
-      var r = dev.byop.preview.ssh.internal.MiniHttp.exchange(dc.getInputStream(), dc.getOutputStream(), method, host + ":" + port, path,
-          "application/json", jsonBody);
-      return new HttpReply(r.status(), r.body());
+  DirectConnection open(String host, int port) {
+    try {
+      return client.newDirectConnection(host, port);
     } catch (IOException e) {
-      throw new SshException(method + " http://" + host + ":" + port + path + " via " + this.host.label() + " failed: " + e.getMessage(), e);
+      throw new SshException("cannot open a channel to " + host + ":" + port + " via " + this.host.label() + ": " + e.getMessage(), e);
     }
   }
 
   /** The login user's home directory as an absolute path (remote shells do not expand a quoted {@code ~}). */
-  public String home() {
+  String home() {
     String h = home;
     if (h == null) {
       try (SFTPClient sftp = client.newSFTPClient()) {
@@ -285,33 +342,82 @@ public final class SshConnection implements AutoCloseable {
     return h;
   }
 
-  /** Writes {@code content} to {@code remotePath} over SFTP, creating parent directories; relative paths are under home. */
-  public void upload(String remotePath, byte[] content) {
+  /**
+   * Makes {@code dir} (absolute) and every missing parent with {@code mode}; existing directories are left as they
+   * are.
+   */
+  void mkdirs(String dir, int mode) {
     try (SFTPClient sftp = client.newSFTPClient()) {
-      int slash = remotePath.lastIndexOf('/');
-      if (slash > 0) {
-        sftp.mkdirs(remotePath.substring(0, slash));
-      }
-      try (RemoteFile f = sftp.open(remotePath, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.TRUNC));
-          OutputStream os = f.new RemoteFileOutputStream()) {
+      mkdirs(sftp, dir, mode);
+    } catch (IOException e) {
+      throw new SshException("creating " + dir + " on " + host.label() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void mkdirs(SFTPClient sftp, String dir, int mode) throws IOException {
+    if (dir.isEmpty() || dir.equals("/") || sftp.statExistence(dir) != null) {
+      return;
+    }
+    mkdirs(sftp, dir.substring(0, Math.max(0, dir.lastIndexOf('/'))), mode);
+    // created with the mode (then set exactly, whatever the server's umask): never wider, not even for a moment
+    FileAttributes attrs = new FileAttributes.Builder().withPermissions(mode).build();
+    sftp.getSFTPEngine().makeDir(dir, attrs);
+    sftp.setattr(dir, attrs);
+  }
+
+  /**
+   * Writes {@code content} to {@code path} over SFTP: the file is created with {@code mode} (an existing one is
+   * truncated and set to {@code mode}) before any byte of the content is written, so the content never sits in a file
+   * with a wider mode. The parent directory must exist.
+   */
+  void write(String path, byte[] content, int mode) {
+    FileAttributes attrs = new FileAttributes.Builder().withPermissions(mode).build();
+    try (SFTPClient sftp = client.newSFTPClient();
+        RemoteFile f = sftp.open(path, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.TRUNC), attrs)) {
+      f.setAttributes(attrs);
+      try (OutputStream os = f.new RemoteFileOutputStream()) {
         os.write(content);
       }
     } catch (IOException e) {
-      throw new SshException("uploading " + remotePath + " to " + host.label() + " failed: " + e.getMessage(), e);
+      throw new SshException("writing " + path + " on " + host.label() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Sets the permission bits of {@code path}. */
+  void chmod(String path, int mode) {
+    try (SFTPClient sftp = client.newSFTPClient()) {
+      sftp.setattr(path, new FileAttributes.Builder().withPermissions(mode).build());
+    } catch (IOException e) {
+      throw new SshException("chmod of " + path + " on " + host.label() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** The permission bits of {@code path}, or -1 when it does not exist. */
+  int mode(String path) {
+    try (SFTPClient sftp = client.newSFTPClient()) {
+      FileAttributes a = sftp.statExistence(path);
+      return a == null ? -1 : a.getMode().getPermissionsMask();
+    } catch (IOException e) {
+      throw new SshException("stat of " + path + " on " + host.label() + " failed: " + e.getMessage(), e);
     }
   }
 
   /** Reads a remote file of at most {@link #MAX_DOWNLOAD} bytes over SFTP, or null when it does not exist. */
-  public byte[] download(String remotePath) {
+  byte @Nullable [] download(String remotePath) {
+    return download(remotePath, MAX_DOWNLOAD);
+  }
+
+  /** Reads a remote file of at most {@code maxBytes} over SFTP (a larger one is an error), or null when it does not exist. */
+  byte @Nullable [] download(String remotePath, int maxBytes) {
     try (SFTPClient sftp = client.newSFTPClient()) {
       if (sftp.statExistence(remotePath) == null) {
         return null;
       }
       try (RemoteFile f = sftp.open(remotePath, EnumSet.of(OpenMode.READ));
           InputStream is = f.new RemoteFileInputStream()) {
-        byte[] b = is.readNBytes(MAX_DOWNLOAD + 1);
-        if (b.length > MAX_DOWNLOAD) {
-          throw new SshException(remotePath + " on " + host.label() + " is larger than " + MAX_DOWNLOAD + " bytes; not read");
+        byte[] b = is.readNBytes(maxBytes + 1);
+        if (b.length > maxBytes) {
+          throw new SshException(remotePath + " on " + host.label() + " is larger than " + maxBytes + " bytes; not read");
         }
         return b;
       }
@@ -321,7 +427,7 @@ public final class SshConnection implements AutoCloseable {
   }
 
   /** Cuts the transport at once (used by the pool and to simulate a network cut in tests). */
-  public void disconnect() {
+  void disconnect() {
     try {
       client.disconnect();
     } catch (IOException e) {

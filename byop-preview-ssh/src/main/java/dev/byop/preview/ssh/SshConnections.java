@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import dev.byop.preview.ssh.internal.VerifyingHostKeys;
 import dev.byop.preview.ssh.internal.WatchedSocket;
 import java.io.IOException;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class SshConnections implements AutoCloseable {
+final class SshConnections implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SshConnections.class);
 
@@ -38,8 +39,8 @@ public final class SshConnections implements AutoCloseable {
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  private final SocketPreparer prepare;
-  private final java.util.concurrent.ScheduledExecutorService watchdog;
+  private final @Nullable SocketPreparer prepare;
+  private final java.util.concurrent.@Nullable ScheduledExecutorService watchdog;
 
   /** Readies a fresh socket before it connects (tests bind it to known local ports to cut exactly their own traffic). */
   @FunctionalInterface
@@ -47,11 +48,11 @@ public final class SshConnections implements AutoCloseable {
     void prepare(java.net.Socket socket) throws IOException;
   }
 
-  public SshConnections(SshOptions options) {
+  SshConnections(SshOptions options) {
     this(options, null);
   }
 
-  SshConnections(SshOptions options, SocketPreparer prepare) {
+  SshConnections(SshOptions options, @Nullable SocketPreparer prepare) {
     this.options = options;
     this.prepare = prepare;
     if (options.keepAlive().isZero()) {
@@ -85,12 +86,12 @@ public final class SshConnections implements AutoCloseable {
   }
 
   /** The options every connection of this pool uses. */
-  public SshOptions options() {
+  SshOptions options() {
     return options;
   }
 
   /** The live connection to {@code host}, opening (or reopening) it when needed. */
-  public SshConnection get(SshHost host) {
+  SshConnection get(SshHost host) {
     if (closed) {
       throw new IllegalStateException("ssh connection pool is closed");
     }
@@ -113,7 +114,7 @@ public final class SshConnections implements AutoCloseable {
   }
 
   /** Drops (and disconnects) the pooled connection to {@code host}, e.g. after a failed transfer. */
-  public void evict(SshHost host) {
+  void evict(SshHost host) {
     SshConnection c = open.remove(host.label());
     if (c != null) {
       c.disconnect();
@@ -202,13 +203,16 @@ public final class SshConnections implements AutoCloseable {
 
   private static KeyProvider keyProvider(SSHClient client, SshHost host) throws IOException {
     SshKey k = host.key();
-    if (k.path() != null) {
-      if (k.passphrase() != null) {
-        return client.loadKeys(k.path().toString(), PasswordUtils.createOneOff(k.passphrase().get()));
+    java.nio.file.Path path = k.path();
+    if (path != null) {
+      java.util.function.Supplier<char[]> passphrase = k.passphrase();
+      if (passphrase != null) {
+        return client.loadKeys(path.toString(), PasswordUtils.createOneOff(passphrase.get()));
       }
-      return client.loadKeys(k.path().toString());
+      return client.loadKeys(path.toString());
     }
-    String text = k.secretText().get();
+    java.util.function.Supplier<String> secret = java.util.Objects.requireNonNull(k.secretText(), "key text");
+    String text = secret.get();
     if (text == null || text.isBlank()) {
       throw new SSHException("the secret for the private key of " + host.label() + " is empty");
     }

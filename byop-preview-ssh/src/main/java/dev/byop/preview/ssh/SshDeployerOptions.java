@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param baseDir where preview directories live on the host; relative paths are under the login user's home
  *     (default {@code byop/previews}, i.e. {@code ~/byop/previews/<id>})
  * @param domain the remote domain previews are served under, e.g. {@code preview.example.com}
- * @param scheme {@code http} or {@code https} for the URL handed out
+ * @param scheme {@code http}, the scheme of the URL handed out (the routers serve http; {@code https} is refused
+ *     until a router hands out https URLs)
  * @param acquireWait how long to wait for a host slot
  * @param readyTimeout how long the URL may take to answer after {@code compose up}
  * @param remoteDocker the docker CLI invocation on hosts
@@ -30,8 +31,9 @@ public record SshDeployerOptions(String baseDir, String domain, String scheme, D
     if (!domain.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
       throw new ValidationException("preview.domain", domain, "must be a lower-case DNS name with at least two labels");
     }
-    if (!scheme.equals("http") && !scheme.equals("https")) {
-      throw new ValidationException("preview.scheme", scheme, "must be http or https");
+    if (!scheme.equals("http")) {
+      throw new ValidationException("preview.scheme", scheme,
+          "must be http: preview URLs come from the router (Caddy or Traefik), which hands out http URLs");
     }
     remoteDocker = List.copyOf(remoteDocker);
     Objects.requireNonNull(stopTimeout, "stopTimeout");

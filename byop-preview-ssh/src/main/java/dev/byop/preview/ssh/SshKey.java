@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import dev.byop.core.SecretRef;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -12,11 +13,11 @@ import java.util.function.Supplier;
  */
 public final class SshKey {
 
-  private final Path file;
-  private final Supplier<String> secret;
-  private final Supplier<char[]> passphrase;
+  private final @Nullable Path file;
+  private final @Nullable Supplier<String> secret;
+  private final @Nullable Supplier<char[]> passphrase;
 
-  private SshKey(Path file, Supplier<String> secret, Supplier<char[]> passphrase) {
+  private SshKey(@Nullable Path file, @Nullable Supplier<String> secret, @Nullable Supplier<char[]> passphrase) {
     this.file = file;
     this.secret = secret;
     this.passphrase = passphrase;
@@ -44,17 +45,17 @@ public final class SshKey {
   }
 
   /** The key file, or null for a secret key. */
-  public Path path() {
+  public @Nullable Path path() {
     return file;
   }
 
   /** Supplier of the key text, or null for a file key. */
-  public Supplier<String> secretText() {
+  public @Nullable Supplier<String> secretText() {
     return secret;
   }
 
   /** Supplier of the passphrase, or null. */
-  public Supplier<char[]> passphrase() {
+  public @Nullable Supplier<char[]> passphrase() {
     return passphrase;
   }
 

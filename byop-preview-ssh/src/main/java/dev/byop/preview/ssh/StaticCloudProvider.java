@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import dev.byop.core.PreviewException;
 import dev.byop.core.ValidationException;
 import dev.byop.core.spi.CloudProvider;
@@ -102,7 +103,7 @@ public final class StaticCloudProvider implements CloudProvider {
         if (existing != null) {
           return new HostLease(previewId, existing.host()); // a redeploy keeps its host
         }
-        PoolHost best = null;
+        @Nullable PoolHost best = null;
         int bestUsed = Integer.MAX_VALUE;
         for (PoolHost h : hosts) {
           int used = used(h);

@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import org.jspecify.annotations.Nullable;
 import dev.byop.core.Settings;
 import dev.byop.core.ValidationException;
 import dev.byop.core.spi.Applicability;
@@ -46,8 +47,8 @@ public final class StaticCloudProviderFactory implements CloudProviderFactory {
     for (Settings h : s.sections("hosts")) {
       h.allowOnly("id", "address", "port", "user", "privateKey", "hostKeyFingerprint", "knownHosts", "acceptNewHostKey", "capacity");
       String address = h.requireString("address");
-      String fp = h.string("hostKeyFingerprint").orElse(null);
-      String kh = h.string("knownHosts").orElse(null);
+      @Nullable String fp = h.string("hostKeyFingerprint").orElse(null);
+      @Nullable String kh = h.string("knownHosts").orElse(null);
       if (fp == null && kh == null) {
         throw h.error("hostKeyFingerprint", "a host needs hostKeyFingerprint or knownHosts; host keys are always verified");
       }

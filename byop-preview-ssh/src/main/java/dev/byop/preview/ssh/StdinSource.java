@@ -5,7 +5,7 @@ import java.io.OutputStream;
 
 /** Writes a remote command's standard input; the stream is closed (EOF sent) by the caller afterwards. */
 @FunctionalInterface
-public interface StdinSource {
+interface StdinSource {
 
   /** No input: the remote side sees EOF immediately. */
   StdinSource NONE = out -> {};

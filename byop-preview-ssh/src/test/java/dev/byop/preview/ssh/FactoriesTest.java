@@ -12,6 +12,9 @@ import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.CloudProviderFactory;
 import dev.byop.core.spi.PreviewDeployer;
 import dev.byop.core.spi.PreviewDeployerFactory;
+import dev.byop.preview.compose.CaddyRouter;
+import dev.byop.preview.compose.ComposeDeployer;
+import dev.byop.preview.compose.TraefikRouter;
 import java.time.Duration;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -148,7 +151,7 @@ class FactoriesTest {
   }
 
   @Test
-  void theFactoryHandsOutTheDeployerItselfWhichClosesWhatWasMadeForItOnce() {
+  void theFactoryHandsOutTheComposeDeployerItselfWhichClosesWhatWasMadeForItOnce() {
     ByopConfig c = config("""
                   provider: static
                   hosts:
@@ -161,7 +164,8 @@ class FactoriesTest {
     // no wrapper between Byop and the deployer: every method (sweep, a default method, once was lost) is its own
     PreviewDeployer d = new ProviderSelector<PreviewDeployer>("preview", PreviewDeployerFactory.class)
         .discover(getClass().getClassLoader()).create(c);
-    assertTrue(d instanceof SshPreviewDeployer, d.getClass().getName());
+    assertTrue(d instanceof ComposeDeployer cd && cd.placement() instanceof SshPlacement && cd.router() instanceof CaddyRouter,
+        d.getClass().getName());
     d.close();
     d.close();
 
@@ -169,11 +173,44 @@ class FactoriesTest {
     try (CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
         .discover(getClass().getClassLoader()).create(c);
         SshConnections pool = new SshConnections(SshOptions.defaults())) {
-      SshPreviewDeployer owning = new SshPreviewDeployer(cloud, pool, new ImageShipper(pool, new DockerCliLocalImages(java.nio.file.Path.of("/usr/bin/docker"), null)), new CaddyRemoteRouter("127.0.0.1", 2019, "byop", 80),
-          SshDeployerOptions.of("preview.example.com"), null, java.util.List.of(closes::incrementAndGet, closes::incrementAndGet));
+      SshPlacement owning = new SshPlacement(cloud, pool, new ImageShipper(pool,
+          new DockerCliLocalImages(java.nio.file.Path.of("/usr/bin/docker"), null)), SshDeployerOptions.of("preview.example.com"),
+          null, new dev.byop.core.internal.Redactor(), java.util.List.of(closes::incrementAndGet, closes::incrementAndGet));
       owning.close();
       owning.close();
-      assertEquals(2, closes.get(), "each owned resource closed once, however often the deployer is closed");
+      assertEquals(2, closes.get(), "each owned resource closed once, however often the placement is closed");
     }
+  }
+
+  @Test
+  void theRouterIsCaddyOrTraefikAsTheLocalDeployerSpellsItOrTheSshRouterSection() {
+    ComposeDeployer caddy = deployer("router: caddy\n  caddy: {admin: \"http://127.0.0.1:2419\", listener: \"http://127.0.0.1:18480\", publicPort: 18480, routeIdPrefix: t-}");
+    assertEquals("t-p1", ((CaddyRouter) caddy.router()).routeId("p1"));
+    ComposeDeployer traefik = deployer("router: traefik\n  traefik: {image: \"byop-it/traefik:1\", port: 18481}");
+    assertTrue(traefik.router() instanceof TraefikRouter, traefik.router().id());
+    ComposeDeployer section = deployer("router: {adminPort: 2419, server: byop, httpPort: 18480}");
+    assertEquals("byop-p1", ((CaddyRouter) section.router()).routeId("p1"), "the ssh deployer's own route ids");
+
+    var bad = assertThrows(ConfigException.class, () -> deployer("router: nginx"));
+    assertTrue(bad.getMessage().contains("preview.router") && bad.getMessage().contains("nginx"), bad.getMessage());
+    var port = assertThrows(ConfigException.class, () -> deployer("router: {adminPort: 70000}"));
+    assertTrue(port.getMessage().contains("preview.router") && port.getMessage().contains("70000"), port.getMessage());
+    var https = assertThrows(ConfigException.class, () -> deployer("scheme: https"));
+    assertTrue(https.getMessage().contains("preview.scheme") && https.getMessage().contains("https"), https.getMessage());
+  }
+
+  static ComposeDeployer deployer(String previewKeys) {
+    ByopConfig c = ByopConfig.parse("""
+                preview:
+                  provider: ssh
+                  domain: preview.example.com
+                  %s
+                cloud:
+                  provider: static
+                  hosts:
+                    - {id: vps1, address: 10.203.1.2, user: deploy, privateKey: {file: %s}, hostKeyFingerprint: %s}
+                """.formatted(previewKeys, key, FP), "router.yml");
+    return (ComposeDeployer) new ProviderSelector<PreviewDeployer>("preview", PreviewDeployerFactory.class)
+        .register(new SshPreviewDeployerFactory()).create(c);
   }
 }

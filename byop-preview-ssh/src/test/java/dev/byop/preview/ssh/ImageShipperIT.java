@@ -223,6 +223,36 @@ class ImageShipperIT {
   }
 
   @Test
+  void aCancelledShipStopsTheTransferAndLeavesNoLoadRunning() {
+    removeRemote(BIG);
+    dev.byop.core.internal.CancellationSource cancel = new dev.byop.core.internal.CancellationSource(
+        new dev.byop.core.internal.Redactor());
+    AtomicBoolean armed = new AtomicBoolean(true);
+    AtomicBoolean fired = new AtomicBoolean();
+    try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
+      SshHost vps = bed.vps(1);
+      // the preview is deleted while its image is on the way: cancelled after 4 MiB of the 24 MiB
+      ImageShipper shipper = new ImageShipper(pool, cutting(bed.localImages(), armed, fired, 4 * 1024 * 1024,
+          () -> cancel.cancel("preview deleted")));
+      long t0 = System.nanoTime();
+      dev.byop.core.CancelledException e = assertThrows(dev.byop.core.CancelledException.class,
+          () -> shipper.ship(vps, BIG, cancel));
+      assertTrue(fired.get() && e.getMessage().contains("preview deleted"), e.getMessage());
+      assertTrue(System.nanoTime() - t0 < java.time.Duration.ofSeconds(20).toNanos(), "stopped, not shipped to the end");
+      assertNull(shipper.remoteImageId(vps, BIG), "nothing loaded");
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+      String ps;
+      do {
+        ps = pool.get(vps).run(List.of("ps", "-u", bed.get("VPS1_USER"), "-o", "args=")).stdout();
+      } while (ps.contains("docker load") && System.nanoTime() < deadline);
+      assertFalse(ps.contains("docker load"), "the host's docker load is gone: " + ps);
+      assertTrue(pool.get(vps).run(List.of("true")).ok(), "the connection itself stays usable");
+    } finally {
+      removeRemote(BIG);
+    }
+  }
+
+  @Test
   void registryModePullsWithThePasswordOnStdinAndLeavesNoCredentials() throws IOException {
     var reg = bed.testbed.registry();
     String local = bed.pushToRegistry(V1, "ssh/pull-" + TestbedEnv.RUN + ":1");
@@ -230,14 +260,14 @@ class ImageShipperIT {
     removeRemote(remote);
     try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
       ImageShipper shipper = new ImageShipper(pool, bed.localImages());
-      String id = shipper.pull(bed.vps(1), remote, bed.testbed.vps(1).registry(), reg.user(), dev.byop.core.Secret.of(reg.password()));
+      String id = shipper.pull(bed.vps(1), remote, bed.testbed.vps(1).registry(), reg.user(), dev.byop.core.Secret.of(reg.password()), dev.byop.core.spi.Cancellation.none());
       assertEquals(bed.docker("image", "inspect", "--format", "{{.Id}}", V1).strip(), id);
       // other users' private directories make find exit 1; only what it prints matters
       String leftovers = pool.get(bed.vps(1)).exec(List.of("find", "/tmp", "-maxdepth", "2", "-name", "config.json", "-user",
           bed.testbed.vps(1).user()), StdinSource.NONE, null, java.time.Duration.ofSeconds(30)).stdout();
       assertEquals("", leftovers.strip(), "no docker config with credentials left on the host");
       assertThrows(RemoteCommandException.class, () -> shipper.pull(bed.vps(1), remote, bed.testbed.vps(1).registry(), reg.user(),
-          dev.byop.core.Secret.of("wrong")));
+          dev.byop.core.Secret.of("wrong"), dev.byop.core.spi.Cancellation.none()));
     } finally {
       removeRemote(remote);
       bed.docker("image", "rm", local);

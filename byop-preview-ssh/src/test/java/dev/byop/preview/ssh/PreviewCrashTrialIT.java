@@ -65,6 +65,8 @@ class PreviewCrashTrialIT {
   static String image;
   static int trial;
   static final List<String> summary = new ArrayList<>();
+  static SshConnections pool;
+  static RemoteCaddy caddy;
 
   @BeforeAll
   static void setUp() throws Exception {
@@ -78,11 +80,9 @@ class PreviewCrashTrialIT {
       port = s.getLocalPort();
     }
     h2 = Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists").start();
-    // the remote router: Caddy on VPS 1, as the SSH deployer's own IT starts it
-    // (its own pool: the other IT closes the one it made when it is done)
-    SshPreviewDeployerIT.bed = env;
-    SshPreviewDeployerIT.pool = new SshConnections(SshOptions.defaults());
-    SshPreviewDeployerIT.startCaddy(1);
+    // the remote router: this run's Caddy on VPS 1
+    pool = new SshConnections(SshOptions.defaults());
+    caddy = RemoteCaddy.start(env, pool, 1);
     System.out.println("crash trial seed " + SEED + " (rerun with -Dcrash.seed=" + SEED + ")");
   }
 
@@ -90,18 +90,15 @@ class PreviewCrashTrialIT {
   static void tearDownAll() {
     summary.forEach(System.out::println);
     if (h2 != null) h2.stop();
+    caddy.close();
     try {
-      SshConnection c = SshPreviewDeployerIT.pool.get(env.vps(1));
-      c.http("127.0.0.1", SshPreviewDeployerIT.ADMIN_PORT, "POST", "/stop", new byte[0]);
-      c.run(List.of("rm", "-f", "--", c.home() + "/byop-it-ssh-caddy-" + RUN + ".json",
-          c.home() + "/byop-it-ssh-caddy-" + RUN + ".log"));
-    } catch (RuntimeException e) {
-      // already stopped; the other IT starts its own again
+      env.vpsDocker(1, "image", "rm", "-f", image);
+    } catch (IllegalStateException absent) {
+      // not there
     }
-    SshPreviewDeployerIT.removeRemote(1, image);
     env.removeLocal(image);
     TestbedEnv.deleteTree(work);
-    SshPreviewDeployerIT.pool.close();
+    pool.close();
   }
 
   /** The preview's image: the bed's busybox serving {@code /index.html} and {@code /app.txt} on 8080 (cached rebuilds). */
@@ -150,12 +147,12 @@ class PreviewCrashTrialIT {
     if (target.equals("remote")) {
       Testbed.SshHost h = bed.vps(1);
       preview.put("provider", "ssh");
-      preview.put("domain", SshPreviewDeployerIT.DOMAIN);
+      preview.put("domain", RemoteCaddy.DOMAIN);
       preview.put("instance", "crash-" + RUN);
       preview.put("stopTimeout", "1s");
       preview.put("acquireWait", "10s");
-      preview.put("router", Map.of("adminPort", SshPreviewDeployerIT.ADMIN_PORT, "server", "byop", "httpPort",
-          SshPreviewDeployerIT.ROUTER_PORT));
+      preview.put("router", Map.of("adminPort", RemoteCaddy.ADMIN_PORT, "server", "byop", "httpPort",
+          RemoteCaddy.HTTP_PORT));
       preview.put("docker", Map.of("host", env.localDockerHost()));
       root.put("cloud", Map.of("provider", "static", "hosts", List.of(Map.of("id", "vps1", "address", h.address(),
           "port", h.port(), "user", h.user(), "privateKey", Map.of("file", h.privateKey().toString()),
@@ -211,8 +208,7 @@ class PreviewCrashTrialIT {
 
   boolean routed(String target, String previewId) throws Exception {
     if (target.equals("remote")) {
-      SshConnection c = SshPreviewDeployerIT.pool.get(env.vps(1));
-      return c.http("127.0.0.1", SshPreviewDeployerIT.ADMIN_PORT, "GET", "/id/byop-" + previewId, null).status() == 200;
+      return caddy.admin("GET", "/id/byop-" + previewId, null).status() == 200;
     }
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
         URI.create(bed.caddy().adminUri() + "/id/" + ROUTE_PREFIX + previewId)).GET().build(),

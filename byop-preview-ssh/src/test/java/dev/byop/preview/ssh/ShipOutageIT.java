@@ -208,7 +208,7 @@ class ShipOutageIT {
     AtomicBoolean cut = new AtomicBoolean();
     try (SshConnections pool = new SshConnections(options(), boundSockets())) {
       ImageShipper shipper = new ImageShipper(pool, cuttingAfter4Mb(armed, cut), List.of("docker"),
-          new ImageShipper.Retry(30, Duration.ofMillis(500), Duration.ofSeconds(90)), null);
+          new ImageShipper.Retry(30, Duration.ofMillis(500), Duration.ofSeconds(90)), null, new dev.byop.core.internal.Redactor());
       shipper.learn(IMAGE);
       armed.set(true);
       Leftovers[] seen = new Leftovers[1];
@@ -251,7 +251,7 @@ class ShipOutageIT {
     AtomicBoolean cut = new AtomicBoolean();
     try (SshConnections pool = new SshConnections(options(), boundSockets())) {
       ImageShipper shipper = new ImageShipper(pool, cuttingAfter4Mb(armed, cut), List.of("docker"),
-          new ImageShipper.Retry(50, Duration.ofMillis(300), Duration.ofSeconds(8)), null);
+          new ImageShipper.Retry(50, Duration.ofMillis(300), Duration.ofSeconds(8)), null, new dev.byop.core.internal.Redactor());
       shipper.learn(IMAGE);
       armed.set(true);
       long t0 = System.nanoTime();

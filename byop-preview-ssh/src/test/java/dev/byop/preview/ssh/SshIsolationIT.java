@@ -39,44 +39,31 @@ class SshIsolationIT {
   static final String NAMESPACE = "byop-it-ssh-" + TestbedEnv.RUN;
   static final String INSTANCE = "ssh-iso-" + TestbedEnv.RUN;
   static TestbedEnv bed;
-  static Path repo;
+  static TestRepo repo;
   static Path data;
   static String commit;
+  static SshConnections pool;
+  static RemoteCaddy caddy;
 
   @BeforeAll
   static void setUp() throws Exception {
     bed = TestbedEnv.load();
-    SshPreviewDeployerIT.bed = bed;
-    SshPreviewDeployerIT.pool = new SshConnections(SshOptions.defaults());
-    SshPreviewDeployerIT.startCaddy(1);
-    repo = Files.createTempDirectory("byop-it-ssh-iso-repo");
+    pool = new SshConnections(SshOptions.defaults());
+    caddy = RemoteCaddy.start(bed, pool, 1);
+    repo = TestRepo.create("byop-it-ssh-iso-repo");
     data = Files.createTempDirectory("byop-it-ssh-iso-data");
     String base = bed.baseImage();
-    write("alpine/Dockerfile", "FROM " + base + "\nRUN mkdir -p /www && echo library-alpine-" + TestbedEnv.RUN
-        + " > /www/app.txt\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n");
-    write("evil/Dockerfile", "FROM " + base + "\nLABEL traefik.http.routers.evil.rule=\"Host(`victim.ssh-it.byop.test`)\"\n"
+    repo.write("alpine/Dockerfile", "FROM " + base + "\nRUN mkdir -p /www && echo library-alpine-" + TestbedEnv.RUN
+        + " > /www/app.txt && cp /www/app.txt /www/index.html\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n");
+    repo.write("evil/Dockerfile", "FROM " + base + "\nLABEL traefik.http.routers.evil.rule=\"Host(`victim.ssh-it.byop.test`)\"\n"
         + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n");
-    write("chunked/Dockerfile", "FROM " + base + "\nCOPY answer.sh /answer.sh\nRUN chmod 755 /answer.sh\n"
+    repo.write("chunked/Dockerfile", "FROM " + base + "\nCOPY answer.sh /answer.sh\nRUN chmod 755 /answer.sh\n"
         + "CMD [\"nc\", \"-ll\", \"-p\", \"8080\", \"-e\", \"/answer.sh\"]\n");
-    write("chunked/answer.sh", "#!/bin/sh\nread line\nprintf 'HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'\n"
+    repo.write("chunked/answer.sh", "#!/bin/sh\nread line\nprintf 'HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'\n"
         + "while :; do printf '400\\r\\n'; head -c 1024 /dev/zero | tr '\\0' z; printf '\\r\\n'; done\n");
-    git("init", "-q", "-b", "main");
-    git("add", "-A");
-    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "apps");
-    commit = git("rev-parse", "HEAD").trim();
+    commit = repo.commit("apps");
   }
 
-  static void write(String rel, String text) throws Exception {
-    Path p = repo.resolve(rel);
-    Files.createDirectories(p.getParent());
-    Files.writeString(p, text);
-  }
-
-  static String git(String... args) {
-    List<String> cmd = new java.util.ArrayList<>(List.of("git", "-C", repo.toString()));
-    cmd.addAll(List.of(args));
-    return TestbedEnv.run(cmd, Map.of());
-  }
 
   @AfterAll
   static void tearDownAll() {
@@ -86,20 +73,13 @@ class SshIsolationIT {
     } catch (RuntimeException e) {
       System.err.println("sweep after SshIsolationIT failed: " + e);
     }
-    try {
-      SshConnection c = SshPreviewDeployerIT.pool.get(bed.vps(1));
-      c.http("127.0.0.1", SshPreviewDeployerIT.ADMIN_PORT, "POST", "/stop", new byte[0]);
-      c.run(List.of("rm", "-f", "--", c.home() + "/byop-it-ssh-caddy-" + TestbedEnv.RUN + ".json",
-          c.home() + "/byop-it-ssh-caddy-" + TestbedEnv.RUN + ".log"));
-    } catch (RuntimeException e) {
-      // already stopped
-    }
-    SshPreviewDeployerIT.pool.close();
+    caddy.close();
+    pool.close();
     for (String app : List.of("library/alpine", "evil" + TestbedEnv.RUN + "/web", "chunk" + TestbedEnv.RUN + "/web", "mode" + TestbedEnv.RUN + "/web")) {
       String c12 = commit.substring(0, 12);
       bed.removeLocal("byop/" + app + ":" + c12, bed.testbed.registry().address() + "/" + NAMESPACE + "/" + app + ":" + c12);
     }
-    TestbedEnv.deleteTree(repo);
+    repo.close();
     TestbedEnv.deleteTree(data);
   }
 
@@ -114,11 +94,11 @@ class SshIsolationIT {
     registry.put("dockerHost", bed.localDockerHost());
     Map<String, Object> preview = new LinkedHashMap<>();
     preview.put("provider", "ssh");
-    preview.put("domain", SshPreviewDeployerIT.DOMAIN);
+    preview.put("domain", RemoteCaddy.DOMAIN);
     preview.put("instance", INSTANCE);
     preview.put("readyTimeout", "30s");
     preview.put("stopTimeout", "1s");
-    preview.put("router", Map.of("adminPort", SshPreviewDeployerIT.ADMIN_PORT, "server", "byop", "httpPort", SshPreviewDeployerIT.ROUTER_PORT));
+    preview.put("router", Map.of("adminPort", RemoteCaddy.ADMIN_PORT, "server", "byop", "httpPort", RemoteCaddy.HTTP_PORT));
     preview.put("docker", Map.of("host", bed.localDockerHost()));
     if (registryDelivery) {
       preview.put("registry", Map.of("address", bed.testbed.vps(1).registry(), "username", reg.user(), "password", SecretRef.value(reg.password())));
@@ -138,7 +118,7 @@ class SshIsolationIT {
   }
 
   static App app(String id, String component, String dir) {
-    return new App(id, id, List.of(Component.of(component, GitSource.of("file://" + repo), 8080).withContext(dir, "Dockerfile")
+    return new App(id, id, List.of(Component.of(component, GitSource.of(repo.url()), 8080).withContext(dir, "Dockerfile")
         .withHealthPath(dir.equals("alpine") ? "/app.txt" : null)));
   }
 
@@ -180,6 +160,11 @@ class SshIsolationIT {
       assertEquals(PreviewStatus.RUNNING, running.status(), "pushed " + job.image() + "; " + running.error() + "\n" + log);
       String pulled = ImageReference.parse(job.image()).withRegistry(bed.testbed.vps(1).registry()).toString();
       assertTrue(log.stream().anyMatch(l -> l.startsWith("pulled " + pulled + " on vps1")), "the host pulls the pushed name: " + log);
+      // exactly what the build pushed: the host's engine records the digest the build's push returned
+      String held = bed.vpsDocker(1, "image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", pulled);
+      String expected = ImageReference.parse(pulled).name() + "@" + job.digest();
+      assertTrue(held.lines().anyMatch(expected::equals), "pushed " + job.digest() + ", vps1 holds " + held);
+      System.out.println("SshIsolationIT: build pushed " + job.digest() + "; vps1 pulled " + held.strip());
       byop.previews().deletePreview(p.id());
     }
   }
@@ -192,8 +177,8 @@ class SshIsolationIT {
       Preview p = byop.previews().createPreview(id, commit);
       Preview running = byop.previews().await(p.id(), Duration.ofMinutes(4));
       assertEquals(PreviewStatus.RUNNING, running.status(), String.valueOf(running.error()));
-      SshConnection c = SshPreviewDeployerIT.pool.get(bed.vps(1));
-      String dir = bed.vpsHome(1) + "/byop/previews/" + p.id();
+      SshConnection c = pool.get(bed.vps(1));
+      String dir = bed.vpsHome(1) + "/byop/previews/" + dev.byop.preview.compose.ComposeDeployer.projectName(p.id());
       assertEquals("600", stat(c, dir + "/docker-compose.yml"), "compose file");
       assertEquals("700", stat(c, dir), "its directory");
       assertEquals("700", stat(c, bed.vpsHome(1) + "/byop/previews"), "the previews directory");

@@ -42,12 +42,15 @@ class SshSweepThroughByopIT {
   static SshConnections pool;
   static SshConnection vps1;
 
+  static RemoteCaddy caddy;
+
   @BeforeAll
   static void setUp() {
     bed = TestbedEnv.load();
     pool = new SshConnections(SshOptions.defaults());
     vps1 = pool.get(bed.vps(1));
-    startCaddy();
+    // a Caddy of this test on vps1 (the sweep removes the orphan's route through its admin API)
+    caddy = RemoteCaddy.start(bed, pool, 1, ADMIN_PORT, ROUTER_PORT, "sweep-caddy");
   }
 
   @AfterAll
@@ -55,33 +58,9 @@ class SshSweepThroughByopIT {
     for (String box : List.of(ORPHAN_BOX, FOREIGN_BOX)) {
       vps1.exec(List.of("docker", "rm", "-f", box), StdinSource.NONE, null, Duration.ofSeconds(30));
     }
-    try {
-      vps1.http("127.0.0.1", ADMIN_PORT, "POST", "/stop", new byte[0]);
-    } catch (SshException alreadyStopped) {
-      // nothing to stop
-    }
-    vps1.run(List.of("rm", "-rf", "--", vps1.home() + "/" + BASE_DIR, caddyFile(".json"), caddyFile(".log")));
+    caddy.close();
+    vps1.run(List.of("rm", "-rf", "--", vps1.home() + "/" + BASE_DIR));
     pool.close();
-  }
-
-  static String caddyFile(String ext) {
-    return vps1.home() + "/byop-it-ssh-sweep-caddy-" + RUN + ext;
-  }
-
-  /** A Caddy of this test on vps1 (the sweep removes the orphan's route through its admin API). */
-  static void startCaddy() {
-    String cfg = "{\"admin\":{\"listen\":\"127.0.0.1:" + ADMIN_PORT + "\"},\"apps\":{\"http\":{\"servers\":{\"byop\":{\"listen\":[\":"
-        + ROUTER_PORT + "\"],\"automatic_https\":{\"disable\":true},\"routes\":[]}}}}}";
-    vps1.upload(caddyFile(".json"), cfg.getBytes(StandardCharsets.UTF_8));
-    vps1.run(List.of("sh", "-c", "\"$0\" run --config \"$1\" >\"$2\" 2>&1 </dev/null &", bed.caddyBinary().toString(), caddyFile(".json"),
-        caddyFile(".log")));
-    waitFor("caddy on vps1", Duration.ofSeconds(20), () -> {
-      try {
-        return vps1.http("127.0.0.1", ADMIN_PORT, "GET", "/config/", null).status() == 200;
-      } catch (SshException notYet) {
-        return false;
-      }
-    });
   }
 
   static void waitFor(String what, Duration within, BooleanSupplier condition) {
@@ -100,7 +79,8 @@ class SshSweepThroughByopIT {
   }
 
   static void runBox(String name, String instance) {
-    bed.vpsDocker(1, "run", "-d", "--name", name, "--network", "none", "--label", ByopLabels.PREVIEW + "=" + ORPHAN,
+    bed.vpsDocker(1, "run", "-d", "--name", name, "--network", "none", "--label", ByopLabels.MANAGED + "=true",
+        "--label", ByopLabels.PREVIEW + "=" + ORPHAN,
         "--label", ByopLabels.INSTANCE + "=" + instance, bed.baseImage(), "sleep", "600");
   }
 
@@ -134,8 +114,14 @@ class SshSweepThroughByopIT {
   void anOrphanPreviewOnVps1IsSweptAtStartThroughByop() throws Exception {
     runBox(ORPHAN_BOX, INSTANCE);
     runBox(FOREIGN_BOX, "another-installation-" + RUN);
-    String dir = vps1.home() + "/" + BASE_DIR + "/" + ORPHAN;
-    vps1.upload(dir + "/docker-compose.yml", "services: {}\n".getBytes(StandardCharsets.UTF_8));
+    String dir = vps1.home() + "/" + BASE_DIR + "/byop-" + ORPHAN;
+    vps1.mkdirs(dir, 0700);
+    vps1.write(dir + "/docker-compose.yml", "services: {}\n".getBytes(StandardCharsets.UTF_8), 0600);
+    // the orphan's route, as a deploy that died after routing leaves it
+    String route = "{\"@id\":\"byop-" + ORPHAN + "\",\"match\":[{\"host\":[\"" + ORPHAN + ".sweep-it.byop.test\"]}],"
+        + "\"handle\":[{\"handler\":\"static_response\",\"body\":\"orphan\"}]}";
+    assertEquals(200, caddy.admin("POST", "/config/apps/http/servers/byop/routes", route).status());
+    assertEquals(200, caddy.admin("GET", "/id/byop-" + ORPHAN, null).status());
     try (Byop byop = Byop.builder().config(config()).discover(getClass().getClassLoader()).build()) {
       assertTrue(byop.store().listActivePreviews().isEmpty(), "the store knows no preview");
       byop.previews();
@@ -143,6 +129,7 @@ class SshSweepThroughByopIT {
       waitFor("the sweep removing the orphan's directory", Duration.ofSeconds(10),
           () -> !vps1.exec(List.of("test", "-e", dir), StdinSource.NONE, null, Duration.ofSeconds(10)).ok());
       assertTrue(exists(FOREIGN_BOX), "another installation's preview is not this byop's to sweep");
+      assertEquals(404, caddy.admin("GET", "/id/byop-" + ORPHAN, null).status(), "the orphan's route is swept too");
     }
     assertEquals("", bed.vpsDocker(1, "ps", "-a", "-q", "--filter", "label=" + ByopLabels.INSTANCE + "=" + INSTANCE).strip());
   }

@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh.internal;
 
+import org.jspecify.annotations.Nullable;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
@@ -28,7 +29,7 @@ public final class Fingerprints {
   }
 
   /** Fingerprint of the key in one known_hosts line ({@code hosts type base64 [comment]}), or null when unparsable. */
-  public static String ofKnownHostsLine(String line) {
+  public static @Nullable String ofKnownHostsLine(String line) {
     String[] f = line.strip().split("\\s+");
     int i = f.length > 0 && f[0].startsWith("@") ? 1 : 0; // @cert-authority / @revoked marker
     if (f.length < i + 3) {

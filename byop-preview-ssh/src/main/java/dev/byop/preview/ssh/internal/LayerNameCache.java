@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh.internal;
 
+import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,7 @@ public final class LayerNameCache extends AbstractMap<String, String> {
   private static final Pattern LINE = Pattern.compile("[0-9a-f]{64} sha256:[0-9a-f]{64}");
 
   private final Map<String, String> map = new ConcurrentHashMap<>();
-  private final Path file;
+  private final @Nullable Path file;
 
   /** In memory only. */
   public LayerNameCache() {

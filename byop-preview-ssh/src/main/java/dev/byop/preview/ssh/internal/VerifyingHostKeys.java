@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh.internal;
 
+import org.jspecify.annotations.Nullable;
 import dev.byop.preview.ssh.HostKeyPolicy;
 import java.io.File;
 import java.io.IOException;
@@ -23,7 +24,7 @@ public final class VerifyingHostKeys implements HostKeyVerifier {
 
   private final HostKeyPolicy policy;
   private final OpenSSHKnownHosts knownHosts;
-  private volatile Rejection rejection;
+  private volatile @Nullable Rejection rejection;
 
   /** Why a key was refused: presented and expected fingerprints. */
   public record Rejection(String presented, List<String> expected, String why) {}
@@ -48,7 +49,7 @@ public final class VerifyingHostKeys implements HostKeyVerifier {
   }
 
   /** The reason of the last refusal, or null. */
-  public Rejection rejection() {
+  public @Nullable Rejection rejection() {
     return rejection;
   }
 

@@ -1,10 +1,5 @@
-package dev.byop.preview.ssh.bench;
+package dev.byop.preview.ssh;
 
-import dev.byop.preview.ssh.ImageShipper;
-import dev.byop.preview.ssh.ShipResult;
-import dev.byop.preview.ssh.SshConnections;
-import dev.byop.preview.ssh.SshOptions;
-import dev.byop.preview.ssh.BenchSupport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +35,7 @@ public final class ShipBench {
     Path cache = Files.createTempDirectory("byop-bench-cache").resolve("layer-names");
     try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
       // a process that has seen these layers before (e.g. another app on the same base): its cache file is warm
-      new ImageShipper(pool, bed.localImages(), List.of("docker"), ImageShipper.Retry.attempts(3), cache).learn(v1);
+      new ImageShipper(pool, bed.localImages(), List.of("docker"), ImageShipper.Retry.attempts(3), cache, new dev.byop.core.internal.Redactor()).learn(v1);
     }
     List<long[]> byopIncr = new ArrayList<>();
     for (int i = 0; i < rounds; i++) {
@@ -60,7 +55,7 @@ public final class ShipBench {
       }
       bed.removeOnVps(v1, v2);
       try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
-        ImageShipper warm = new ImageShipper(pool, bed.localImages(), List.of("docker"), ImageShipper.Retry.attempts(3), cache);
+        ImageShipper warm = new ImageShipper(pool, bed.localImages(), List.of("docker"), ImageShipper.Retry.attempts(3), cache, new dev.byop.core.internal.Redactor());
         long t0 = System.nanoTime();
         ShipResult a = warm.ship(bed.vps1(), v1);
         byopWarm.add(new long[] {a.bytesSent(), System.nanoTime() - t0});

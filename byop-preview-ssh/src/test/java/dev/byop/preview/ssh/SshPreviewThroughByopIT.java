@@ -1,0 +1,233 @@
+package dev.byop.preview.ssh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.byop.core.App;
+import dev.byop.core.Byop;
+import dev.byop.core.ByopConfig;
+import dev.byop.core.Component;
+import dev.byop.core.GitSource;
+import dev.byop.core.LogLine;
+import dev.byop.core.Preview;
+import dev.byop.core.PreviewStatus;
+import dev.byop.testing.RequiresTestbed;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Remote previews as a host application gets them: a {@link Byop} (BuildKit on the local engine, the ssh deployer,
+ * a static pool holding the bed's vps1) previews a two-component app (web routed, api beside it) on vps1 with the
+ * host's Caddy, redeploys it shipping only the changed layer and deletes it leaving nothing; and routes the same app
+ * with Traefik's labels. Traefik has no package here: a stand-in image (busybox httpd answering every request) plays
+ * the Traefik container, so what is tested is the labels, the per-preview route network Traefik joins and leaves, and
+ * the container byop starts, as on the local side.
+ */
+@RequiresTestbed
+class SshPreviewThroughByopIT {
+  static final String RUN = TestbedEnv.RUN;
+  static final String APP = "shop" + RUN;
+  static final String INSTANCE = "ssh-byop-" + RUN;
+  static final String TRAEFIK = "byop-it-ssh-traefik-" + RUN;
+  static final int TRAEFIK_PORT = 30000 + (int) (Long.parseLong(RUN, 16) % 5000) + 5000;
+  static TestbedEnv bed;
+  static SshConnections pool;
+  static RemoteCaddy caddy;
+  static TestRepo repo;
+  static Path data;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    bed = TestbedEnv.load();
+    pool = new SshConnections(SshOptions.defaults());
+    caddy = RemoteCaddy.start(bed, pool, 1);
+    repo = TestRepo.create("byop-it-ssh-byop-repo");
+    data = Files.createTempDirectory("byop-it-ssh-byop-data");
+    byte[] filler = new byte[4 * 1024 * 1024];
+    new Random(TestbedEnv.seed(41)).nextBytes(filler);
+    repo.write("web/filler.bin", filler);
+    repo.write("web/Dockerfile", "FROM " + bed.baseImage() + "\nCOPY filler.bin /filler.bin\nCOPY www /www\n"
+        + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n");
+    repo.write("web/www/index.html", "web " + RUN + " v1\n");
+    repo.write("api/Dockerfile", "FROM " + bed.baseImage() + "\nCOPY www /www\nCMD [\"httpd\", \"-f\", \"-p\", \"8081\", \"-h\", \"/www\"]\n");
+    repo.write("api/www/index.html", "api " + RUN + "\n");
+    repo.commit("v1");
+    // the stand-in Traefik, present on vps1 as an operator would have pulled traefik there
+    Path ctx = data.resolve("fake-traefik");
+    Files.createDirectories(ctx);
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM " + bed.baseImage() + "\nRUN mkdir -p /www && echo fake > /www/index.html\n"
+        + "ENTRYPOINT [\"/bin/sh\", \"-c\", \"exec httpd -f -p 80 -h /www\", \"fake-traefik\"]\n");
+    bed.docker("build", "-q", "-t", TRAEFIK + ":1", ctx.toString());
+    new ImageShipper(pool, bed.localImages()).ship(bed.vps(1), TRAEFIK + ":1");
+  }
+
+  @AfterAll
+  static void tearDownAll() {
+    // a fresh store knows no preview: the sweep removes whatever a failed case of this run left on the host
+    try (Byop sweeper = byop("sweep", Map.of())) {
+      ((dev.byop.core.internal.DefaultPreviewManager) sweeper.previews()).sweep();
+    } catch (RuntimeException e) {
+      System.err.println("sweep after SshPreviewThroughByopIT failed: " + e);
+    }
+    for (String c : List.of(TRAEFIK)) {
+      try {
+        bed.vpsDocker(1, "rm", "-f", c);
+        bed.vpsDocker(1, "network", "rm", c);
+      } catch (IllegalStateException gone) {
+        // not there
+      }
+    }
+    try {
+      bed.vpsDocker(1, "image", "rm", "-f", TRAEFIK + ":1");
+    } catch (IllegalStateException gone) {
+      // not there
+    }
+    caddy.close();
+    pool.close();
+    bed.removeLocal(TRAEFIK + ":1");
+    repo.close();
+    TestbedEnv.deleteTree(data);
+  }
+
+  /** The configuration a host would write: BuildKit on the local engine, VPS 1 over SSH, the given router keys. */
+  static Byop byop(String dir, Map<String, Object> router) {
+    Map<String, Object> preview = new LinkedHashMap<>();
+    preview.put("provider", "ssh");
+    preview.put("domain", RemoteCaddy.DOMAIN);
+    preview.put("instance", INSTANCE);
+    preview.put("baseDir", "byop-it-ssh-byop-" + RUN);
+    preview.put("readyTimeout", "60s");
+    preview.put("stopTimeout", "1s");
+    preview.put("sweepInterval", "0s");
+    preview.put("router", Map.of("adminPort", RemoteCaddy.ADMIN_PORT, "server", "byop", "httpPort", RemoteCaddy.HTTP_PORT));
+    preview.putAll(router);
+    preview.put("docker", Map.of("host", bed.localDockerHost()));
+    var h = bed.testbed.vps(1);
+    Map<String, Object> host = Map.of("id", "vps1", "address", h.address(), "port", h.port(), "user", h.user(),
+        "privateKey", Map.of("file", h.privateKey().toString()), "knownHosts", h.knownHosts().toString(), "capacity", 3);
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("dataDir", data.resolve(dir).toString());
+    root.put("git", Map.of("allowFile", true));
+    root.put("builder", Map.of("provider", "buildkit", "endpoint", "docker+" + bed.localDockerHost()));
+    root.put("preview", preview);
+    root.put("cloud", Map.of("provider", "static", "hosts", List.of(host)));
+    root.put("orchestrator", Map.of("workers", 2, "pollInterval", "50ms"));
+    return Byop.builder().config(ByopConfig.of(root)).discover(SshPreviewThroughByopIT.class.getClassLoader()).build();
+  }
+
+  static App app() {
+    GitSource src = GitSource.of(repo.url());
+    return new App(APP, APP, List.of(Component.of("web", src, 8080).withContext("web", "Dockerfile").withHealthPath("/index.html"),
+        Component.of("api", src, 8081).withContext("api", "Dockerfile")));
+  }
+
+  static List<String> log(Byop byop, Preview p) {
+    return byop.previews().logs(p.id(), 0, 10_000).stream().map(LogLine::text).toList();
+  }
+
+  static Preview running(Byop byop, Preview p) {
+    Preview r = byop.previews().await(p.id(), Duration.ofMinutes(4));
+    assertEquals(PreviewStatus.RUNNING, r.status(), r.error() + "\n" + log(byop, p));
+    return r;
+  }
+
+  static long shipped(List<String> log, String component) {
+    Matcher m = Pattern.compile("shipped \\S+/" + Pattern.quote(component) + ":\\S+ to vps1: (\\d+) bytes, (\\d+) of (\\d+) layers")
+        .matcher(String.join("\n", log));
+    long last = -1;
+    while (m.find()) {
+      last = Long.parseLong(m.group(1));
+    }
+    return last;
+  }
+
+  static List<String> vps(String... args) {
+    return bed.vpsDocker(1, args).lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+  }
+
+  @Test
+  void aTwoComponentAppRunsOnVps1BehindItsCaddyIsRedeployedByTheChangedLayerAndLeavesNothing() throws Exception {
+    try (Byop byop = byop("caddy", Map.of())) {
+      byop.store().saveApp(app());
+      Preview p = running(byop, byop.previews().createPreview(APP));
+      assertEquals("vps1", p.host());
+      String hostname = p.hostname().split("\\.", 2)[0] + "." + RemoteCaddy.DOMAIN;
+      assertEquals("http://" + hostname + ":" + RemoteCaddy.HTTP_PORT + "/", p.url());
+      RemoteCaddy.Reply web = RemoteCaddy.http(caddy.host, "127.0.0.1", RemoteCaddy.HTTP_PORT, hostname, "GET", "/", null);
+      assertEquals(200, web.status());
+      assertEquals("web " + RUN + " v1\n", web.body(), "answered by the web component through Caddy on vps1");
+      assertEquals(2, vps("ps", "-q", "--filter", "label=dev.byop.preview=" + p.id()).size(), "web and api run");
+      List<String> first = log(byop, p);
+      long firstBytes = shipped(first, "web");
+      assertTrue(firstBytes > 4 * 1024 * 1024, "the first deploy ships the whole web image: " + first);
+
+      repo.write("web/www/index.html", "web " + RUN + " v2\n");
+      String v2 = repo.commit("v2");
+      byop.previews().redeploy(p.id(), v2);
+      Preview again = running(byop, p);
+      List<String> second = log(byop, p).subList(first.size(), log(byop, p).size());
+      long incremental = shipped(second, "web");
+      assertTrue(incremental > 0 && incremental < 64 * 1024, "the redeploy ships only the changed layer: " + second);
+      assertTrue(second.stream().anyMatch(l -> l.matches("removed image .*/web:[0-9a-f]{12} from vps1")),
+          "the replaced web image is removed: " + second);
+      assertEquals("web " + RUN + " v2\n",
+          RemoteCaddy.http(caddy.host, "127.0.0.1", RemoteCaddy.HTTP_PORT, hostname, "GET", "/", null).body());
+      System.out.println("SshPreviewThroughByopIT: first deploy shipped " + firstBytes + " bytes of web, redeploy "
+          + incremental + " bytes");
+
+      Preview stopped = byop.previews().deletePreview(again.id());
+      assertEquals(PreviewStatus.STOPPED, stopped.status());
+      assertEquals(List.of(), vps("ps", "-aq", "--filter", "label=dev.byop.preview=" + p.id()), "no container");
+      assertEquals(List.of(), vps("network", "ls", "-q", "--filter", "label=dev.byop.preview=" + p.id()), "no network");
+      assertEquals(404, caddy.admin("GET", "/id/byop-" + p.id(), null).status(), "no route");
+      assertFalse(pool.get(bed.vps(1)).exec(List.of("test", "-e", bed.vpsHome(1) + "/byop-it-ssh-byop-" + RUN + "/byop-"
+          + p.id()), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(), "no directory");
+      assertEquals(List.of(), vps("image", "ls", "-q", "--filter", "reference=*/" + APP + "/*"), "no image of the app");
+      assertTrue(byop.store().hostLeases().isEmpty(), "the host slot is free");
+    }
+  }
+
+  @Test
+  void withTraefikTheEntryServiceCarriesTheRouteLabelsOnARouteNetworkTheRouterJoinsAndLeaves() {
+    Map<String, Object> traefik = Map.of("image", TRAEFIK + ":1", "network", TRAEFIK, "containerName", TRAEFIK,
+        "bindAddress", "127.0.0.1", "port", Integer.toString(TRAEFIK_PORT));
+    try (Byop byop = byop("traefik", Map.of("router", "traefik", "traefik", traefik))) {
+      byop.store().saveApp(app());
+      Preview p = running(byop, byop.previews().createPreview(APP));
+      String hostname = p.hostname().split("\\.", 2)[0] + "." + RemoteCaddy.DOMAIN;
+      assertEquals("http://" + hostname + ":" + TRAEFIK_PORT + "/", p.url());
+      String web = vps("ps", "-q", "--filter", "label=dev.byop.preview=" + p.id(), "--filter", "label=dev.byop.component=web")
+          .get(0);
+      String labels = bed.vpsDocker(1, "inspect", "--format", "{{json .Config.Labels}}", web);
+      String router = "byop-" + p.id();
+      assertTrue(labels.contains("\"traefik.enable\":\"true\"")
+          && labels.contains("\"traefik.http.routers." + router + ".rule\":\"Host(`" + hostname + "`)\"")
+          && labels.contains("\"traefik.http.services." + router + ".loadbalancer.server.port\":\"8080\""), labels);
+      String routeNet = "byop-" + p.id().toLowerCase(java.util.Locale.ROOT) + "_byop-route";
+      assertTrue(labels.contains("\"traefik.docker.network\":\"" + routeNet + "\""), labels);
+      String members = bed.vpsDocker(1, "network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", routeNet);
+      assertTrue(members.contains(TRAEFIK), "the router joined the preview's route network: " + members);
+      String api = vps("ps", "-q", "--filter", "label=dev.byop.preview=" + p.id(), "--filter", "label=dev.byop.component=api")
+          .get(0);
+      assertFalse(bed.vpsDocker(1, "inspect", "--format", "{{json .Config.Labels}}", api).contains("traefik."),
+          "only the entry service is routed");
+      String run = bed.vpsDocker(1, "inspect", "--format", "{{json .Args}}", TRAEFIK);
+      assertTrue(run.contains("--providers.docker.constraints=Label(`dev.byop.instance`,`" + INSTANCE + "`)"), run);
+
+      byop.previews().deletePreview(p.id());
+      assertEquals(List.of(), vps("network", "ls", "-q", "--filter", "name=" + routeNet), "the route network is gone");
+      assertEquals(List.of(), vps("ps", "-aq", "--filter", "label=dev.byop.preview=" + p.id()));
+    }
+  }
+}
