@@ -6,8 +6,7 @@ import dev.byop.core.spi.ImageBuilder;
 import dev.byop.core.spi.ImageBuilderFactory;
 import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.ProviderContext;
-import dev.byop.preview.compose.CommandRunner;
-import dev.byop.preview.local.internal.ProcessRunner;
+import dev.byop.preview.compose.CommandResult;
 import dev.byop.testing.Testbed;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,10 +54,9 @@ public final class CliImageBuilder implements ImageBuilder {
     };
   }
 
-  private CommandRunner.Result run(List<String> argv, JobContext ctx, Path dir) {
-    ProcessRunner r = new ProcessRunner(Map.of("DOCKER_HOST", bed.dockerHost(), "DOCKER_BUILDKIT", "1"), dir,
-        ctx.cancellation());
-    CommandRunner.Result res = r.run(argv, ctx.log(), Duration.ofMinutes(3));
+  private CommandResult run(List<String> argv, JobContext ctx, Path dir) {
+    CommandResult res = TestApps.runner(bed).inDirectory(dir)
+        .run(argv, ctx.log(), Duration.ofMinutes(3), ctx.cancellation());
     if (!res.ok()) throw new BuildException(String.join(" ", argv) + " failed: " + res.tail(10));
     return res;
   }
@@ -107,7 +105,7 @@ public final class CliImageBuilder implements ImageBuilder {
 
   @Override
   public boolean hasImage(ImageReference image) {
-    return new ProcessRunner(Map.of("DOCKER_HOST", bed.dockerHost()), null, dev.byop.core.spi.Cancellation.none())
+    return TestApps.runner(bed)
         .run(List.of(bed.dockerCli().toString(), "image", "inspect", "--format", "{{.Id}}", image.familiar()),
             l -> { }, Duration.ofSeconds(30)).ok();
   }

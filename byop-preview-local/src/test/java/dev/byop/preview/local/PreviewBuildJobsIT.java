@@ -67,7 +67,7 @@ class PreviewBuildJobsIT {
 
   @AfterAll
   static void cleanUp(@TempDir Path work) {
-    new LocalPreviewDeployer(TestApps.options(bed, "caddy", INSTANCE, work, Duration.ofSeconds(30)))
+    LocalPreviewDeployerFactory.deployer(TestApps.options(bed, "caddy", INSTANCE, work, Duration.ofSeconds(30)), null)
         .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
     for (String image : images) {
       TestApps.runner(bed).run(List.of(bed.dockerCli().toString(), "image", "rm", "-f", image), LogSink.discard(),

@@ -54,7 +54,7 @@ class PreviewManagerIT {
 
   @AfterAll
   static void sweepEverythingOfThisClass(@TempDir Path work) {
-    new LocalPreviewDeployer(TestApps.options(bed, "caddy", INSTANCE, work, Duration.ofSeconds(30)))
+    LocalPreviewDeployerFactory.deployer(TestApps.options(bed, "caddy", INSTANCE, work, Duration.ofSeconds(30)), null)
         .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
   }
 
@@ -182,8 +182,9 @@ class PreviewManagerIT {
       assertEquals(PreviewStatus.STOPPED, stopped.status());
       assertEquals(List.of(), containers(p.id()));
       assertEquals(List.of(), TestApps.docker(bed, "network", "ls", "-q", "--filter", "label=dev.byop.preview=" + p.id()));
-      assertFalse(new LocalPreviewDeployer(TestApps.options(bed, "caddy", INSTANCE, data, Duration.ofSeconds(5)))
-          .router().routedPreviewIds().contains(p.id()), "route removed");
+      LocalPreviewOptions o = TestApps.options(bed, "caddy", INSTANCE, data, Duration.ofSeconds(5));
+      assertFalse(LocalPreviewDeployerFactory.deployer(o, null).router().routedPreviewIds(o.host()).contains(p.id()),
+          "route removed");
       assertEquals(List.of(), TestApps.docker(bed, "image", "ls", "-q", "byop-it-preview/shop/web:" + v2.substring(0, 12)));
       assertTrue(byop.store().appState("shop").orElseThrow().previewId() == null);
       for (String v : volumesV2) assertFalse(volumeExists(v), "volume " + v);
