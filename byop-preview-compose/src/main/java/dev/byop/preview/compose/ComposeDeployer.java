@@ -339,10 +339,12 @@ public final class ComposeDeployer implements PreviewDeployer {
       }
       String last = describe(app, states);
       if (last.isEmpty()) {
-        HttpProbe.Response r = endpoint.probe(host, PROBE_TIMEOUT);
-        if (endpoint.answered(r)) return;
-        last = "every container runs; " + endpoint.probe() + " with Host " + endpoint.hostHeader() + " answers "
-            + endpoint.describe(r);
+        // the entry's health path when it has one (2xx/3xx), else its root (any answer below 500 through the route)
+        String health = app.entryComponent().map(Component::healthPath).orElse(null);
+        HttpProbe.Response r = endpoint.probe(host, health, PROBE_TIMEOUT);
+        if (endpoint.answered(r, health != null)) return;
+        last = "every container runs; " + (health == null ? endpoint.probe() : endpoint.probe().resolve(health))
+            + " with Host " + endpoint.hostHeader() + " answers " + endpoint.describe(r);
       }
       if (System.nanoTime() - deadline > 0) {
         throw fail(host, id, "did not answer at " + endpoint.url() + " within " + options.readyTimeout() + " ("
@@ -579,7 +581,8 @@ public final class ComposeDeployer implements PreviewDeployer {
     if (preview.url() != null && preview.hostname() != null) {
       String hostname = options.domain() == null ? preview.hostname()
           : preview.hostname().split("\\.", 2)[0] + "." + options.domain();
-      answers = router.endpoint(host, id, hostname, preview.url()).answers(host, PROBE_TIMEOUT);
+      // the stored preview does not carry the app's health path: its root, any answer below 500 through the route
+      answers = router.endpoint(host, id, hostname, preview.url()).ready(host, null, PROBE_TIMEOUT);
     }
     return new Health(answers, components);
   }

@@ -38,11 +38,33 @@ public record RouteEndpoint(String url, URI probe, @Nullable String hostHeader, 
 
   /** Whether {@code r} is a 2xx/3xx answer carrying the expected headers. */
   public boolean answered(HttpProbe.Response r) {
-    if (!r.ok()) return false;
+    return answered(r, true);
+  }
+
+  /**
+   * Whether {@code r} came from the preview: the expected headers, and 2xx/3xx when {@code strict} (a health path
+   * was probed, or no header proves the answer is the app's: a router's own 404 must not pass) or any status below
+   * 500 when not (the app answers its root with 404: it runs and serves).
+   */
+  public boolean answered(HttpProbe.Response r, boolean strict) {
+    if (r.status() < 0) return false;
     for (var e : expectHeaders.entrySet()) {
       if (!e.getValue().equals(r.headers().get(e.getKey().toLowerCase(Locale.ROOT)))) return false;
     }
-    return true;
+    return strict || expectHeaders.isEmpty() ? r.ok() : r.status() < 500;
+  }
+
+  /**
+   * The readiness check of a route whose entry component has {@code healthPath} (or none): the path probed and
+   * whether its answer must be 2xx/3xx.
+   */
+  public boolean ready(PreviewHost host, @Nullable String healthPath, Duration timeout) {
+    return answered(probe(host, healthPath, timeout), healthPath != null);
+  }
+
+  /** One probe of {@code path} (the endpoint's own path when null) through {@code host}. */
+  public HttpProbe.Response probe(PreviewHost host, @Nullable String path, Duration timeout) {
+    return HttpProbe.get(host, path == null ? probe : probe.resolve(path), hostHeader, timeout);
   }
 
   /** What {@code r} says, for a message when the route does not answer yet. */
