@@ -43,10 +43,20 @@ public final class TraefikRouter implements PreviewRouter {
    * @param bindAddress the host address Traefik's entry point is published on
    * @param hostPort the host port of the entry point
    * @param instance the byop instance label value (Traefik only watches containers of this instance)
+   * @param dockerSocket the host's engine socket Traefik watches (mounted read-only into its container), or null for
+   *     the one the host's own {@code DOCKER_HOST} names (else the default socket)
    */
   public record Settings(String image, String network, String containerName, String entrypoint, String bindAddress,
-      int hostPort, String instance) {
+      int hostPort, String instance, @Nullable String dockerSocket) {
+    /** The engine socket Traefik watches when none is configured. */
+    public static final String DEFAULT_SOCKET = "/var/run/docker.sock";
+    private static final Pattern SOCKET = Pattern.compile("/[A-Za-z0-9._/-]{1,255}");
+
     public Settings {
+      if (dockerSocket != null && (!SOCKET.matcher(dockerSocket).matches() || dockerSocket.contains(".."))) {
+        throw new ValidationException("traefik.dockerSocket", Checks.printable(dockerSocket),
+            "must be an absolute path of [A-Za-z0-9._/-] without '..' (it is mounted into Traefik's container)");
+      }
       Checks.notBlank("traefik.image", image);
       ComposeFile.checkName("traefik.network", network);
       ComposeFile.checkName("traefik.containerName", containerName);
@@ -59,8 +69,37 @@ public final class TraefikRouter implements PreviewRouter {
 
     /** Traefik v2.11 on 127.0.0.1:80, network and container {@code byop-traefik}, entry point {@code web}. */
     public static Settings defaults(String instance) {
-      return new Settings("traefik:v2.11", "byop-traefik", "byop-traefik", "web", "127.0.0.1", 80, instance);
+      return new Settings("traefik:v2.11", "byop-traefik", "byop-traefik", "web", "127.0.0.1", 80, instance, null);
     }
+
+    /**
+     * The {@code traefik} section as both deployers read it: {@code image}, {@code network}, {@code containerName},
+     * {@code entrypoint}, {@code bindAddress}, {@code port}, {@code dockerSocket} (default: the socket the host's own
+     * {@code DOCKER_HOST} names, asked on each host).
+     */
+    public static Settings from(dev.byop.core.Settings t, String instance) {
+      t.allowOnly("image", "network", "containerName", "entrypoint", "bindAddress", "port", "dockerSocket");
+      Settings d = defaults(instance);
+      return new Settings(t.string("image", d.image()), t.string("network", d.network()),
+          t.string("containerName", d.containerName()), t.string("entrypoint", d.entrypoint()),
+          t.string("bindAddress", d.bindAddress()), t.integer("port", d.hostPort()), instance,
+          t.string("dockerSocket").orElse(null));
+    }
+  }
+
+  /** The socket path of a {@code unix://} Docker host, else the default socket. */
+  static String socketOf(@Nullable String dockerHost) {
+    String h = dockerHost == null ? "" : dockerHost.trim();
+    return h.startsWith("unix://") && h.length() > "unix://".length() ? h.substring("unix://".length())
+        : Settings.DEFAULT_SOCKET;
+  }
+
+  /** The engine socket Traefik watches on {@code host}: configured, else what the host's DOCKER_HOST names. */
+  String socket(PreviewHost host) {
+    if (settings.dockerSocket() != null) return settings.dockerSocket();
+    CommandResult r = host.run(List.of("printenv", "DOCKER_HOST"), LogSink.discard(), TIMEOUT);
+    String s = socketOf(r.ok() && !r.output().isEmpty() ? r.output().get(0) : null);
+    return Settings.SOCKET.matcher(s).matches() && !s.contains("..") ? s : Settings.DEFAULT_SOCKET;
   }
 
   public TraefikRouter(Settings settings) {
@@ -140,17 +179,22 @@ public final class TraefikRouter implements PreviewRouter {
     if (running.ok()) run(host, log, "rm", "-f", settings.containerName());
     log.line("starting Traefik " + settings.image() + " on " + settings.bindAddress() + ":" + settings.hostPort()
         + " of " + host.id());
-    CommandResult r = host.run(runCommand(host.docker()), log, TIMEOUT);
+    CommandResult r = host.run(runCommand(host.docker(), socket(host)), log, TIMEOUT);
     if (!r.ok()) throw new PreviewException("cannot start Traefik container on " + host.id() + ": " + r.tail(10));
   }
 
-  /** The {@code docker run} argument list of the managed Traefik container, after the host's {@code docker}. */
+  /** The {@code docker run} argument list of the managed Traefik container, with the configured or default socket. */
   public List<String> runCommand(List<String> docker) {
+    return runCommand(docker, settings.dockerSocket() != null ? settings.dockerSocket() : Settings.DEFAULT_SOCKET);
+  }
+
+  /** The {@code docker run} argument list of the managed Traefik container, after the host's {@code docker}. */
+  public List<String> runCommand(List<String> docker, String socket) {
     String instanceConstraint = "Label(`" + ByopLabels.INSTANCE + "`,`" + settings.instance() + "`)";
     return cmd(docker, "run", "-d", "--name", settings.containerName(), "--restart", "unless-stopped",
         "--network", settings.network(),
         "-p", settings.bindAddress() + ":" + settings.hostPort() + ":80",
-        "-v", "/var/run/docker.sock:/var/run/docker.sock:ro",
+        "-v", socket + ":/var/run/docker.sock:ro",
         "--label", ByopLabels.MANAGED + "=true", "--label", ByopLabels.ROUTER + "=traefik",
         "--label", ByopLabels.INSTANCE + "=" + settings.instance(),
         settings.image(),

@@ -131,4 +131,27 @@ class RoutersTest {
     assertThrows(ValidationException.class, () -> new Route("p1", "nodomain", "web", 80));
     assertThrows(ValidationException.class, () -> new Route("p1", "x.byop.local", "web", 0));
   }
+
+  @Test
+  void traefikWatchesTheEngineSocketTheHostsDockerHostNamesUnlessOneIsConfigured() {
+    TraefikRouter asked = new TraefikRouter(TraefikRouter.Settings.defaults("i1"));
+    ScriptedHost vps = new ScriptedHost(argv -> argv.equals(List.of("printenv", "DOCKER_HOST"))
+        ? new CommandResult(0, List.of("unix:///tmp/byop-testbed/vps1/docker.sock")) : new CommandResult(1, List.of()));
+    assertEquals("/tmp/byop-testbed/vps1/docker.sock", asked.socket(vps));
+    assertTrue(String.join(" ", asked.runCommand(List.of("docker"), asked.socket(vps)))
+        .contains("-v /tmp/byop-testbed/vps1/docker.sock:/var/run/docker.sock:ro"));
+    // no DOCKER_HOST there (printenv exits 1), or a tcp:// one, or something that is no path: the default socket
+    assertEquals("/var/run/docker.sock", asked.socket(new ScriptedHost(argv -> new CommandResult(1, List.of()))));
+    assertEquals("/var/run/docker.sock", asked.socket(new ScriptedHost(argv ->
+        new CommandResult(0, List.of("tcp://10.0.0.1:2375")))));
+    assertEquals("/var/run/docker.sock", asked.socket(new ScriptedHost(argv ->
+        new CommandResult(0, List.of("unix:///x/../etc/shadow")))));
+    TraefikRouter configured = new TraefikRouter(new TraefikRouter.Settings("traefik:v2.11", "n", "c", "web",
+        "127.0.0.1", 80, "i1", "/run/docker.sock"));
+    assertEquals("/run/docker.sock", configured.socket(vps));
+    dev.byop.core.ValidationException bad = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.byop.core.ValidationException.class, () -> new TraefikRouter.Settings("traefik:v2.11", "n", "c", "web",
+            "127.0.0.1", 80, "i1", "/var/run/docker.sock:/etc:rw"));
+    assertEquals("traefik.dockerSocket", bad.field());
+  }
 }

@@ -84,13 +84,7 @@ public record LocalPreviewOptions(String domain, String router, Duration readyTi
         CaddyRouter.httpUrl("preview.caddy.admin", c.string("admin", "http://127.0.0.1:2019")),
         c.string("server", "byop"), CaddyRouter.httpUrl("preview.caddy.listener", c.string("listener", "http://127.0.0.1:80")),
         c.integer("publicPort", 0), c.string("upstreamHost", "127.0.0.1"), c.string("routeIdPrefix", "byop-"));
-    Settings t = s.section("traefik");
-    t.allowOnly("image", "network", "containerName", "entrypoint", "bindAddress", "port");
-    TraefikRouter.Settings d = TraefikRouter.Settings.defaults(instance);
-    TraefikRouter.Settings traefik = new TraefikRouter.Settings(t.string("image", d.image()),
-        t.string("network", d.network()), t.string("containerName", d.containerName()),
-        t.string("entrypoint", d.entrypoint()), t.string("bindAddress", d.bindAddress()), t.integer("port", d.hostPort()),
-        instance);
+    TraefikRouter.Settings traefik = TraefikRouter.Settings.from(s.section("traefik"), instance);
     return new LocalPreviewOptions(s.string("domain", PreviewHostnames.DEFAULT_DOMAIN), s.string("router", "traefik"),
         s.duration("readyTimeout", Duration.ofMinutes(2)), s.duration("commandTimeout", Duration.ofMinutes(5)),
         s.duration("stopTimeout", Duration.ofSeconds(5)), instance, docker,

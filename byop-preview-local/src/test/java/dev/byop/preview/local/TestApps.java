@@ -147,7 +147,7 @@ public final class TestApps {
         new CaddyRouter.Settings(c.adminUri(), c.serverName(), c.httpUri(), c.httpUri().getPort(), engine.address(),
             routePrefix(instance)),
         new TraefikRouter.Settings("byop-it-preview/no-such-traefik:1", "byop-pl-traefik", "byop-pl-traefik", "web",
-            "127.0.0.1", 18080, instance));
+            "127.0.0.1", 18080, instance, null));
   }
 
   /**

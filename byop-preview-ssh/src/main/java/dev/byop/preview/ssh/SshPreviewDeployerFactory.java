@@ -168,12 +168,8 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
             c.string("upstreamHost", "127.0.0.1"), c.string("routeIdPrefix", "byop-")));
       }
       if (kind.get().equals("traefik")) {
-        Settings t = s.section("traefik");
-        t.allowOnly("image", "network", "containerName", "entrypoint", "bindAddress", "port");
-        TraefikRouter.Settings d = TraefikRouter.Settings.defaults(instance);
-        return new TraefikRouter(new TraefikRouter.Settings(t.string("image", d.image()), t.string("network", d.network()),
-            t.string("containerName", d.containerName()), t.string("entrypoint", d.entrypoint()),
-            t.string("bindAddress", d.bindAddress()), t.integer("port", d.hostPort()), instance));
+        // each host's engine socket is asked on the host (its DOCKER_HOST) unless traefik.dockerSocket sets one
+        return new TraefikRouter(TraefikRouter.Settings.from(s.section("traefik"), instance));
       }
     } catch (ValidationException | IllegalArgumentException e) {
       throw s.error("router", e.getMessage());
