@@ -286,8 +286,8 @@ final class ImageShipper {
         pool.get(host); // an unreachable host fails the attempt here, before the clean-up tries it too
         cleanUp(host);
         if (remoteHas(host, reference, img)) {
-          return new ShipResult(reference, img.id(), bytes.get(), img.diffIds().size(), img.diffIds().size(), false, true, attempt - 1,
-              Duration.ofNanos(System.nanoTime() - t0));
+          return new ShipResult(reference, img.id(), bytes.get(), img.diffIds().size(), img.diffIds().size(), 0, false, true,
+              attempt - 1, Duration.ofNanos(System.nanoTime() - t0), "the host has the image (same id)");
         }
         Set<String> held = forceFull ? Set.of() : remoteDiffIds(host);
         Set<String> relevant = new HashSet<>(img.diffIds());
@@ -339,8 +339,11 @@ final class ImageShipper {
           throw new SshException("after docker load, " + host.label() + " has " + (now == null ? "no image" : now) + " for '"
               + reference + "', expected " + img.id());
         }
-        return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.skipped() == 0, false, attempt,
-            Duration.ofNanos(System.nanoTime() - t0));
+        String reason = forceFull ? "the host refused the archive without its layers: sent whole"
+            : st.skipped() == 0 ? "the host has none of its " + st.layers() + " layers"
+            : "the host has " + st.skipped() + " of its " + st.layers() + " layers";
+        return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.bytesSkipped(),
+            st.skipped() == 0, false, attempt, Duration.ofNanos(System.nanoTime() - t0), reason);
       } catch (CancelledException e) {
         giveUp(host, pidFile);
         throw e;

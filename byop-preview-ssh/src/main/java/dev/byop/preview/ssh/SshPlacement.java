@@ -1,5 +1,7 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.ByopListener;
+import dev.byop.core.ImageDelivery;
 import dev.byop.core.ImageReference;
 import dev.byop.core.Preview;
 import dev.byop.core.PreviewException;
@@ -34,12 +36,14 @@ import org.jspecify.annotations.Nullable;
  * carry it; a local name is mapped to the name builds push to with {@link ImageNames#remote}.
  */
 final class SshPlacement implements Placement {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SshPlacement.class);
   private final CloudProvider cloud;
   private final SshConnections pool;
   private final ImageShipper shipper;
   private final SshDeployerOptions options;
   private final @Nullable RegistryDelivery registry;
   private final Redactor redactor;
+  private final ByopListener events;
   private final List<AutoCloseable> owned;
   private final Map<CloudProvider.RemoteHost, SshPreviewHost> hosts = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -47,11 +51,13 @@ final class SshPlacement implements Placement {
   /**
    * @param registry when not null, hosts pull images from this registry instead of receiving them over SSH
    * @param redactor masks the configured secrets in what is logged
+   * @param events told how each image reached its host ({@link ByopListener#imageDelivered})
    * @param owned what was made for this placement alone (pool, engine client, its own cloud provider): closed with
    *     it, in order
    */
   SshPlacement(CloudProvider cloud, SshConnections pool, ImageShipper shipper, SshDeployerOptions options,
-      @Nullable RegistryDelivery registry, Redactor redactor, List<AutoCloseable> owned) {
+      @Nullable RegistryDelivery registry, Redactor redactor, ByopListener events, List<AutoCloseable> owned) {
+    this.events = Objects.requireNonNull(events, "events");
     this.cloud = Objects.requireNonNull(cloud, "cloud");
     this.pool = Objects.requireNonNull(pool, "pool");
     this.shipper = Objects.requireNonNull(shipper, "shipper");
@@ -87,10 +93,11 @@ final class SshPlacement implements Placement {
       } else {
         ShipResult r = shipper.ship(host.ssh(), name, context.cancellation());
         context.log().line(r.alreadyPresent()
-            ? "image " + r.image() + " already on " + host.id()
-            : String.format(Locale.ROOT, "shipped %s to %s: %d bytes, %d of %d layers already there%s", r.image(),
-                host.id(), r.bytesSent(), r.layersSkipped(), r.layers(),
-                r.attempts() > 1 ? ", " + r.attempts() + " attempts" : ""));
+            ? "image " + r.image() + " already on " + host.id() + " (path present: " + r.reason() + ")"
+            : String.format(Locale.ROOT, "shipped %s to %s (path %s: %s): %d bytes sent, %d bytes of %d of %d layers "
+                + "not sent%s", r.image(), host.id(), r.path(), r.reason(), r.bytesSent(), r.bytesSkipped(),
+                r.layersSkipped(), r.layers(), r.attempts() > 1 ? ", " + r.attempts() + " attempts" : ""));
+        report(new ImageDelivery(id, host.id(), name, r.path(), r.bytesSent(), r.bytesSkipped()));
       }
       images.put(e.getKey(), name);
     }
@@ -111,8 +118,18 @@ final class SshPlacement implements Placement {
             + "one the build pushed: expected " + pinned + ", the host has " + held);
       }
     }
-    context.log().line("pulled " + name + " on " + host.id() + " (" + imageId + (digest != null ? ", " + digest : "")
-        + ")");
+    context.log().line("pulled " + name + " on " + host.id() + " (path registry: the hosts pull what the build pushed; "
+        + imageId + (digest != null ? ", " + digest : "") + ")");
+    report(new ImageDelivery(context.ownerId(), host.id(), name, "registry", 0, 0));
+  }
+
+  /** Tells the listeners; a listener's failure never fails the deployment. */
+  private void report(ImageDelivery d) {
+    try {
+      events.imageDelivered(d);
+    } catch (RuntimeException e) {
+      LOG.warn("a listener failed on an image delivery to {}", d.host(), redactor.safe(e));
+    }
   }
 
   /**

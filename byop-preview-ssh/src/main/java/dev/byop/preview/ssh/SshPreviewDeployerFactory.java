@@ -229,7 +229,9 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
         context.dataDir().resolve("ssh").resolve("layer-names"), secrets);
     // the deployer itself closes what was made for it (through its placement): no wrapper between Byop and the
     // deployer that could forget to forward a method (one once forgot sweep, and the orphan sweep did nothing)
-    return new ComposeDeployer(new SshPlacement(cloud, pool, shipper, p.options(), p.delivery(), secrets, owned),
-        p.router(), p.compose());
+    dev.byop.core.ByopListener events = context.providers().find(dev.byop.core.ByopListener.class)
+        .orElse(new dev.byop.core.ByopListener() { });
+    return new ComposeDeployer(new SshPlacement(cloud, pool, shipper, p.options(), p.delivery(), secrets, events,
+        owned), p.router(), p.compose());
   }
 }

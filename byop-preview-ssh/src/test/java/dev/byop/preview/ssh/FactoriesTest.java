@@ -175,7 +175,7 @@ class FactoriesTest {
         SshConnections pool = new SshConnections(SshOptions.defaults())) {
       SshPlacement owning = new SshPlacement(cloud, pool, new ImageShipper(pool,
           new DockerCliLocalImages(java.nio.file.Path.of("/usr/bin/docker"), null)), SshDeployerOptions.of("preview.example.com"),
-          null, new dev.byop.core.internal.Redactor(), java.util.List.of(closes::incrementAndGet, closes::incrementAndGet));
+          null, new dev.byop.core.internal.Redactor(), new dev.byop.core.ByopListener() { }, java.util.List.of(closes::incrementAndGet, closes::incrementAndGet));
       owning.close();
       owning.close();
       assertEquals(2, closes.get(), "each owned resource closed once, however often the placement is closed");

@@ -123,8 +123,17 @@ class SshPreviewThroughByopIT {
     root.put("preview", preview);
     root.put("cloud", Map.of("provider", "static", "hosts", List.of(host)));
     root.put("orchestrator", Map.of("workers", 2, "pollInterval", "50ms"));
-    return Byop.builder().config(ByopConfig.of(root)).discover(SshPreviewThroughByopIT.class.getClassLoader()).build();
+    return Byop.builder().config(ByopConfig.of(root)).discover(SshPreviewThroughByopIT.class.getClassLoader())
+        .listener(new dev.byop.core.ByopListener() {
+          @Override
+          public void imageDelivered(dev.byop.core.ImageDelivery d) {
+            DELIVERIES.add(d);
+          }
+        }).build();
   }
+
+  /** What the deployer reported to the host's listeners. */
+  static final java.util.Queue<dev.byop.core.ImageDelivery> DELIVERIES = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   static App app() {
     GitSource src = GitSource.of(repo.url());
@@ -143,7 +152,8 @@ class SshPreviewThroughByopIT {
   }
 
   static long shipped(List<String> log, String component) {
-    Matcher m = Pattern.compile("shipped \\S+/" + Pattern.quote(component) + ":\\S+ to vps1: (\\d+) bytes, (\\d+) of (\\d+) layers")
+    Matcher m = Pattern.compile("shipped \\S+/" + Pattern.quote(component)
+        + ":\\S+ to vps1 \\(path (?:thin|full): [^)]*\\): (\\d+) bytes sent, (\\d+) bytes of (\\d+) of (\\d+) layers")
         .matcher(String.join("\n", log));
     long last = -1;
     while (m.find()) {
@@ -171,6 +181,10 @@ class SshPreviewThroughByopIT {
       List<String> first = log(byop, p);
       long firstBytes = shipped(first, "web");
       assertTrue(firstBytes > 4 * 1024 * 1024, "the first deploy ships the whole web image: " + first);
+      dev.byop.core.ImageDelivery firstWeb = DELIVERIES.stream().filter(d -> d.previewId().equals(p.id())
+          && d.image().contains("/web:")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(DELIVERIES));
+      assertEquals(firstBytes, firstWeb.bytesSent(), "the listener hears what the log says: " + firstWeb);
+      assertEquals("vps1", firstWeb.host());
 
       repo.write("web/www/index.html", "web " + RUN + " v2\n");
       String v2 = repo.commit("v2");
@@ -179,6 +193,11 @@ class SshPreviewThroughByopIT {
       List<String> second = log(byop, p).subList(first.size(), log(byop, p).size());
       long incremental = shipped(second, "web");
       assertTrue(incremental > 0 && incremental < 64 * 1024, "the redeploy ships only the changed layer: " + second);
+      dev.byop.core.ImageDelivery thin = DELIVERIES.stream().filter(d -> d.previewId().equals(p.id())
+          && d.image().contains("/web:")).reduce((a, b) -> b).orElseThrow();
+      assertEquals("thin", thin.path(), String.valueOf(thin));
+      assertEquals(incremental, thin.bytesSent());
+      assertTrue(thin.bytesSkipped() > 1024 * 1024, "the layers vps1 had are counted as skipped: " + thin);
       assertTrue(second.stream().anyMatch(l -> l.matches("removed image .*/web:[0-9a-f]{12} from vps1")),
           "the replaced web image is removed: " + second);
       assertEquals("web " + RUN + " v2\n",
