@@ -29,125 +29,34 @@ public interface EngineConnection extends AutoCloseable {
 
   /** Over a connected socket channel (Unix or plain TCP). */
   static EngineConnection of(SocketChannel ch) {
-    InputStream in = ChannelStreams.in(ch);
-    OutputStream out = ChannelStreams.out(ch);
-    return new EngineConnection() {
-      @Override
-      public InputStream input() {
-        return in;
-      }
-
-      @Override
-      public OutputStream output() {
-        return out;
-      }
-
-      @Override
-      public void shutdownOutput() throws IOException {
-        ch.shutdownOutput();
-      }
-
-      @Override
-      public boolean isOpen() {
-        return ch.isOpen();
-      }
-
-      @Override
-      public void close() {
-        try {
-          ch.close();
-        } catch (IOException e) {
-          // already broken; nothing to release
-        }
-      }
-    };
+    return new Streams(ChannelStreams.in(ch), ChannelStreams.out(ch), ch::shutdownOutput, ch::isOpen, ch::close);
   }
 
   /** Over a connected socket (TLS). */
   static EngineConnection of(Socket s) throws IOException {
-    InputStream in = s.getInputStream();
-    OutputStream out = s.getOutputStream();
-    return new EngineConnection() {
-      @Override
-      public InputStream input() {
-        return in;
-      }
-
-      @Override
-      public OutputStream output() {
-        return out;
-      }
-
-      @Override
-      public void shutdownOutput() throws IOException {
-        s.shutdownOutput();
-      }
-
-      @Override
-      public boolean isOpen() {
-        return !s.isClosed();
-      }
-
-      @Override
-      public void close() {
-        try {
-          s.close();
-        } catch (IOException e) {
-          // already broken
-        }
-      }
-    };
+    return new Streams(s.getInputStream(), s.getOutputStream(), s::shutdownOutput, () -> !s.isClosed(), s::close);
   }
 
   /** Over a process's standard streams (stdin to the engine, stdout from it); closing ends the process. */
   static EngineConnection of(Process p) {
-    InputStream in = p.getInputStream();
-    OutputStream out = p.getOutputStream();
-    return new EngineConnection() {
+    OutputStream stdin = p.getOutputStream();
+    OutputStream flushing = new java.io.FilterOutputStream(stdin) {
       @Override
-      public InputStream input() {
-        return in;
+      public void write(byte[] b, int off, int len) throws IOException {
+        stdin.write(b, off, len);
+        stdin.flush();
       }
 
       @Override
-      public OutputStream output() {
-        return new OutputStream() {
-          @Override
-          public void write(int b) throws IOException {
-            out.write(b);
-            out.flush();
-          }
-
-          @Override
-          public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            out.flush();
-          }
-
-          @Override
-          public void close() throws IOException {
-            out.close();
-          }
-        };
+      public void write(int b) throws IOException {
+        stdin.write(b);
+        stdin.flush();
       }
-
-      @Override
-      public void shutdownOutput() throws IOException {
-        out.close();
-      }
-
-      @Override
-      public boolean isOpen() {
-        return p.isAlive();
-      }
-
-      @Override
-      public void close() {
-        try {
-          out.close();
-        } catch (IOException e) {
-          // the process is gone already
-        }
+    };
+    return new Streams(p.getInputStream(), flushing, stdin::close, p::isAlive, () -> {
+      try {
+        stdin.close();
+      } finally {
         p.destroy();
         try {
           if (!p.waitFor(2, TimeUnit.SECONDS)) p.destroyForcibly();
@@ -156,6 +65,53 @@ public interface EngineConnection extends AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
-    };
+    });
+  }
+
+  /** The one implementation: two streams and what half-closes, tests and ends the carrier. */
+  final class Streams implements EngineConnection {
+    private final InputStream in;
+    private final OutputStream out;
+    private final java.io.Closeable shutdown;
+    private final java.util.function.BooleanSupplier open;
+    private final java.io.Closeable end;
+
+    Streams(InputStream in, OutputStream out, java.io.Closeable shutdown, java.util.function.BooleanSupplier open,
+        java.io.Closeable end) {
+      this.in = in;
+      this.out = out;
+      this.shutdown = shutdown;
+      this.open = open;
+      this.end = end;
+    }
+
+    @Override
+    public InputStream input() {
+      return in;
+    }
+
+    @Override
+    public OutputStream output() {
+      return out;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+      shutdown.close();
+    }
+
+    @Override
+    public boolean isOpen() {
+      return open.getAsBoolean();
+    }
+
+    @Override
+    public void close() {
+      try {
+        end.close();
+      } catch (IOException e) {
+        // already broken; nothing to release
+      }
+    }
   }
 }

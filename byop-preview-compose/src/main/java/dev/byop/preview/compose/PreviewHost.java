@@ -76,6 +76,26 @@ public interface PreviewHost {
 
     OutputStream output();
 
+    /** The two streams of a connection and what ends it (e.g. a socket's or a channel's close). */
+    static Connection of(InputStream in, OutputStream out, Closeable end) {
+      return new Connection() {
+        @Override
+        public InputStream input() {
+          return in;
+        }
+
+        @Override
+        public OutputStream output() {
+          return out;
+        }
+
+        @Override
+        public void close() throws IOException {
+          end.close();
+        }
+      };
+    }
+
     /**
      * A TCP connection from this machine to {@code host:port} whose connect and every read end at one deadline,
      * {@code timeout} from now (what {@link #connect} promises, for hosts reached over this machine's network).
@@ -87,24 +107,7 @@ public interface PreviewHost {
       Socket s = new Socket();
       try {
         s.connect(new InetSocketAddress(host, port), (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
-        InputStream in = BoundedReads.withDeadline(s, deadline);
-        OutputStream out = s.getOutputStream();
-        return new Connection() {
-          @Override
-          public InputStream input() {
-            return in;
-          }
-
-          @Override
-          public OutputStream output() {
-            return out;
-          }
-
-          @Override
-          public void close() throws IOException {
-            s.close();
-          }
-        };
+        return of(BoundedReads.withDeadline(s, deadline), s.getOutputStream(), s::close);
       } catch (IOException | IllegalArgumentException e) {
         try {
           s.close();

@@ -208,24 +208,10 @@ final class SshPreviewHost implements PreviewHost {
         }
       }
     };
-    OutputStream out = channel.getOutputStream();
-    return new Connection() {
-      @Override
-      public InputStream input() {
-        return in;
-      }
-
-      @Override
-      public OutputStream output() {
-        return out;
-      }
-
-      @Override
-      public void close() {
-        cut.cancel(false);
-        closeQuietly(channel);
-      }
-    };
+    return Connection.of(in, channel.getOutputStream(), () -> {
+      cut.cancel(false);
+      closeQuietly(channel);
+    });
   }
 
   private static void closeQuietly(DirectConnection channel) {
