@@ -258,12 +258,14 @@ public final class DefaultPreviewManager implements PreviewManager {
           + "; only RUNNING, FAILED or BUILDING previews can be redeployed");
     }
     Map<String, String> previousJobs = store.previewBuildJobs(previewId);
+    // the worker of the previous round, read before the change: once the preview is BUILDING again a worker of the
+    // new round may claim it at once, and that one must not be cancelled (it would record the preview FAILED)
+    LeasedWorkerPool.Lease running = working.get(previewId);
     // from outside: the store releases the lease and forgets the links, so the worker of the previous round can link
     // nothing more and fails to move the preview on; it stops at its next lease renewal (at once when it is ours)
     Preview next = transition(p, PreviewTransition.of(previewId, null, p.status(), PreviewStatus.BUILDING,
         clock.instant()).withCommit(commit));
-    LeasedWorkerPool.Lease running = working.get(previewId);
-    if (running != null) running.cancellation().cancel("preview redeployed");
+    if (running != null && working.get(previewId) == running) running.cancellation().cancel("preview redeployed");
     cancelJobs(previewId, previousJobs, "preview " + previewId + " redeployed", null);
     pool.wakeUp();
     return next;

@@ -77,18 +77,7 @@ class PreviewBuildJobsIT {
 
   /** A host's configuration: local previews behind Caddy, builds pushed to the bed's registry. */
   static Map<String, Object> config(Path dataDir) {
-    Map<String, Object> preview = new LinkedHashMap<>();
-    preview.put("provider", "local");
-    preview.put("router", "caddy");
-    preview.put("instance", INSTANCE);
-    preview.put("docker", bed.dockerCli().toString());
-    preview.put("dockerHost", bed.dockerHost());
-    preview.put("readyTimeout", "60s");
-    preview.put("imageRepository", "byop-it-preview");
-    preview.put("sweepInterval", "0s");
-    preview.put("caddy", Map.of("admin", bed.caddy().adminUri().toString(), "server", bed.caddy().serverName(),
-        "listener", bed.caddy().httpUri().toString(), "publicPort", Integer.toString(bed.caddy().httpUri().getPort()),
-        "routeIdPrefix", TestApps.routePrefix(INSTANCE)));
+    Map<String, Object> preview = TestApps.caddyPreview(bed, INSTANCE);
     Map<String, Object> registry = new LinkedHashMap<>();
     registry.put("address", bed.registry().address());
     registry.put("username", bed.registry().user());

@@ -60,18 +60,7 @@ class PreviewManagerIT {
 
   /** The configuration a host would write, pointed at the bed. */
   static Map<String, Object> config(Path dataDir, Map<String, Object> previewExtra, Map<String, Object> orchestrator) {
-    Map<String, Object> preview = new LinkedHashMap<>();
-    preview.put("provider", "local");
-    preview.put("router", "caddy");
-    preview.put("instance", INSTANCE);
-    preview.put("docker", bed.dockerCli().toString());
-    preview.put("dockerHost", bed.dockerHost());
-    preview.put("readyTimeout", "60s");
-    preview.put("imageRepository", "byop-it-preview");
-    preview.put("sweepInterval", "0s");
-    preview.put("caddy", Map.of("admin", bed.caddy().adminUri().toString(), "server", bed.caddy().serverName(),
-        "listener", bed.caddy().httpUri().toString(), "publicPort", Integer.toString(bed.caddy().httpUri().getPort()),
-        "routeIdPrefix", TestApps.routePrefix(INSTANCE)));
+    Map<String, Object> preview = TestApps.caddyPreview(bed, INSTANCE);
     preview.putAll(previewExtra);
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("dataDir", dataDir.toString());

@@ -85,6 +85,26 @@ public final class TestApps {
     return runner(bed.docker20());
   }
 
+  /**
+   * The {@code preview} section a host would write for local previews behind the bed's Caddy (instance and route
+   * prefix of the test's own), as a mutable map the test adds to.
+   */
+  public static Map<String, Object> caddyPreview(Testbed bed, String instance) {
+    Map<String, Object> preview = new java.util.LinkedHashMap<>();
+    preview.put("provider", "local");
+    preview.put("router", "caddy");
+    preview.put("instance", instance);
+    preview.put("docker", bed.dockerCli().toString());
+    preview.put("dockerHost", bed.dockerHost());
+    preview.put("readyTimeout", "60s");
+    preview.put("imageRepository", "byop-it-preview");
+    preview.put("sweepInterval", "0s");
+    preview.put("caddy", Map.of("admin", bed.caddy().adminUri().toString(), "server", bed.caddy().serverName(),
+        "listener", bed.caddy().httpUri().toString(), "publicPort", Integer.toString(bed.caddy().httpUri().getPort()),
+        "routeIdPrefix", routePrefix(instance)));
+    return preview;
+  }
+
   /** The local host with an engine of the matrix (its socket and CLI), for commands of the tests themselves. */
   public static LocalHost runner(Testbed.Engine engine) {
     Map<String, String> env = new java.util.HashMap<>(engine.environment());

@@ -29,17 +29,7 @@ class ByopWithJdbcStoreTest {
     ByopConfig config = ByopConfig.of(Map.of("dataDir", dataDir.toString(),
         "orchestrator", Map.of("workers", "2", "lease", "500ms", "pollInterval", "20ms")));
     Byop byop = Byop.builder().config(config).discover(getClass().getClassLoader())
-        .register(new ImageBuilderFactory() {
-          @Override
-          public String id() {
-            return "fake";
-          }
-
-          @Override
-          public ImageBuilder create(ProviderContext context) {
-            return builder;
-          }
-        }).build();
+        .register(FakeBuilder.factory(builder)).build();
     try (byop) {
       assertEquals("jdbc", byop.describeProviders().get(0).id());
       assertTrue(Files.exists(dataDir.resolve("store").resolve("byop.mv.db")));

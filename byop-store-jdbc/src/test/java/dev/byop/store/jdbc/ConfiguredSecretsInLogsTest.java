@@ -92,17 +92,7 @@ class ConfiguredSecretsInLogsTest {
     java.io.ByteArrayOutputStream slf4j = new java.io.ByteArrayOutputStream();
     System.setErr(new java.io.PrintStream(slf4j, true, java.nio.charset.StandardCharsets.UTF_8));
     try (Byop byop = Byop.builder().config(config).discover(getClass().getClassLoader())
-        .register(new ImageBuilderFactory() {
-          @Override
-          public String id() {
-            return "fake";
-          }
-
-          @Override
-          public ImageBuilder create(ProviderContext context) {
-            return builder;
-          }
-        })
+        .register(FakeBuilder.factory(builder))
         .register(new PreviewDeployerFactory() {
           @Override
           public String id() {

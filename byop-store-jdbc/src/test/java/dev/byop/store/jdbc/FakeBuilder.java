@@ -107,6 +107,21 @@ public class FakeBuilder implements ImageBuilder {
   }
 
   /** The image a build of this component would get pushed as. */
+  /** The factory a test registers with {@code Byop.builder()} so that {@code builder} is the instance's builder. */
+  public static dev.byop.core.spi.ImageBuilderFactory factory(ImageBuilder builder) {
+    return new dev.byop.core.spi.ImageBuilderFactory() {
+      @Override
+      public String id() {
+        return "fake";
+      }
+
+      @Override
+      public ImageBuilder create(dev.byop.core.spi.ProviderContext context) {
+        return builder;
+      }
+    };
+  }
+
   public static String imageFor(String registry, String app, String component) {
     return ImageReference.parse(registry + "/byop/" + app + "/" + component + ":" + COMMIT.substring(0, 12)).toString();
   }

@@ -87,16 +87,6 @@ class HostExecutorTest {
         "orchestrator", Map.of("workers", "2", "lease", "500ms", "pollInterval", "20ms")));
     return Byop.builder().config(config).discover(HostExecutorTest.class.getClassLoader())
         .executorService(executor)
-        .register(new ImageBuilderFactory() {
-          @Override
-          public String id() {
-            return "fake";
-          }
-
-          @Override
-          public ImageBuilder create(ProviderContext context) {
-            return builder;
-          }
-        }).build();
+        .register(FakeBuilder.factory(builder)).build();
   }
 }
