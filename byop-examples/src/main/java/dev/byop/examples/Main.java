@@ -46,6 +46,9 @@ import org.jspecify.annotations.Nullable;
  * scripts/example stop            tear the sample's preview down
  * options: --data DIR (default ./byop-data)  --config byop.yml  --pull auto|never  --router auto|traefik|caddy|plain
  *          --timeout 15m  --docker CLI (default $BYOP_DOCKER_CLI or docker)  --app ID (default sample)
+ *          --docker-host URL  --docker-config DIR  --publish-address IP   (another engine than DOCKER_HOST's:
+ *          its socket, the CLI config where its Compose v2 plugin is found, the address its published ports are
+ *          reached on; scripts/example --engine docker26 sets them for the test bed's Docker 26.1)
  * </pre>
  */
 public final class Main {
@@ -59,6 +62,9 @@ public final class Main {
   private int port = 8080;
   private List<String> docker = HostEnvironment.dockerCli();
   private String appId = SampleApp.APP_ID;
+  private @Nullable String dockerHost;
+  private @Nullable Path dockerConfig;
+  private @Nullable String publishAddress;
 
   Main(PrintStream out, boolean terminal) {
     this.out = out;
@@ -89,7 +95,8 @@ public final class Main {
       progress.close();
       out.println("error: " + e.getMessage());
       out.println("usage: scripts/example [run|serve|providers|stop] [--data DIR] [--config FILE] [--pull auto|never]"
-          + " [--router auto|traefik|caddy|plain] [--timeout 15m] [--port 8080]");
+          + " [--router auto|traefik|caddy|plain] [--timeout 15m] [--port 8080] [--docker CLI] [--docker-host URL]"
+          + " [--docker-config DIR] [--publish-address IP]");
       return 64;
     } catch (MissingException e) {
       progress.close();
@@ -121,6 +128,9 @@ public final class Main {
         case "--data" -> dataDir = Path.of(v);
         case "--docker" -> docker = List.of(v);
         case "--app" -> appId = v;
+        case "--docker-host" -> dockerHost = v;
+        case "--docker-config" -> dockerConfig = Path.of(v);
+        case "--publish-address" -> publishAddress = v;
         case "--config" -> configFile = Path.of(v);
         case "--pull" -> {
           if (!v.equals("auto") && !v.equals("never")) throw new IllegalArgumentException("--pull is auto or never");
@@ -150,7 +160,7 @@ public final class Main {
 
   private int runSample() {
     progress.step("byop example: build the sample app and start its preview (data in " + dataDir + ")");
-    HostEnvironment host = new HostEnvironment(docker, pull, progress);
+    HostEnvironment host = new HostEnvironment(engineCli(), pull, progress);
     progress.info("Docker Engine " + host.requireDocker());
     String base = host.baseImage(dataDir);
     HostEnvironment.Router chosen = configFile == null ? host.router(router) : null;
@@ -232,12 +242,41 @@ public final class Main {
         preview.putAll(settings);
       }
       preview.put("docker", docker.get(0));
-      return ByopConfig.of(Map.of(
-          "dataDir", dataDir.toString(),
-          "git", Map.of("allowFile", allowFileGit),
-          "store", Map.of("provider", "jdbc"),
-          "preview", preview));
+      Map<String, Object> config = new LinkedHashMap<>();
+      config.put("dataDir", dataDir.toString());
+      config.put("git", Map.of("allowFile", allowFileGit));
+      config.put("store", Map.of("provider", "jdbc"));
+      if (dockerHost != null) {
+        // the builder is that engine's BuildKit, the previews run on it
+        config.put("builder", Map.of("endpoint", "docker+" + dockerHost));
+        preview.put("dockerHost", dockerHost);
+      }
+      if (dockerConfig != null) preview.put("dockerConfig", dockerConfig.toString());
+      if (publishAddress != null) preview.put("publishAddress", publishAddress);
+      config.put("preview", preview);
+      return ByopConfig.of(config);
     }
+  }
+
+  /**
+   * The options a later command needs to find this run's data and engine again: {@code --engine} as
+   * {@code scripts/example} exported it ({@code BYOP_EXAMPLE_ENGINE}), {@code --data} when not the default.
+   */
+  private String sameOptions() {
+    String engine = System.getenv("BYOP_EXAMPLE_ENGINE");
+    boolean other = engine != null && !engine.isBlank() && !engine.equals("docker20");
+    StringBuilder o = new StringBuilder();
+    if (other) o.append(" --engine ").append(engine);
+    if (!dataDir.equals(Path.of(other ? "byop-data-" + engine : "byop-data"))) o.append(" --data ").append(dataDir);
+    return o.toString();
+  }
+
+  /** The docker CLI as the example's own commands run it: against {@code --docker-host} when given. */
+  private List<String> engineCli() {
+    if (dockerHost == null) return docker;
+    List<String> cli = new ArrayList<>(docker);
+    cli.addAll(List.of("--host", dockerHost));
+    return cli;
   }
 
   private static String shortHash(String text) {
@@ -340,7 +379,8 @@ public final class Main {
           + "   (or map " + p.hostname() + " to " + (p.address() == null ? "127.0.0.1" : p.address())
           + " in /etc/hosts)");
     }
-    progress.info("stop:  scripts/example stop      API: scripts/example serve --port 8080");
+    String same = sameOptions();
+    progress.info("stop:  scripts/example stop" + same + "      API: scripts/example serve" + same + " --port 8080");
     return 0;
   }
 
@@ -396,7 +436,7 @@ public final class Main {
     if (configFile != null) return null;
     Optional<Map<String, Object>> saved = RouterChoice.load(dataDir);
     if (saved.isPresent()) return new HostEnvironment.Router(String.valueOf(saved.get().get("router")), saved.get(), "saved");
-    HostEnvironment.Router r = new HostEnvironment(docker, pull, progress).router(router);
+    HostEnvironment.Router r = new HostEnvironment(engineCli(), pull, progress).router(router);
     RouterChoice.save(dataDir, r.settings());
     return r;
   }

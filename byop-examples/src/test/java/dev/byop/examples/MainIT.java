@@ -13,13 +13,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The main job on the test bed: the first run builds the sample app and starts its preview behind the bed's Caddy;
  * the second run reuses the repository, the app, both images and the running preview and says so; stop tears it down.
+ * On each engine of the bed's matrix, as {@code scripts/example --engine <name>} runs it: the 26.1 engines with
+ * Compose v2, their socket, CLI config and the address their ports are published on.
  */
 @RequiresTestbed
 class MainIT {
@@ -33,12 +37,31 @@ class MainIT {
     return text;
   }
 
-  @Test
+  static Stream<Testbed.Engine> engines() {
+    return Testbed.get().engines().stream();
+  }
+
+  /** The options {@code scripts/example --engine} passes for an engine of the bed. */
+  static List<String> engineOptions(Testbed.Engine engine) {
+    List<String> o = new ArrayList<>(List.of("--docker", engine.cli().toString()));
+    if (!engine.name().equals(Testbed.Engine.DOCKER20)) {
+      o.addAll(List.of("--docker-host", engine.dockerHost(), "--publish-address", engine.address()));
+      if (engine.cliConfig() != null) o.addAll(List.of("--docker-config", engine.cliConfig().toString()));
+    }
+    return o;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("engines")
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
-  void buildsAndPreviewsTheSampleThenReusesEverythingOnASecondRun(Testbed bed, @TempDir Path dir) throws Exception {
+  void buildsAndPreviewsTheSampleThenReusesEverythingOnASecondRun(Testbed.Engine engine, @TempDir Path dir)
+      throws Exception {
     String app = "examples-main-" + UUID.randomUUID().toString().substring(0, 6);
-    String[] args = {"--data", dir.toString(), "--app", app, "--pull", "never", "--router", "caddy",
-        "--docker", bed.dockerCli().toString()};
+    List<String> argList = new ArrayList<>(List.of("--data", dir.toString(), "--app", app, "--pull", "never",
+        "--router", "caddy"));
+    argList.addAll(engineOptions(engine));
+    String[] args = argList.toArray(String[]::new);
+    List<String> docker = new ArrayList<>(List.of(engine.cli().toString(), "--host", engine.dockerHost()));
     try {
       String first = run(args);
       assertTrue(first.contains("router: caddy"), first);
@@ -48,6 +71,10 @@ class MainIT {
           first);
       assertTrue(first.contains("web | ") && first.contains("api: warming up"), "live build log lines:\n" + first);
       assertTrue(first.contains("preview: DEPLOYING -> RUNNING") && first.contains("URL:   http://" + app + "-"), first);
+      assertTrue(first.contains(engine.composeV2() ? "with docker compose (v2)" : "with docker-compose (v1)"),
+          "the compose of " + engine + " is used:\n" + first);
+      assertEquals(2, Commands.run(concat(docker, "ps", "-q", "--filter", "label=dev.byop.app=" + app), null,
+          java.time.Duration.ofMinutes(1)).output().strip().split("\n").length, "the preview runs on " + engine);
 
       String second = run(args);
       assertTrue(second.contains("(unchanged since the last run, reused)"), second);
@@ -59,15 +86,20 @@ class MainIT {
       String stop = run(concat(args, "stop"));
       assertTrue(stop.contains("STOPPED"), stop);
     } finally {
-      List<String> rmi = new ArrayList<>(List.of(bed.dockerCli().toString(), "images", "--format",
-          "{{.Repository}}:{{.Tag}}"));
-      Commands.Result images = Commands.run(rmi, null, java.time.Duration.ofMinutes(1));
-      List<String> mine = new ArrayList<>(List.of(bed.dockerCli().toString(), "rmi", "-f"));
+      Commands.Result images = Commands.run(concat(docker, "images", "--format", "{{.Repository}}:{{.Tag}}"), null,
+          java.time.Duration.ofMinutes(1));
+      List<String> mine = concat(docker, "rmi", "-f");
       for (String i : images.output().split("\n")) {
         if (i.startsWith("byop/" + app + "/")) mine.add(i.strip());
       }
-      if (mine.size() > 3) Commands.run(mine, null, java.time.Duration.ofMinutes(2));
+      if (mine.size() > docker.size() + 2) Commands.run(mine, null, java.time.Duration.ofMinutes(2));
     }
+  }
+
+  private static List<String> concat(List<String> prefix, String... args) {
+    List<String> all = new ArrayList<>(prefix);
+    all.addAll(List.of(args));
+    return all;
   }
 
   private static String[] concat(String[] args, String command) {

@@ -184,6 +184,12 @@ public final class ComposeDeployer implements PreviewDeployer {
     return found;
   }
 
+  /** How the log names a compose command: {@code docker compose (v2)} or {@code docker-compose (v1)}. */
+  static String composeName(List<String> compose) {
+    boolean v2 = compose.size() > 1 && compose.get(compose.size() - 1).equals("compose");
+    return v2 ? "docker compose (v2)" : String.join(" ", compose) + (compose.size() == 1 ? " (v1)" : "");
+  }
+
   /** Null when {@code argv} ran and exited 0, else what it said. */
   private @Nullable String answer(PreviewHost host, List<String> argv) {
     try {
@@ -252,7 +258,8 @@ public final class ComposeDeployer implements PreviewDeployer {
     Set<String> imagesBefore = images(host, id, cancel);
     Set<String> volumesBefore = volumes(host, id, cancel);
     cancel.throwIfCancelled();
-    log.line("compose up " + project + " on " + host.id() + " (" + String.join(", ", file.services().keySet()) + ")");
+    log.line("compose up " + project + " on " + host.id() + " with " + composeName(composeCommand(host)) + " ("
+        + String.join(", ", file.services().keySet()) + ")");
     CommandResult up = host.run(compose(host, project, composeFile, "up", "-d", "--remove-orphans"), log,
         options.commandTimeout(), cancel);
     if (!up.ok()) {

@@ -57,6 +57,23 @@ class LocalPreviewDeployerFactoryTest {
   }
 
   @Test
+  void publishAddressIsAnIpv4AddressAndTheDefaultUpstreamOfCaddy(@org.junit.jupiter.api.io.TempDir Path data) {
+    var bad = assertThrows(ValidationException.class, () -> LocalPreviewOptions.from(
+        ctx("preview: { publishAddress: '10.0.0.1 --privileged' }").settings(), data));
+    assertTrue(bad.getMessage().contains("preview.publishAddress") && bad.getMessage().contains("IPv4"),
+        bad.getMessage());
+    LocalPreviewOptions o = LocalPreviewOptions.from(ctx("preview: { publishAddress: 10.203.36.2 }").settings(), data);
+    assertEquals("10.203.36.2", o.caddy().upstreamHost());
+    assertEquals("10.203.36.2", LocalPreviewOptions.from(
+        ctx("preview: { publishAddress: 10.203.36.2, caddy: { upstreamHost: 10.1.1.1 } }").settings(), data)
+        .publishAddress());
+    assertEquals("10.1.1.1", LocalPreviewOptions.from(
+        ctx("preview: { publishAddress: 10.203.36.2, caddy: { upstreamHost: 10.1.1.1 } }").settings(), data)
+        .caddy().upstreamHost());
+    assertEquals("127.0.0.1", LocalPreviewOptions.from(ctx("preview: {}").settings(), data).publishAddress());
+  }
+
+  @Test
   void isFoundByServiceLoaderAsLocal() {
     List<String> ids = ServiceLoader.load(PreviewDeployerFactory.class).stream().map(p -> p.get().id()).toList();
     assertTrue(ids.contains("local"), ids.toString());

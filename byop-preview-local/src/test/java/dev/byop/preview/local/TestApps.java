@@ -163,7 +163,7 @@ public final class TestApps {
     Testbed.Caddy c = bed.caddy();
     List<String> docker = List.of(engine.cli().toString());
     return new LocalPreviewOptions("byop.local", router, ready, Duration.ofMinutes(3), Duration.ofSeconds(5), instance,
-        docker, null, engine.dockerHost(), engine.cliConfig(), workDir,
+        docker, null, engine.dockerHost(), engine.cliConfig(), engine.address(), workDir,
         new CaddyRouter.Settings(c.adminUri(), c.serverName(), c.httpUri(), c.httpUri().getPort(), engine.address(),
             routePrefix(instance)),
         new TraefikRouter.Settings("byop-it-preview/no-such-traefik:1", "byop-pl-traefik", "byop-pl-traefik", "web",
