@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.byop.core.App;
 import dev.byop.core.BuildConfig;
 import dev.byop.core.BuildJob;
@@ -14,9 +13,9 @@ import dev.byop.core.ByopConfig;
 import dev.byop.core.Component;
 import dev.byop.core.GitSource;
 import dev.byop.core.LogLine;
+import dev.byop.testing.FakeRegistry;
 import dev.byop.testing.RequiresTestbed;
 import dev.byop.testing.Testbed;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,29 +28,40 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Hostile repositories and requests, each built through a whole {@link Byop} (embedded H2 store, the BuildKit builder
  * on the bed's engine) as a host application would: escaping symlinks, a link swapped between check and use,
  * overlong output, a malformed {@code .dockerignore} and a base image on a foreign registry that must get no
- * credentials.
+ * credentials. On every engine of the bed's matrix (each case's names carry the engine's).
  */
 @RequiresTestbed
+@ParameterizedClass(name = "{0}")
+@MethodSource("engines")
 class HostileBuildIT {
   private static final String RUN = Long.toString(System.currentTimeMillis(), 36);
   private static final Testbed BED = Testbed.get();
-  private static final List<String> IMAGES = new CopyOnWriteArrayList<>();
+  /** Images built, with the engine that holds them. */
+  private static final Map<String, Testbed.Engine> IMAGES = new java.util.concurrent.ConcurrentHashMap<>();
 
   @TempDir static Path tmp;
 
+  @Parameter Testbed.Engine engine;
+
+  static Stream<Testbed.Engine> engines() {
+    return Testbed.get().engines().stream();
+  }
+
   @AfterAll
   static void removeImages() {
-    for (String image : IMAGES) {
-      Cli.run(tmp, Map.of(), BED.dockerCli().toString(), "-H", BED.dockerHost(), "rmi", "-f", image);
-    }
+    IMAGES.forEach((image, e) -> Cli.run(tmp, Map.of(), e.cli().toString(), "-H", e.dockerHost(), "rmi", "-f", image));
   }
 
   // --- paths --------------------------------------------------------------------------------------------------
@@ -70,7 +80,7 @@ class HostileBuildIT {
   @Test
   void dockerfileSymlinkToAFileOutsideFails() throws Exception {
     String canary = "operator-canary-df-" + RUN;
-    Path outside = Files.createDirectories(tmp.resolve("outside-df"));
+    Path outside = Files.createDirectories(tmp.resolve("outside-df-" + engine.name()));
     Files.writeString(outside.resolve("Dockerfile"), "FROM " + BED.baseImage() + "\nRUN echo " + canary + "\n");
     Path repo = repo("dflink", Map.of("README", "x\n"), Map.of("Dockerfile", outside.resolve("Dockerfile").toString()));
     Outcome o = build("dflink", Component.of("web", GitSource.of("file://" + repo), 8080), BuildConfig.defaults());
@@ -81,7 +91,7 @@ class HostileBuildIT {
   @Test
   void pathComponentSymlinkOutOfTheCheckoutFails() throws Exception {
     String canary = "operator-canary-comp-" + RUN;
-    Path outside = Files.createDirectories(tmp.resolve("outside-comp/b"));
+    Path outside = Files.createDirectories(tmp.resolve("outside-comp-" + engine.name() + "/b"));
     Files.writeString(outside.resolve("Dockerfile"), "FROM " + BED.baseImage() + "\nCOPY secret.txt /s\nRUN cat /s\n");
     Files.writeString(outside.resolve("secret.txt"), canary + "\n");
     Path repo = repo("complink", Map.of("a/README", "x\n"), Map.of("a/link", outside.getParent().toString()));
@@ -94,7 +104,7 @@ class HostileBuildIT {
   @Test
   void buildRequestDockerfileThroughAnOutsideLinkFails() throws Exception {
     String canary = "operator-canary-req-" + RUN;
-    Path outside = Files.createDirectories(tmp.resolve("outside-req"));
+    Path outside = Files.createDirectories(tmp.resolve("outside-req-" + engine.name()));
     Files.writeString(outside.resolve("Dockerfile"), "FROM " + BED.baseImage() + "\nRUN echo " + canary + "\n");
     Path repo = repo("reqlink", Map.of("Dockerfile", "FROM " + BED.baseImage() + "\n"), Map.of("df", outside.toString()));
     Outcome o = build("reqlink", Component.of("web", GitSource.of("file://" + repo), 8080),
@@ -106,7 +116,7 @@ class HostileBuildIT {
   @Test
   void contextSwappedForAnOutsideLinkAfterTheCheckFails() throws Exception {
     String canary = "operator-canary-swap-" + RUN;
-    Path outside = Files.createDirectories(tmp.resolve("outside-swap"));
+    Path outside = Files.createDirectories(tmp.resolve("outside-swap-" + engine.name()));
     Files.writeString(outside.resolve("Dockerfile"), "FROM " + BED.baseImage() + "\nCOPY secret.txt /s\nRUN cat /s\n");
     Files.writeString(outside.resolve("secret.txt"), canary + "\n");
     Path repo = repo("swap", Map.of("app/Dockerfile", "FROM " + BED.baseImage() + "\nCOPY f /f\n", "app/f", "inside\n"),
@@ -137,7 +147,7 @@ class HostileBuildIT {
   @Test
   void dockerfileSwappedForAnOutsideLinkAfterTheCheckFails() throws Exception {
     String canary = "operator-canary-dfswap-" + RUN;
-    Path outside = Files.createDirectories(tmp.resolve("outside-dfswap"));
+    Path outside = Files.createDirectories(tmp.resolve("outside-dfswap-" + engine.name()));
     Files.writeString(outside.resolve("Dockerfile"), "FROM " + BED.baseImage() + "\nRUN echo " + canary + "\n");
     Path repo = repo("dfswap", Map.of("Dockerfile", "FROM " + BED.baseImage() + "\nRUN echo inside\n"), Map.of());
     BuildKitImageBuilder.afterPathCheck = checkout -> {
@@ -161,7 +171,7 @@ class HostileBuildIT {
   @Test
   void linksInsideTheContextAreSentAsLinksNeverFollowed() throws Exception {
     String canary = "operator-canary-inner-" + RUN;
-    Path outside = Files.createDirectories(tmp.resolve("outside-inner"));
+    Path outside = Files.createDirectories(tmp.resolve("outside-inner-" + engine.name()));
     Files.writeString(outside.resolve("secret.txt"), canary + "\n");
     Path repo = repo("inner", Map.of("f", "inside\n", "Dockerfile", "FROM " + BED.baseImage() + "\nCOPY . /app\n"
         + "RUN test -L /app/inlink && test \"$(cat /app/inlink)\" = inside && test -L /app/out"
@@ -214,27 +224,13 @@ class HostileBuildIT {
 
   @Test
   void aForeignRegistryBaseImageGetsNoCredentials() throws Exception {
-    List<String> authorizations = new CopyOnWriteArrayList<>();
-    List<String> requests = new CopyOnWriteArrayList<>();
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/", ex -> {
-      try (ex) {
-        requests.add(ex.getRequestMethod() + " " + ex.getRequestURI());
-        String a = ex.getRequestHeaders().getFirst("Authorization");
-        if (a != null) {
-          authorizations.add(a);
-        }
-        ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"byop-foreign\"");
-        ex.getResponseHeaders().set("Docker-Distribution-API-Version", "registry/2.0");
-        ex.sendResponseHeaders(401, -1);
-      }
-    });
-    server.start();
-    try {
-      String foreign = "127.0.0.1:" + server.getAddress().getPort();
+    // where this engine's BuildKit reaches this machine over plain HTTP (a 26.1 engine lives in a network namespace
+    // of its own)
+    try (FakeRegistry server = FakeRegistry.start(BED.fakeRegistryAddress(engine))) {
+      String foreign = server.address();
       String canary = "foreign-canary-" + RUN;
       // the operator's Docker config holds a login for that host: it is not this build's to use
-      Path dockerConfig = tmp.resolve("docker-config-" + RUN + ".json");
+      Path dockerConfig = tmp.resolve("docker-config-" + engine.name() + "-" + RUN + ".json");
       Files.writeString(dockerConfig, "{\"auths\":{\"" + foreign + "\":{\"auth\":\""
           + Base64.getEncoder().encodeToString(("operator:" + canary).getBytes(StandardCharsets.UTF_8)) + "\"}}}");
       Path repo = repo("foreign", Map.of("Dockerfile", "FROM " + foreign + "/private/base:1\nRUN true\n"), Map.of());
@@ -242,17 +238,16 @@ class HostileBuildIT {
 
       Outcome o = build("foreign", web, BuildConfig.defaults(), Map.of("dockerConfig", dockerConfig.toString()));
       assertEquals(BuildStatus.FAILED, o.job.status(), o::describe);
-      assertFalse(requests.isEmpty(), "the daemon asked the foreign registry: " + o.describe());
-      assertEquals(List.of(), authorizations, "no credentials reach a host the configuration does not name");
+      assertFalse(server.requests().isEmpty(), "the daemon asked the foreign registry: " + o.describe());
+      assertEquals(List.of(), server.authorizations(), "no credentials reach a host the configuration does not name");
 
       // control: once the host allows credentials for that registry, the same build sends them
       Outcome allowed = build("foreign2", web, BuildConfig.defaults(), Map.of("dockerConfig", dockerConfig.toString(),
           "registryAuth", List.of(foreign)));
       assertEquals(BuildStatus.FAILED, allowed.job.status(), allowed::describe);
-      assertFalse(authorizations.isEmpty(), "a configured base-image registry gets its credentials: " + requests);
+      assertFalse(server.authorizations().isEmpty(), "a configured base-image registry gets its credentials: "
+          + server.requests());
       allowed.assertNowhere(canary);
-    } finally {
-      server.stop(0);
     }
   }
 
@@ -284,14 +279,15 @@ class HostileBuildIT {
     }
   }
 
-  private static Outcome build(String app, Component component, BuildConfig config) {
+  private Outcome build(String app, Component component, BuildConfig config) {
     return build(app, component, config, Map.of());
   }
 
-  private static Outcome build(String name, Component component, BuildConfig config, Map<String, Object> builderExtra) {
+  private Outcome build(String caseName, Component component, BuildConfig config, Map<String, Object> builderExtra) {
+    String name = engine.name() + "-" + caseName;
     String app = "itpaths-" + name + "-" + RUN;
     Map<String, Object> builder = new LinkedHashMap<>(Map.of("provider", "buildkit",
-        "endpoint", "docker+" + BED.dockerHost(), "dockerConfig", tmp.resolve("no-docker-config.json").toString()));
+        "endpoint", "docker+" + engine.dockerHost(), "dockerConfig", tmp.resolve("no-docker-config.json").toString()));
     builder.putAll(builderExtra);
     ByopConfig cfg = ByopConfig.of(Map.of(
         "dataDir", tmp.resolve("data-" + name).toString(),
@@ -303,7 +299,7 @@ class HostileBuildIT {
       BuildJob job = byop.orchestrator().await(byop.orchestrator().requestBuild(app, config).id(),
           Duration.ofMinutes(3));
       if (job.image() != null) {
-        IMAGES.add(job.image());
+        IMAGES.put(job.image(), engine);
       }
       List<String> logs = new ArrayList<>();
       for (LogLine l : byop.orchestrator().logs(job.id(), 0, 100_000)) {
@@ -315,8 +311,8 @@ class HostileBuildIT {
   }
 
   /** A git repository with these files and symbolic links (link name to target), one commit on main. */
-  private static Path repo(String name, Map<String, String> files, Map<String, String> links) throws Exception {
-    Path repo = Files.createDirectories(tmp.resolve("repo-" + name));
+  private Path repo(String name, Map<String, String> files, Map<String, String> links) throws Exception {
+    Path repo = Files.createDirectories(tmp.resolve("repo-" + engine.name() + "-" + name));
     for (Map.Entry<String, String> f : files.entrySet()) {
       Path p = repo.resolve(f.getKey());
       Files.createDirectories(p.getParent());

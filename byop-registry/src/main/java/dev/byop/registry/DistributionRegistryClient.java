@@ -10,6 +10,7 @@ import dev.byop.core.spi.JobContext;
 import dev.byop.core.spi.RegistryClient;
 import dev.byop.registry.internal.EnginePusher;
 import dev.byop.registry.internal.ImagePusher;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,8 @@ public final class DistributionRegistryClient implements RegistryClient {
   private final Duration requestTimeout;
   private final ImagePusher pusher;
   private final HttpClient http;
+  /** Registries spoken to over plain HTTP (lower case {@code host:port}). */
+  private final java.util.Set<String> insecure;
   private final Map<String, DistributionClient> clients = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
@@ -45,6 +48,7 @@ public final class DistributionRegistryClient implements RegistryClient {
     this.resolver = b.resolver != null ? b.resolver : CredentialResolver.defaults();
     this.retry = b.retry;
     this.requestTimeout = b.requestTimeout;
+    this.insecure = b.insecure;
     this.pusher = b.pusher != null ? b.pusher : EnginePusher.create(b.dockerHost, b.retry);
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
         .followRedirects(HttpClient.Redirect.NEVER).build();
@@ -57,7 +61,7 @@ public final class DistributionRegistryClient implements RegistryClient {
   /** Built from the {@code registry} configuration section; see {@link DistributionRegistryClientFactory}. */
   public static DistributionRegistryClient fromSettings(Settings s) {
     s.allowOnly("provider", "address", "namespace", "username", "password", "dockerConfig", "dockerHost", "maxAttempts",
-        "retryFor", "requestTimeout");
+        "retryFor", "requestTimeout", "insecureRegistries");
     CredentialResolver.Builder creds = CredentialResolver.builder();
     s.string("dockerConfig").ifPresent(p -> creds.dockerConfig(Path.of(p)));
     creds.settings(s);
@@ -68,6 +72,7 @@ public final class DistributionRegistryClient implements RegistryClient {
         .retry(new RetryPolicy(attempts, d.initialBackoff(), d.maxBackoff(), s.duration("retryFor", d.maxElapsed())))
         .requestTimeout(s.duration("requestTimeout", Duration.ofMinutes(5)));
     s.string("dockerHost").ifPresent(b::dockerHost);
+    if (s.has("insecureRegistries")) b.insecureRegistries(s.strings("insecureRegistries"));
     return b.build();
   }
 
@@ -118,8 +123,12 @@ public final class DistributionRegistryClient implements RegistryClient {
     // one client (with its token cache) per registry and credentials; the key holds a hash, never the secret
     String key = registry + "\u0000" + (credentials == null ? "-" : credentials.username() + "\u0000"
         + Digests.sha256(credentials.secret().reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    return clients.computeIfAbsent(key, k -> DistributionClient.builder(registry).credentials(credentials)
-        .retry(retry).requestTimeout(requestTimeout).httpClient(http).build());
+    return clients.computeIfAbsent(key, k -> {
+      DistributionClient.Builder b = DistributionClient.builder(registry).credentials(credentials)
+          .retry(retry).requestTimeout(requestTimeout).httpClient(http);
+      if (insecure.contains(registry.toLowerCase(java.util.Locale.ROOT))) b.endpoint(URI.create("http://" + registry));
+      return b.build();
+    });
   }
 
   private void checkOpen() {
@@ -141,8 +150,25 @@ public final class DistributionRegistryClient implements RegistryClient {
     private Duration requestTimeout = Duration.ofMinutes(5);
     private @Nullable String dockerHost;
     private @Nullable ImagePusher pusher;
+    private java.util.Set<String> insecure = java.util.Set.of();
 
     private Builder() {}
+
+    /**
+     * Registries ({@code host:port}) that speak plain HTTP, as Docker's {@code insecure-registries} names them for an
+     * engine (loopback registries always do); every other registry is spoken to over HTTPS only.
+     */
+    public Builder insecureRegistries(java.util.Collection<String> registries) {
+      java.util.Set<String> s = new java.util.HashSet<>();
+      for (String r : registries) {
+        if (r == null || !r.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:]+\\](:[0-9]{1,5})?")) {
+          throw new ValidationException("registry.insecureRegistries", r, "must be host or host:port, without scheme or path");
+        }
+        s.add(r.toLowerCase(java.util.Locale.ROOT));
+      }
+      this.insecure = java.util.Set.copyOf(s);
+      return this;
+    }
 
     /** Where credentials come from when a request carries none (default: the Docker config of this process). */
     public Builder credentials(CredentialResolver r) {

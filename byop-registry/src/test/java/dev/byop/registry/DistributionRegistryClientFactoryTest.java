@@ -50,6 +50,20 @@ class DistributionRegistryClientFactoryTest {
   }
 
   @Test
+  void insecureRegistriesAreHostPortsWithoutSchemeOrPath() {
+    for (String bad : List.of("http://10.0.0.1:5000", "10.0.0.1:5000/v2", "10.0.0.1:port", "")) {
+      var e = assertThrows(dev.byop.core.ValidationException.class, () -> new DistributionRegistryClientFactory()
+          .create(context(Map.of("address", "10.0.0.1:5000", "insecureRegistries", List.of(bad)))));
+      assertTrue(e.getMessage().contains("registry.insecureRegistries") && e.getMessage().contains("host:port"),
+          e.getMessage());
+    }
+    try (RegistryClient c = new DistributionRegistryClientFactory().create(context(Map.of("address", "10.0.0.1:5000",
+        "insecureRegistries", List.of("10.0.0.1:5000", "[fd00::1]:5000", "registry.lan"))))) {
+      assertTrue(c instanceof DistributionRegistryClient);
+    }
+  }
+
+  @Test
   void unknownKeysAreRefusedByName() {
     ConfigException e = assertThrows(ConfigException.class,
         () -> new DistributionRegistryClientFactory().create(context(Map.of("address", "r:1", "pasword", "x"))));

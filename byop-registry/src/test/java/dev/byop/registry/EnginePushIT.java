@@ -31,21 +31,30 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.stream.Stream;
 import dev.byop.testing.RequiresTestbed;
 import dev.byop.testing.Testbed;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The seed's push: an image built by the test bed's engine is pushed through the Engine API, its digest is resolved
- * through the registry API, the local copy is removed, and the image is pulled back by digest and run.
+ * through the registry API, the local copy is removed, and the image is pulled back by digest and run. On every engine
+ * of the bed's matrix: the containerd image store pushes what it holds (its manifest and layer blobs), the classic
+ * store a manifest it makes.
  */
 @RequiresTestbed
+@ParameterizedClass(name = "{0}")
+@MethodSource("engines")
 class EnginePushIT {
   private static final String RUN = Long.toString(System.currentTimeMillis(), 36);
   private static final String LOCAL = "byop-it-registry/app:" + RUN;
+  private static Testbed.Engine engine;
   private static DockerClient docker;
   private static String registry;
   private static Credentials credentials;
@@ -53,10 +62,20 @@ class EnginePushIT {
 
   @TempDir static Path dir;
 
-  @BeforeAll
-  static void build() throws Exception {
-    docker = DockerClient.connect(DockerEndpoint.parse(Testbed.get().dockerHost()));
-    registry = Testbed.get().registry().address();
+  /** The engine of this invocation (also in {@link #engine} for the static set-up). */
+  @Parameter Testbed.Engine current;
+
+  static Stream<Testbed.Engine> engines() {
+    return Testbed.get().engines().stream();
+  }
+
+  @BeforeParameterizedClassInvocation
+  static void build(Testbed.Engine e) throws Exception {
+    engine = e;
+    created.clear();
+    docker = DockerClient.connect(DockerEndpoint.parse(e.dockerHost()));
+    // the bed's registry as this engine reaches it (the same storage behind every address)
+    registry = e.registry();
     credentials = Credentials.basic(Testbed.get().registry().user(), Testbed.get().registry().password());
     buildImage(LOCAL, "hello-" + RUN);
   }
@@ -71,7 +90,7 @@ class EnginePushIT {
     created.add(name);
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void cleanUp() {
     for (String image : created) {
       try {
@@ -86,10 +105,10 @@ class EnginePushIT {
   /** The Docker CLI of the bed, as a test fixture (argument list; output returned). */
   private static String cli(List<String> args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
-    cmd.add(Testbed.get().dockerCli().toString());
+    cmd.add(engine.cli().toString());
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("DOCKER_HOST", Testbed.get().dockerHost());
+    pb.environment().put("DOCKER_HOST", engine.dockerHost());
     pb.environment().put("DOCKER_CONFIG", dir.resolve("cli-config").toString());
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -99,7 +118,8 @@ class EnginePushIT {
   }
 
   private static DistributionRegistryClient client(RetryPolicy retry) {
-    return DistributionRegistryClient.builder().dockerHost(Testbed.get().dockerHost())
+    // the bed's registry speaks plain HTTP; a 26.1 engine reaches it on a non-loopback address
+    return DistributionRegistryClient.builder().dockerHost(engine.dockerHost()).insecureRegistries(List.of(registry))
         .credentials(CredentialResolver.builder(Map.of()).noDockerConfig().credentials(registry, credentials).build())
         .retry(retry).build();
   }
@@ -121,9 +141,14 @@ class EnginePushIT {
     }
     assertTrue(log.stream().anyMatch(l -> l.contains("Pushed") || l.contains("Layer already exists")), log.toString());
     assertTrue(log.stream().anyMatch(l -> l.contains(result.digest())), log.toString());
-    String manifestType = DistributionClient.builder(registry).credentials(credentials).build()
+    String manifestType = DistributionClient.builder(registry).endpoint(java.net.URI.create("http://" + registry))
+        .credentials(credentials).build()
         .headManifest("registry/app", result.digest()).orElseThrow().mediaType();
-    assertEquals(MediaTypes.DOCKER_MANIFEST, manifestType);
+    // the classic store pushes a Docker manifest it makes; the containerd store pushes what it holds, which for an
+    // image built by BuildKit is an OCI manifest or index
+    assertTrue(engine.containerdStore() ? List.of(MediaTypes.DOCKER_MANIFEST, MediaTypes.OCI_MANIFEST,
+        MediaTypes.OCI_INDEX, MediaTypes.DOCKER_MANIFEST_LIST).contains(manifestType)
+        : manifestType.equals(MediaTypes.DOCKER_MANIFEST), manifestType);
 
     // the local copy goes, then comes back by digest from the registry
     assertTrue(docker.removeImage(local, false));
@@ -168,10 +193,11 @@ class EnginePushIT {
   @Test
   void registryDownIsRetriedThenFailsWithTheCause() throws IOException {
     int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    // where this engine reaches this machine: a 26.1 engine lives in a network namespace of its own
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(engine.hostAddress()))) {
       port = s.getLocalPort();
     }
-    ImageReference target = ImageReference.parse("127.0.0.1:" + port + "/registry/down:" + RUN);
+    ImageReference target = ImageReference.parse(engine.hostAddress() + ":" + port + "/registry/down:" + RUN);
     created.add(target.toString());
     List<String> log = Collections.synchronizedList(new ArrayList<>());
     RetryPolicy quick = new RetryPolicy(3, Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofSeconds(10));
@@ -191,7 +217,7 @@ class EnginePushIT {
   /** A registry that accepts connections and never answers. */
   @Test
   void cancellingTheJobStopsAPushToAHangingRegistry() throws Exception {
-    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getByName(engine.hostAddress()))) {
       List<java.net.Socket> held = Collections.synchronizedList(new ArrayList<>());
       Thread acceptor = new Thread(() -> {
         try {
@@ -202,7 +228,8 @@ class EnginePushIT {
       }, "silent-registry");
       acceptor.setDaemon(true);
       acceptor.start();
-      ImageReference target = ImageReference.parse("127.0.0.1:" + silent.getLocalPort() + "/registry/hang:" + RUN);
+      ImageReference target = ImageReference.parse(engine.hostAddress() + ":" + silent.getLocalPort()
+          + "/registry/hang:" + RUN);
       created.add(target.toString());
       TestCancellation cancellation = new TestCancellation();
       JobContext job = new JobContext("job-hang", l -> { }, cancellation);
@@ -265,7 +292,7 @@ class EnginePushIT {
     ImageReference target = ImageReference.parse(registry + "/registry/mismatch:" + RUN);
     String bogus = "sha256:" + "0".repeat(64);
     created.add(target.toString());
-    DistributionRegistryClient c = DistributionRegistryClient.builder()
+    DistributionRegistryClient c = DistributionRegistryClient.builder().insecureRegistries(List.of(registry))
         .credentials(CredentialResolver.builder(Map.of()).noDockerConfig().credentials(registry, credentials).build())
         .pusher((local, t, creds, ctx) -> {
           new dev.byop.registry.internal.EnginePusher(docker, false, RetryPolicy.none()).push(local, t, creds, ctx);

@@ -162,6 +162,15 @@ public final class Testbed {
     return new Registry(value("REGISTRY"), value("REGISTRY_USER"), value("REGISTRY_PASSWORD"));
   }
 
+  /**
+   * Where a test runs a fake registry of its own that {@code engine} (and its BuildKit) speaks plain HTTP to:
+   * {@code <engine.hostAddress()>:<port>} on the one port every engine of the bed names insecure (a 26.1 engine's
+   * BuildKit would speak HTTPS to any other non-loopback registry). One such registry per engine at a time.
+   */
+  public java.net.InetSocketAddress fakeRegistryAddress(Engine engine) {
+    return new java.net.InetSocketAddress(engine.hostAddress(), intValue("FAKE_REGISTRY_PORT"));
+  }
+
   /** The bed's own PostgreSQL 15 cluster. */
   public Postgres postgres() {
     return new Postgres(value("PG_HOST"), intValue("PG_PORT"), value("PG_DATABASE"), value("PG_JDBC_URL"),
