@@ -44,25 +44,36 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The seed's Build &amp; Push workflow end to end with real parts: the jdbc store (embedded H2), the BuildKit builder
  * on the bed's engine, and this module's registry client against the bed's registry. App {@code registry}, so the
- * pushed repositories are {@code registry/<component>}.
+ * pushed repositories are {@code registry/<component>}. On every engine of the bed's matrix, each pushing to the bed's
+ * registry as that engine reaches it (a 26.1 engine on a non-loopback address: {@code registry.insecureRegistries}).
  */
 @RequiresTestbed
+@ParameterizedClass(name = "{0}")
+@MethodSource("engines")
 class BuildAndPushE2EIT {
   private static final String RUN = Long.toString(System.currentTimeMillis(), 36);
   private static final Testbed BED = Testbed.get();
-  private static DockerClient docker;
-  private static final List<String> images = new ArrayList<>();
+  /** Images made, with the engine that holds them. */
+  private static final Map<String, Testbed.Engine> images = new java.util.concurrent.ConcurrentHashMap<>();
 
   @TempDir static Path tmp;
   private static Path repo;
 
+  @Parameter Testbed.Engine engine;
+
+  static Stream<Testbed.Engine> engines() {
+    return Testbed.get().engines().stream();
+  }
+
   @BeforeAll
   static void sourceRepository() throws Exception {
-    docker = DockerClient.connect(DockerEndpoint.parse(BED.dockerHost()));
     repo = Files.createDirectories(tmp.resolve("repo"));
     Files.writeString(repo.resolve("Dockerfile"), "FROM " + BED.baseImage() + "\n"
         + "RUN echo e2e-" + RUN + " > /hello\n"
@@ -74,14 +85,22 @@ class BuildAndPushE2EIT {
 
   @AfterAll
   static void removeImages() {
-    for (String image : images) {
-      try {
+    images.forEach((image, e) -> {
+      try (DockerClient docker = DockerClient.connect(DockerEndpoint.parse(e.dockerHost()))) {
         docker.removeImage(image, true);
       } catch (RuntimeException ignored) {
         // not there
       }
-    }
-    docker.close();
+    });
+  }
+
+  private void made(String image) {
+    images.put(image, engine);
+  }
+
+  /** A name of this run on this engine (the registry is shared by every engine). */
+  private String named(String prefix) {
+    return prefix + "-" + engine.name() + "-" + RUN;
   }
 
   private static String git(String... args) throws IOException, InterruptedException {
@@ -93,18 +112,19 @@ class BuildAndPushE2EIT {
     return out.trim();
   }
 
-  private static Byop byop(Path dataDir, String address, String password) {
+  private Byop byop(Path dataDir, String address, String password) {
     Map<String, Object> registry = new HashMap<>();
     registry.put("address", address);
     registry.put("username", BED.registry().user());
     registry.put("password", SecretRef.value(password));
-    registry.put("dockerHost", BED.dockerHost());
+    registry.put("dockerHost", engine.dockerHost());
+    registry.put("insecureRegistries", List.of(address));
     registry.put("maxAttempts", 3);
     registry.put("retryFor", "10s");
     ByopConfig config = ByopConfig.of(Map.of(
         "dataDir", dataDir.toString(),
         "git", Map.of("allowFile", true),
-        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + BED.dockerHost()),
+        "builder", Map.of("provider", "buildkit", "endpoint", "docker+" + engine.dockerHost()),
         "registry", registry,
         "orchestrator", Map.of("workers", 1, "pollInterval", "50ms")));
     return Byop.builder().config(config).discover(BuildAndPushE2EIT.class.getClassLoader()).build();
@@ -125,11 +145,12 @@ class BuildAndPushE2EIT {
 
   @Test
   void requestBuildEndsWithTheImageInTheRegistryAndTheAppsCurrentImage() throws Exception {
-    String component = "web-" + RUN;
+    String component = named("web");
+    String address = engine.registry();
     BuildJob done;
     String logs;
     AppState state;
-    try (Byop byop = byop(tmp.resolve("data-ok"), BED.registry().address(), BED.registry().password())) {
+    try (Byop byop = byop(tmp.resolve(named("data-ok")), address, BED.registry().password())) {
       done = build(byop, component);
       logs = logText(byop, done.id());
       state = byop.store().appState("registry").orElseThrow();
@@ -138,13 +159,14 @@ class BuildAndPushE2EIT {
     assertTrue(done.statusTimes().keySet().containsAll(List.of(BuildStatus.PENDING, BuildStatus.FETCHING,
         BuildStatus.BUILDING, BuildStatus.PUSHING, BuildStatus.SUCCESS)), done.statusTimes().toString());
     ImageReference image = ImageReference.parse(done.image());
-    assertEquals(BED.registry().address(), image.registry());
+    assertEquals(address, image.registry());
     assertEquals("byop/registry/" + component, image.repository(), "under the default namespace");
     String digest = done.digest();
     assertNotNull(digest);
-    images.add(image.toString());
-    images.add("byop/registry-" + component + ":" + image.tag());
+    made(image.toString());
+    made("byop/registry-" + component + ":" + image.tag());
 
+    // the same registry storage behind every address: read it where this JVM reaches it plainly
     DistributionClient registry = DistributionClient.builder(BED.registry().address())
         .credentials(dev.byop.core.Credentials.basic(BED.registry().user(), BED.registry().password())).build();
     assertEquals(digest, registry.headManifest(image.repository(), image.tag()).orElseThrow().digest());
@@ -153,6 +175,8 @@ class BuildAndPushE2EIT {
     assertTrue(logs.contains("push: "), logs);
 
     // the local copies go; pulled back by digest, the image runs
+    DockerClient docker = DockerClient.connect(DockerEndpoint.parse(engine.dockerHost()));
+    try (docker) {
     for (String local : List.of(image.toString(), "byop/registry-" + component + ":" + image.tag())) {
       docker.removeImage(local, false);
     }
@@ -165,35 +189,37 @@ class BuildAndPushE2EIT {
       assertEquals(200, r.status(), body);
       assertFalse(body.contains("\"error\""), body);
     }
-    images.add(byDigest);
-    Process run = new ProcessBuilder(List.of(BED.dockerCli().toString(), "-H", BED.dockerHost(), "run", "--rm",
+    made(byDigest);
+    Process run = new ProcessBuilder(List.of(engine.cli().toString(), "-H", engine.dockerHost(), "run", "--rm",
         "--network", "none", byDigest)).redirectErrorStream(true).start();
     String out = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertTrue(run.waitFor(60, TimeUnit.SECONDS));
     assertEquals("e2e-" + RUN, out);
+    }
   }
 
   @Test
   void wrongPasswordFailsNamingTheRegistryAndThe401AndThePasswordIsNowhere() throws Exception {
     String canary = "canary-" + RUN + "-e2e-Pw";
-    String component = "denied-" + RUN;
-    Path data = tmp.resolve("data-denied");
+    String component = named("denied");
+    String address = engine.registry();
+    Path data = tmp.resolve(named("data-denied"));
     PrintStream originalErr = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     BuildJob done;
     String logs;
     System.setErr(new PrintStream(new Tee(originalErr, captured), true, StandardCharsets.UTF_8));
-    try (Byop byop = byop(data, BED.registry().address(), canary)) {
+    try (Byop byop = byop(data, address, canary)) {
       done = build(byop, component);
       logs = logText(byop, done.id());
     } finally {
       System.setErr(originalErr);
     }
     BuildJob failed = done;
-    images.add(BED.registry().address() + "/byop/registry/" + component + ":" + String.valueOf(failed.commit()).substring(0, 12));
-    images.add("byop/registry-" + component + ":" + String.valueOf(failed.commit()).substring(0, 12));
+    made(address + "/byop/registry/" + component + ":" + String.valueOf(failed.commit()).substring(0, 12));
+    made("byop/registry-" + component + ":" + String.valueOf(failed.commit()).substring(0, 12));
     assertEquals(BuildStatus.FAILED, failed.status(), logs);
-    assertTrue(failed.error().contains(BED.registry().address()) && failed.error().contains("401"), failed.error());
+    assertTrue(failed.error().contains(address) && failed.error().contains("401"), failed.error());
     assertFalse(failed.error().contains(canary));
     assertFalse(logs.contains(canary), logs);
     assertFalse(captured.toString(StandardCharsets.UTF_8).contains(canary), "the password reached a log line");
@@ -209,20 +235,22 @@ class BuildAndPushE2EIT {
   @Test
   void registryDownIsRetriedThenFailsWithTheCauseAndDoesNotHang() throws Exception {
     int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    // an address this engine reaches this machine on (a 26.1 engine lives in a network namespace of its own)
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(engine.hostAddress()))) {
       port = s.getLocalPort();
     }
-    String component = "down-" + RUN;
+    String down = engine.hostAddress() + ":" + port;
+    String component = named("down");
     long t0 = System.nanoTime();
     BuildJob done;
     String logs;
-    try (Byop byop = byop(tmp.resolve("data-down"), "127.0.0.1:" + port, BED.registry().password())) {
+    try (Byop byop = byop(tmp.resolve(named("data-down")), down, BED.registry().password())) {
       done = build(byop, component);
       logs = logText(byop, done.id());
     }
     long seconds = (System.nanoTime() - t0) / 1_000_000_000;
-    images.add("127.0.0.1:" + port + "/registry/" + component + ":" + String.valueOf(done.commit()).substring(0, 12));
-    images.add("byop/registry-" + component + ":" + String.valueOf(done.commit()).substring(0, 12));
+    made(down + "/registry/" + component + ":" + String.valueOf(done.commit()).substring(0, 12));
+    made("byop/registry-" + component + ":" + String.valueOf(done.commit()).substring(0, 12));
     assertEquals(BuildStatus.FAILED, done.status(), logs);
     assertTrue(done.statusTimes().containsKey(BuildStatus.PUSHING), done.statusTimes().toString());
     assertTrue(done.error().contains("connection refused"), done.error());
