@@ -30,11 +30,16 @@ public final class CliImageBuilder implements ImageBuilder {
   public final AtomicInteger held = new AtomicInteger();
   /** While set and not counted down, every build waits for it before it runs; cancellation still stops it. */
   public volatile java.util.concurrent.@org.jspecify.annotations.Nullable CountDownLatch hold;
-  private final Testbed bed;
+  private final Testbed.Engine engine;
   private final Path work;
 
   public CliImageBuilder(Testbed bed, Path work) {
-    this.bed = bed;
+    this(bed.docker20(), work);
+  }
+
+  /** Building on an engine of the bed's matrix. */
+  public CliImageBuilder(Testbed.Engine engine, Path work) {
+    this.engine = engine;
     this.work = work;
   }
 
@@ -55,7 +60,7 @@ public final class CliImageBuilder implements ImageBuilder {
   }
 
   private CommandResult run(List<String> argv, JobContext ctx, Path dir) {
-    CommandResult res = TestApps.runner(bed).inDirectory(dir)
+    CommandResult res = TestApps.runner(engine).inDirectory(dir)
         .run(argv, ctx.log(), Duration.ofMinutes(3), ctx.cancellation());
     if (!res.ok()) throw new BuildException(String.join(" ", argv) + " failed: " + res.tail(10));
     return res;
@@ -95,7 +100,7 @@ public final class CliImageBuilder implements ImageBuilder {
       }
     }
     builds.incrementAndGet();
-    List<String> argv = new ArrayList<>(List.of(bed.dockerCli().toString(), "build", "--progress", "plain", "-t",
+    List<String> argv = new ArrayList<>(List.of(engine.cli().toString(), "build", "--progress", "plain", "-t",
         request.image().familiar()));
     request.config().labels().forEach((k, v) -> argv.addAll(List.of("--label", k + "=" + v)));
     argv.add(request.checkout().contextDir().toString());
@@ -105,8 +110,8 @@ public final class CliImageBuilder implements ImageBuilder {
 
   @Override
   public boolean hasImage(ImageReference image) {
-    return TestApps.runner(bed)
-        .run(List.of(bed.dockerCli().toString(), "image", "inspect", "--format", "{{.Id}}", image.familiar()),
+    return TestApps.runner(engine)
+        .run(List.of(engine.cli().toString(), "image", "inspect", "--format", "{{.Id}}", image.familiar()),
             l -> { }, Duration.ofSeconds(30)).ok();
   }
 

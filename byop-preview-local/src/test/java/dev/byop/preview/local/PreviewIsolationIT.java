@@ -35,13 +35,19 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Hostile previews, driven through {@link Byop} as a host application would: a build tag that imitates a commit's,
  * an image with router labels, two previews that must share no network, a preview answering an endless body or an
- * endless header, a component printing a 200 KB line, and the modes of the compose files holding env values.
+ * endless header, a component printing a 200 KB line, and the modes of the compose files holding env values. On every
+ * engine of the bed's matrix (Compose v1 on 20.10, v2 on 26.1).
  */
 @RequiresTestbed
+@ParameterizedClass(name = "{0}")
+@MethodSource("engines")
 class PreviewIsolationIT {
   static final String RUN = TestApps.newId().substring(1, 9);
   static final String INSTANCE = "it-iso-" + RUN;
@@ -49,7 +55,14 @@ class PreviewIsolationIT {
   static GitRepo repo;
   static String v1;
   static String v2;
-  static final List<String> created = new ArrayList<>();
+  /** Containers, networks and images made by the tests themselves, with the engine that holds them. */
+  static final Map<String, Testbed.Engine> created = new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Parameter Testbed.Engine engine;
+
+  static Stream<Testbed.Engine> engines() {
+    return Testbed.get().engines().stream();
+  }
 
   @BeforeAll
   static void repo(Testbed testbed, @TempDir Path dir) throws Exception {
@@ -85,32 +98,43 @@ class PreviewIsolationIT {
 
   @AfterAll
   static void cleanUp(@TempDir Path work) {
-    for (String c : created) {
-      TestApps.runner(bed).run(List.of(bed.dockerCli().toString(), "rm", "-f", c), LogSink.discard(), Duration.ofMinutes(1));
-      TestApps.runner(bed).run(List.of(bed.dockerCli().toString(), "network", "rm", c), LogSink.discard(), Duration.ofMinutes(1));
-      TestApps.runner(bed).run(List.of(bed.dockerCli().toString(), "image", "rm", "-f", c), LogSink.discard(), Duration.ofMinutes(1));
-    }
-    // after the stand-in Traefik is gone (a route network it is still attached to could not be removed)
-    for (String router : List.of("caddy", "plain")) {
-      TestApps.deployer(TestApps.options(bed, router, INSTANCE, work, Duration.ofSeconds(30)))
-          .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
-    }
-    for (String ref : TestApps.docker(bed, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")) {
-      if (ref.contains("-is" + RUN + "/")) {
-        TestApps.runner(bed).run(List.of(bed.dockerCli().toString(), "image", "rm", "-f", ref), LogSink.discard(), Duration.ofMinutes(1));
+    created.forEach((c, e) -> {
+      String cli = e.cli().toString();
+      TestApps.runner(e).run(List.of(cli, "rm", "-f", c), LogSink.discard(), Duration.ofMinutes(1));
+      TestApps.runner(e).run(List.of(cli, "network", "rm", c), LogSink.discard(), Duration.ofMinutes(1));
+      TestApps.runner(e).run(List.of(cli, "image", "rm", "-f", c), LogSink.discard(), Duration.ofMinutes(1));
+    });
+    for (Testbed.Engine e : bed.engines()) {
+      // after the stand-in Traefik is gone (a route network it is still attached to could not be removed)
+      for (String router : List.of("caddy", "plain")) {
+        TestApps.deployer(TestApps.options(bed, e, router, INSTANCE, work, Duration.ofSeconds(30)))
+            .sweep(Set.of(), JobContext.of("sweep", LogSink.discard()));
+      }
+      for (String ref : TestApps.docker(e, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")) {
+        if (ref.contains("-is" + RUN + "/")) {
+          TestApps.runner(e).run(List.of(e.cli().toString(), "image", "rm", "-f", ref), LogSink.discard(),
+              Duration.ofMinutes(1));
+        }
       }
     }
   }
 
-  static Map<String, Object> config(Path data, String router, Map<String, Object> extra) {
-    Map<String, Object> root = PreviewManagerIT.config(data, Map.of("router", router, "instance", INSTANCE,
-        "readyTimeout", "20s"), Map.of());
-    @SuppressWarnings("unchecked")
-    Map<String, Object> preview = new LinkedHashMap<>((Map<String, Object>) root.get("preview"));
-    preview.put("instance", INSTANCE);
+  /** A host's configuration for previews on this engine (as {@link PreviewManagerIT#config} on 20.10). */
+  Map<String, Object> config(Path data, String router, Map<String, Object> extra) {
+    Map<String, Object> preview = TestApps.caddyPreview(bed, engine, INSTANCE);
+    preview.put("router", router);
+    preview.put("readyTimeout", "20s");
     preview.putAll(extra);
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("dataDir", data.toString());
     root.put("preview", preview);
+    root.put("git", Map.of("allowFile", "true"));
+    root.put("orchestrator", Map.of());
     return root;
+  }
+
+  List<String> containers(String previewId) {
+    return TestApps.docker(engine, "ps", "-aq", "--filter", "label=dev.byop.preview=" + previewId);
   }
 
   static String appId(String kind) {
@@ -133,7 +157,7 @@ class PreviewIsolationIT {
     Map<String, Object> preview = (Map<String, Object>) cfg.get("preview");
     preview.remove("imageRepository"); // builds and previews under the default local repository, as a host runs them
     String id = appId("tag");
-    try (Byop byop = PreviewManagerIT.byop(cfg, new CliImageBuilder(bed, data), new LocalPreviewDeployerFactory())) {
+    try (Byop byop = PreviewManagerIT.byop(cfg, new CliImageBuilder(engine, data), new LocalPreviewDeployerFactory())) {
       byop.store().saveApp(new App(id, id, List.of(Component.of("web", GitSource.of(repo.url()), 8080)
           .withContext("web", "Dockerfile").withHealthPath("/index.html"))));
       String v1Tag = v1.substring(0, 12);
@@ -161,7 +185,7 @@ class PreviewIsolationIT {
   @Test
   void anImageCarryingTraefikLabelsIsRefusedNamingImageComponentAndLabel(@TempDir Path data) throws Exception {
     String id = appId("evil");
-    try (Byop byop = PreviewManagerIT.byop(config(data, "caddy", Map.of()), new CliImageBuilder(bed, data),
+    try (Byop byop = PreviewManagerIT.byop(config(data, "caddy", Map.of()), new CliImageBuilder(engine, data),
         new LocalPreviewDeployerFactory())) {
       byop.store().saveApp(app(id, "evil", true));
       Preview p = byop.previews().createPreview(id);
@@ -169,7 +193,7 @@ class PreviewIsolationIT {
       assertEquals(PreviewStatus.FAILED, done.status(), "an image with router labels must not run");
       String e = String.valueOf(done.error());
       assertTrue(e.contains("byop-it-preview/" + id + "/web:") && e.contains("'web'") && e.contains("traefik."), e);
-      assertEquals(List.of(), PreviewManagerIT.containers(p.id()), "nothing of it runs");
+      assertEquals(List.of(), containers(p.id()), "nothing of it runs");
     }
   }
 
@@ -177,16 +201,16 @@ class PreviewIsolationIT {
   void twoPreviewsEntryContainersShareNoNetworkWhenTraefikRoutes(@TempDir Path data) throws Exception {
     // a stand-in for Traefik (none can be pulled here): answers every request; the network layout is what is tested
     String traefik = "byop-it-preview-traefik-" + RUN;
-    created.add(traefik);
+    created.put(traefik, engine);
     Path ctx = data.resolve("fake-traefik");
     write(ctx.resolve("Dockerfile"), "FROM " + bed.baseImage() + "\nRUN mkdir -p /www && echo fake > /www/index.html\n"
         + "ENTRYPOINT [\"/bin/sh\", \"-c\", \"exec httpd -f -p 80 -h /www\", \"fake-traefik\"]\n");
-    TestApps.dockerBuild(bed, ctx, traefik + ":1");
+    TestApps.dockerBuild(engine, ctx, traefik + ":1");
     int port = 21000 + (int) (Long.parseLong(RUN, 16) % 4000);
     Map<String, Object> t = Map.of("image", traefik + ":1", "network", traefik, "containerName", traefik,
-        "bindAddress", "127.0.0.1", "port", Integer.toString(port));
+        "bindAddress", engine.address(), "port", Integer.toString(port));
     String id = appId("net");
-    try (Byop byop = PreviewManagerIT.byop(config(data, "traefik", Map.of("traefik", t)), new CliImageBuilder(bed, data),
+    try (Byop byop = PreviewManagerIT.byop(config(data, "traefik", Map.of("traefik", t)), new CliImageBuilder(engine, data),
         new LocalPreviewDeployerFactory())) {
       byop.store().saveApp(new App(id, id, List.of(Component.of("web", GitSource.of(repo.url()), 8080)
           .withContext("web", "Dockerfile").withHealthPath("/index.html"))));
@@ -196,8 +220,8 @@ class PreviewIsolationIT {
       Preview rb = byop.previews().await(b.id(), Duration.ofMinutes(3));
       assertEquals(PreviewStatus.RUNNING, ra.status(), String.valueOf(ra.error()));
       assertEquals(PreviewStatus.RUNNING, rb.status(), String.valueOf(rb.error()));
-      Set<String> netsA = networks(PreviewManagerIT.containers(a.id()).get(0));
-      Set<String> netsB = networks(PreviewManagerIT.containers(b.id()).get(0));
+      Set<String> netsA = networks(containers(a.id()).get(0));
+      Set<String> netsB = networks(containers(b.id()).get(0));
       Set<String> shared = new HashSet<>(netsA);
       shared.retainAll(netsB);
       assertEquals(Set.of(), shared, "entry containers of two previews share a network: " + netsA + " / " + netsB);
@@ -207,13 +231,13 @@ class PreviewIsolationIT {
         assertTrue(nets.stream().anyMatch(router::contains), "Traefik reaches " + nets + " (it is on " + router + ")");
       }
       for (String net : netsA) {
-        List<String> members = TestApps.docker(bed, "network", "inspect", "--format",
+        List<String> members = TestApps.docker(engine, "network", "inspect", "--format",
             "{{range .Containers}}{{.Name}} {{end}}", net);
         assertTrue(String.join(" ", members).split(" ").length <= 2, "entry service and router only: " + members);
       }
       byop.previews().deletePreview(a.id());
       byop.previews().deletePreview(b.id());
-      assertEquals(List.of(), TestApps.docker(bed, "network", "ls", "-q", "--filter", "label=dev.byop.preview=" + a.id()),
+      assertEquals(List.of(), TestApps.docker(engine, "network", "ls", "-q", "--filter", "label=dev.byop.preview=" + a.id()),
           "the route network is gone with the preview");
     }
   }
@@ -221,7 +245,7 @@ class PreviewIsolationIT {
   @Test
   void composeFilesHoldingEnvValuesAre0600In0700Directories(@TempDir Path data) throws Exception {
     String id = appId("mode");
-    try (Byop byop = PreviewManagerIT.byop(config(data, "plain", Map.of()), new CliImageBuilder(bed, data),
+    try (Byop byop = PreviewManagerIT.byop(config(data, "plain", Map.of()), new CliImageBuilder(engine, data),
         new LocalPreviewDeployerFactory())) {
       byop.store().saveApp(new App(id, id, List.of(Component.of("web", GitSource.of(repo.url()), 8080)
           .withContext("web", "Dockerfile").withHealthPath("/index.html").withEnv(Map.of("DB_PASSWORD", "canary-" + RUN)))));
@@ -243,8 +267,8 @@ class PreviewIsolationIT {
     }
   }
 
-  static Set<String> networks(String container) {
-    List<String> out = TestApps.docker(bed, "inspect", "--format",
+  Set<String> networks(String container) {
+    List<String> out = TestApps.docker(engine, "inspect", "--format",
         "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", container);
     Set<String> s = new HashSet<>();
     for (String l : out) for (String n : l.trim().split("\\s+")) if (!n.isBlank()) s.add(n);
@@ -254,7 +278,7 @@ class PreviewIsolationIT {
   @Test
   void previewsAnsweringAnEndlessBodyOrAnEndlessHeaderEndInBoundedTime(@TempDir Path data) throws Exception {
     try (Byop byop = PreviewManagerIT.byop(config(data, "plain", Map.of("readyTimeout", "15s")),
-        new CliImageBuilder(bed, data), new LocalPreviewDeployerFactory())) {
+        new CliImageBuilder(engine, data), new LocalPreviewDeployerFactory())) {
       String chunked = appId("chunk");
       String header = appId("hdr");
       byop.store().saveApp(app(chunked, "chunked", false));
@@ -277,7 +301,7 @@ class PreviewIsolationIT {
   @Test
   void aComponentPrinting200KbOnOneLineIsCutWithAMarkerInThePreviewLog(@TempDir Path data) throws Exception {
     String id = appId("line");
-    try (Byop byop = PreviewManagerIT.byop(config(data, "plain", Map.of()), new CliImageBuilder(bed, data),
+    try (Byop byop = PreviewManagerIT.byop(config(data, "plain", Map.of()), new CliImageBuilder(engine, data),
         new LocalPreviewDeployerFactory())) {
       byop.store().saveApp(app(id, "longline", false));
       Preview p = byop.previews().createPreview(id);

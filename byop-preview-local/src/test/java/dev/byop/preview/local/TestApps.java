@@ -90,12 +90,19 @@ public final class TestApps {
    * prefix of the test's own), as a mutable map the test adds to.
    */
   public static Map<String, Object> caddyPreview(Testbed bed, String instance) {
+    return caddyPreview(bed, bed.docker20(), instance);
+  }
+
+  /** The same on an engine of the matrix: its CLI, socket, CLI config and the address its ports are published on. */
+  public static Map<String, Object> caddyPreview(Testbed bed, Testbed.Engine engine, String instance) {
     Map<String, Object> preview = new java.util.LinkedHashMap<>();
     preview.put("provider", "local");
     preview.put("router", "caddy");
     preview.put("instance", instance);
-    preview.put("docker", bed.dockerCli().toString());
-    preview.put("dockerHost", bed.dockerHost());
+    preview.put("docker", engine.cli().toString());
+    preview.put("dockerHost", engine.dockerHost());
+    if (engine.cliConfig() != null) preview.put("dockerConfig", engine.cliConfig().toString());
+    preview.put("publishAddress", engine.address());
     preview.put("readyTimeout", "60s");
     preview.put("imageRepository", "byop-it-preview");
     preview.put("sweepInterval", "0s");
