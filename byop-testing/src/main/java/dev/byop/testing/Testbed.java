@@ -209,6 +209,15 @@ public final class Testbed {
         value(p + "REGISTRY"));
   }
 
+  /**
+   * The engine VPS host {@code n} runs: {@value Engine#DOCKER20}, or {@value Engine#DOCKER26_CONTAINERD} for VPS 2
+   * when the bed started the modern engines.
+   */
+  public String vpsEngine(int n) {
+    vps(n);
+    return find("VPS" + n + "_ENGINE").orElse(Engine.DOCKER20);
+  }
+
   /** Both VPS hosts. */
   public List<SshHost> vpsHosts() {
     return List.of(vps(1), vps(2));
