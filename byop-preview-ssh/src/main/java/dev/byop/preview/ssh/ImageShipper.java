@@ -204,15 +204,35 @@ final class ImageShipper {
     return r.ok() ? r.stdout().strip() : null;
   }
 
-  /** Whether the host has {@code img} under {@code reference}: {@link LocalImages.LocalImage#sameAs}. */
-  boolean remoteHas(SshHost host, String reference, LocalImages.LocalImage img) {
-    ExecResult r = pool.get(host).exec(docker("image", "inspect", "--format", "{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}",
+  /** What a host holds under a reference, compared with the local image. */
+  enum Presence {
+    /** No image, or another one. */
+    ABSENT,
+    /**
+     * This image, but its engine does not list it: a containerd-store engine that loaded an archive without a layer
+     * blob it lacked (it held that layer under another blob digest, e.g. uncompressed where the archive names the gzip
+     * blob) answers inspect and even runs the image, yet cannot list, save or push it.
+     */
+    INCOMPLETE,
+    /** This image, listed. */
+    COMPLETE
+  }
+
+  /** Whether the host has {@code img} under {@code reference} ({@link LocalImages.LocalImage#sameAs}), and complete. */
+  Presence remotePresence(SshHost host, String reference, LocalImages.LocalImage img) {
+    SshConnection c = pool.get(host);
+    ExecResult r = c.exec(docker("image", "inspect", "--format", "{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}",
         reference), StdinSource.NONE, null, pool.options().commandTimeout());
     if (!r.ok()) {
-      return false;
+      return Presence.ABSENT;
     }
     String[] p = r.stdout().strip().split("\\s+");
-    return p.length >= 2 && img.sameAs(p[0], p[1], List.of(java.util.Arrays.copyOfRange(p, 2, p.length)));
+    if (p.length < 2 || !img.sameAs(p[0], p[1], List.of(java.util.Arrays.copyOfRange(p, 2, p.length)))) {
+      return Presence.ABSENT;
+    }
+    ExecResult listed = c.exec(docker("image", "ls", "--quiet", "--no-trunc", reference), StdinSource.NONE, null,
+        pool.options().commandTimeout());
+    return listed.ok() && listed.stdout().strip().contains(p[0]) ? Presence.COMPLETE : Presence.INCOMPLETE;
   }
 
   /** Every layer diff id the host's engine holds (through the images it has). */
@@ -277,6 +297,7 @@ final class ImageShipper {
     @Nullable SshException last = null;
     int attempt = 0;
     boolean forceFull = false;
+    @Nullable String fullBecause = null;
     long firstFailure = 0;
     while (true) {
       cancellation.throwIfCancelled();
@@ -285,9 +306,15 @@ final class ImageShipper {
       try {
         pool.get(host); // an unreachable host fails the attempt here, before the clean-up tries it too
         cleanUp(host);
-        if (remoteHas(host, reference, img)) {
+        Presence before = remotePresence(host, reference, img);
+        if (before == Presence.COMPLETE) {
           return new ShipResult(reference, img.id(), bytes.get(), img.diffIds().size(), img.diffIds().size(), 0, false, true,
               attempt - 1, Duration.ofNanos(System.nanoTime() - t0), "the host has the image (same id)");
+        }
+        if (before == Presence.INCOMPLETE && !forceFull) {
+          // a thin archive would leave it incomplete again: only the whole one completes it
+          forceFull = true;
+          fullBecause = "the host held an incomplete copy of the image (not listed by its engine): sent whole";
         }
         Set<String> held = forceFull ? Set.of() : remoteDiffIds(host);
         Set<String> relevant = new HashSet<>(img.diffIds());
@@ -326,20 +353,32 @@ final class ImageShipper {
         SaveArchiveFilter.Stats st = stats.get();
         if (!r.ok() || st == null) {
           if (st != null && st.skipped() > 0 && !forceFull) {
-            LOG.info("{} rejected the partial archive of {} ({}); sending it whole", host.label(), reference,
-                redactor.redact(r.stderrTail().strip()));
+            String says = redactor.redact(r.stderrTail().strip());
+            LOG.info("{} rejected the partial archive of {} ({}); sending it whole", host.label(), reference, says);
             forceFull = true;
+            fullBecause = "the host refused the archive without the " + st.skipped() + " layer(s) it holds ("
+                + (says.length() > 200 ? says.substring(says.length() - 200) : says) + "): sent whole";
             attempt--; // a fallback is not a lost connection
             continue;
           }
           throw new RemoteCommandException(host.label(), docker("load"), r.exitCode(), r.stderrTail());
         }
-        if (!remoteHas(host, reference, img)) {
+        Presence after = remotePresence(host, reference, img);
+        if (after == Presence.INCOMPLETE && st.skipped() > 0) {
+          LOG.info("{} loaded the partial archive of {} but its engine does not list the image (incomplete in its store);"
+              + " sending it whole", host.label(), reference);
+          forceFull = true;
+          fullBecause = "a load without the " + st.skipped() + " layer(s) the host holds left the image incomplete there"
+              + " (held under other blob digests; its engine did not list it): sent whole";
+          attempt--; // a repair is not a lost connection
+          continue;
+        }
+        if (after != Presence.COMPLETE) {
           String now = remoteImageId(host, reference);
           throw new SshException("after docker load, " + host.label() + " has " + (now == null ? "no image" : now) + " for '"
-              + reference + "', expected " + img.id());
+              + reference + "', expected " + img.id() + (after == Presence.INCOMPLETE ? " (present but incomplete: its engine does not list it)" : ""));
         }
-        String reason = forceFull ? "the host refused the archive without its layers: sent whole"
+        String reason = fullBecause != null ? fullBecause
             : st.skipped() == 0 ? "the host has none of its " + st.layers() + " layers"
             : "the host has " + st.skipped() + " of its " + st.layers() + " layers";
         return new ShipResult(reference, img.id(), bytes.get(), st.layers(), st.skipped(), st.bytesSkipped(),

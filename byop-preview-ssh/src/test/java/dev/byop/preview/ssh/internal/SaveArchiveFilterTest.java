@@ -33,7 +33,63 @@ class SaveArchiveFilterTest {
   }
 
   static String diffId(byte[] layer) throws Exception {
-    return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(layer));
+    return diffIdOf(layer);
+  }
+
+  static String diffIdOf(byte[] layer) {
+    try {
+      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(layer));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static byte[] tar(Map<String, byte[]> files) throws IOException {
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream t = new TarArchiveOutputStream(bos)) {
+      t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (Map.Entry<String, byte[]> f : files.entrySet()) {
+        TarArchiveEntry e = new TarArchiveEntry(f.getKey());
+        e.setSize(f.getValue().length);
+        t.putArchiveEntry(e);
+        t.write(f.getValue());
+        t.closeArchiveEntry();
+      }
+    }
+    return bos.toByteArray();
+  }
+
+  static byte[] gzip(byte[] b) throws IOException {
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(bos)) {
+      g.write(b);
+    }
+    return bos.toByteArray();
+  }
+
+  static String hex(byte[] b) {
+    return diffIdOf(b).substring(7);
+  }
+
+  /**
+   * Shaped like Docker 26.1's save from the containerd store: blobs in digest order (gzip layers, config, manifests,
+   * the index), then index.json, manifest.json, oci-layout.
+   */
+  static byte[] containerdArchive(byte[] gzA, byte[] gzB) throws IOException {
+    byte[] config = ("{\"architecture\":\"amd64\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + diffIdOf(LAYER_A) + "\",\""
+        + diffIdOf(LAYER_B) + "\"]}}").getBytes(StandardCharsets.UTF_8);
+    byte[] ociManifest = ("{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:" + hex(config) + "\"},\"layers\":[{\"digest\":\"sha256:"
+        + hex(gzA) + "\"},{\"digest\":\"sha256:" + hex(gzB) + "\"}]}").getBytes(StandardCharsets.UTF_8);
+    java.util.TreeMap<String, byte[]> blobs = new java.util.TreeMap<>();
+    for (byte[] b : new byte[][] {gzA, gzB, config, ociManifest}) {
+      blobs.put("blobs/sha256/" + hex(b), b);
+    }
+    Map<String, byte[]> files = new LinkedHashMap<>(blobs);
+    files.put("index.json", ("{\"manifests\":[{\"digest\":\"sha256:" + hex(ociManifest) + "\"}]}").getBytes(StandardCharsets.UTF_8));
+    files.put("manifest.json", ("[{\"Config\":\"blobs/sha256/" + hex(config) + "\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"blobs/sha256/"
+        + hex(gzA) + "\",\"blobs/sha256/" + hex(gzB) + "\"]}]").getBytes(StandardCharsets.UTF_8));
+    files.put("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+    return tar(files);
   }
 
   /** Shaped like Docker 20.10's save: layer dirs in name order, then config, manifest.json, repositories. */
@@ -45,8 +101,11 @@ class SaveArchiveFilterTest {
     files.put(V1B + "/VERSION", "1.0".getBytes(StandardCharsets.UTF_8));
     files.put(V1B + "/json", "{\"id\":\"b\"}".getBytes(StandardCharsets.UTF_8));
     files.put(V1B + "/layer.tar", LAYER_B);
-    files.put("c".repeat(64) + ".json", "{\"rootfs\":{}}".getBytes(StandardCharsets.UTF_8));
-    files.put("manifest.json", "[{\"Config\":\"c.json\"}]".getBytes(StandardCharsets.UTF_8));
+    String config = "c".repeat(64) + ".json";
+    files.put(config, ("{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + diffIdOf(LAYER_A) + "\",\"" + diffIdOf(LAYER_B)
+        + "\"]}}").getBytes(StandardCharsets.UTF_8));
+    files.put("manifest.json", ("[{\"Config\":\"" + config + "\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"" + V1A + "/layer.tar\",\""
+        + V1B + "/layer.tar\"]}]").getBytes(StandardCharsets.UTF_8));
     files.put("repositories", "{}".getBytes(StandardCharsets.UTF_8));
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try (TarArchiveOutputStream t = new TarArchiveOutputStream(bos)) {
@@ -135,5 +194,50 @@ class SaveArchiveFilterTest {
     SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of("sha256:" + digest), new HashMap<>()).copy(new ByteArrayInputStream(bos.toByteArray()), out);
     assertEquals(1, st.skipped());
     assertEquals(Set.of("index.json"), read(out.toByteArray()).keySet());
+  }
+
+  @Test
+  void gzipBlobsOfTheContainerdStoreAreMappedByTheManifestAndLeftOutOnceKnown() throws Exception {
+    byte[] gzA = gzip(LAYER_A);
+    byte[] gzB = gzip(LAYER_B);
+    byte[] archive = containerdArchive(gzA, gzB);
+    Map<String, String> learned = new HashMap<>();
+    // first pass: the blob digests are not diff ids, nothing is known yet, everything goes
+    ByteArrayOutputStream first = new ByteArrayOutputStream();
+    SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(diffIdOf(LAYER_A)), learned).copy(new ByteArrayInputStream(archive), first);
+    assertEquals(new SaveArchiveFilter.Stats(2, 0, 0), st, "two layers, config and manifest blobs are not layers");
+    assertEquals(Map.of(hex(gzA), diffIdOf(LAYER_A), hex(gzB), diffIdOf(LAYER_B)), learned);
+    assertEquals(read(archive).keySet(), read(first.toByteArray()).keySet());
+    // second pass: the gzip blob of the held layer is left out, the metadata stays
+    ByteArrayOutputStream second = new ByteArrayOutputStream();
+    st = new SaveArchiveFilter(Set.of(diffIdOf(LAYER_A)), learned).copy(new ByteArrayInputStream(archive), second);
+    assertEquals(new SaveArchiveFilter.Stats(2, 1, gzA.length), st);
+    Map<String, byte[]> got = read(second.toByteArray());
+    assertTrue(!got.containsKey("blobs/sha256/" + hex(gzA)));
+    assertArrayEquals(gzB, got.get("blobs/sha256/" + hex(gzB)));
+    assertTrue(got.containsKey("index.json") && got.containsKey("manifest.json") && got.containsKey("oci-layout"));
+  }
+
+  @Test
+  void learnReadsOnlyMetadataAndMapsTheContainerdBlobs() throws Exception {
+    byte[] gzA = gzip(LAYER_A);
+    byte[] gzB = gzip(LAYER_B);
+    Map<String, String> learned = new HashMap<>();
+    SaveArchiveFilter.learn(new ByteArrayInputStream(containerdArchive(gzA, gzB)), learned);
+    assertEquals(Map.of(hex(gzA), diffIdOf(LAYER_A), hex(gzB), diffIdOf(LAYER_B)), learned);
+  }
+
+  @Test
+  void aManifestThatDoesNotMatchItsConfigTeachesNothing() throws Exception {
+    // hostile or foreign metadata: two layer files against one diff id, a diff id that is not sha256:<hex>
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put(V1A + "/layer.tar", LAYER_A);
+    files.put("c.json", ("{\"rootfs\":{\"diff_ids\":[\"" + diffIdOf(LAYER_A) + "\"]}}").getBytes(StandardCharsets.UTF_8));
+    files.put("d.json", "{\"rootfs\":{\"diff_ids\":[\"../../etc/passwd\"]}}".getBytes(StandardCharsets.UTF_8));
+    files.put("manifest.json", ("[{\"Config\":\"c.json\",\"Layers\":[\"" + V1A + "/layer.tar\",\"" + V1B + "/layer.tar\"]},"
+        + "{\"Config\":\"d.json\",\"Layers\":[\"" + V1B + "/layer.tar\"]}, 7, \"x\"]").getBytes(StandardCharsets.UTF_8));
+    Map<String, String> learned = new HashMap<>();
+    SaveArchiveFilter.learn(new ByteArrayInputStream(tar(files)), learned);
+    assertEquals(Map.of(), learned);
   }
 }
