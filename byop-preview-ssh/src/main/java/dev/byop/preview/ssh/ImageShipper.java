@@ -235,6 +235,24 @@ final class ImageShipper {
     return listed.ok() && listed.stdout().strip().contains(p[0]) ? Presence.COMPLETE : Presence.INCOMPLETE;
   }
 
+  /** Per host label: whether its engine uses the containerd image store (asked once). */
+  private final Map<String, Boolean> containerdStores = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Whether the host's engine keeps images in the containerd store ({@code docker info}: the snapshotter driver). */
+  boolean containerdStore(SshHost host) {
+    Boolean known = containerdStores.get(host.label());
+    if (known != null) {
+      return known;
+    }
+    ExecResult r = pool.get(host).exec(docker("info", "--format", "{{json .DriverStatus}}"), StdinSource.NONE, null,
+        pool.options().commandTimeout());
+    boolean containerd = r.ok() && r.stdout().contains("io.containerd.snapshotter");
+    if (r.ok()) {
+      containerdStores.put(host.label(), containerd);
+    }
+    return containerd;
+  }
+
   /** Every layer diff id the host's engine holds (through the images it has). */
   Set<String> remoteDiffIds(SshHost host) {
     SshConnection c = pool.get(host);
@@ -298,6 +316,7 @@ final class ImageShipper {
     int attempt = 0;
     boolean forceFull = false;
     @Nullable String fullBecause = null;
+    boolean learnedForOci = false;
     long firstFailure = 0;
     while (true) {
       cancellation.throwIfCancelled();
@@ -324,9 +343,12 @@ final class ImageShipper {
           // from a local-only pass so that they can be left out
           learn(reference);
         }
-        SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned);
+        // a containerd store takes a 20.10 archive thin only as an OCI layout (SaveArchiveFilter)
+        boolean toOci = !forceFull && containerdStore(host);
+        SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned, toOci);
         AtomicReference<SaveArchiveFilter.Stats> stats = new AtomicReference<>();
         AtomicReference<Exception> localFailure = new AtomicReference<>();
+        AtomicReference<Exception> unknownLayer = new AtomicReference<>();
         SshConnection conn = pool.get(host);
         pidFile = conn.home() + "/.byop-ship-" + java.util.UUID.randomUUID() + ".pid";
         List<String> load = new ArrayList<>(List.of("sh", "-c", WITH_PID_FILE, pidFile));
@@ -334,6 +356,9 @@ final class ImageShipper {
         ExecResult r = conn.exec(load, out -> {
           try (InputStream in = local.save(reference)) {
             stats.set(filter.copy(in, new CountingOutputStream(out, bytes)));
+          } catch (SaveArchiveFilter.UnknownLayerException e) {
+            unknownLayer.set(e); // nothing of that layer was written: learn and start again
+            throw e;
           } catch (IOException | RuntimeException e) {
             if (conn.isAlive()) {
               localFailure.set(e); // the local side broke, not the connection
@@ -344,6 +369,18 @@ final class ImageShipper {
         // the load exited (its status arrived): only its pid file is left
         conn.exec(List.of("rm", "-f", "--", pidFile), StdinSource.NONE, null, pool.options().commandTimeout());
         pidFile = null;
+        if (unknownLayer.get() != null) {
+          if (!learnedForOci) {
+            learnedForOci = true;
+            learn(reference);
+          } else {
+            forceFull = true;
+            fullBecause = "the layers of the 20.10 archive could not all be named for the host's containerd store ("
+                + unknownLayer.get().getMessage() + "): sent whole";
+          }
+          attempt--; // not a lost connection
+          continue;
+        }
         if (localFailure.get() != null && stats.get() == null) {
           // not a connection problem: no retry, and the pooled connection stays
           throw new LocalImageException("reading the local image '" + reference + "' failed while shipping it to " + host.label() + ": "

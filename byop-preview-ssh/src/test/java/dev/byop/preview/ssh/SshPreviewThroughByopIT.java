@@ -28,8 +28,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Remote previews as a host application gets them: a {@link Byop} (BuildKit on the local engine, the ssh deployer,
- * a static pool holding the bed's vps1) previews a two-component app (web routed, api beside it) on vps1 with the
- * host's Caddy, redeploys it shipping only the changed layer and deletes it leaving nothing; and routes the same app
+ * a static pool holding one of the bed's VPS hosts) previews a two-component app (web routed, api beside it) with the
+ * host's Caddy, redeploys it shipping only the changed layer and deletes it leaving nothing, on VPS 1 (Docker 20.10,
+ * Compose v1) and on VPS 2 (Docker 26.1 with the containerd store and Compose v2 when the bed runs the modern
+ * engines: the 20.10 image crosses image stores, thin as an OCI layout, issue 17); and routes the same app
  * with Traefik's labels. Traefik has no package here: a stand-in image (busybox httpd answering every request) plays
  * the Traefik container, so what is tested is the labels, the per-preview route network Traefik joins and leaves, and
  * the container byop starts, as on the local side.
@@ -43,7 +45,7 @@ class SshPreviewThroughByopIT {
   static final int TRAEFIK_PORT = 30000 + (int) (Long.parseLong(RUN, 16) % 5000) + 5000;
   static TestbedEnv bed;
   static SshConnections pool;
-  static RemoteCaddy caddy;
+  static final Map<Integer, RemoteCaddy> CADDIES = new java.util.concurrent.ConcurrentHashMap<>();
   static TestRepo repo;
   static Path data;
 
@@ -51,7 +53,6 @@ class SshPreviewThroughByopIT {
   static void setUp() throws Exception {
     bed = TestbedEnv.load();
     pool = new SshConnections(SshOptions.defaults());
-    caddy = RemoteCaddy.start(bed, pool, 1);
     repo = TestRepo.create("byop-it-ssh-byop-repo");
     data = Files.createTempDirectory("byop-it-ssh-byop-data");
     byte[] filler = new byte[4 * 1024 * 1024];
@@ -75,10 +76,12 @@ class SshPreviewThroughByopIT {
   @AfterAll
   static void tearDownAll() {
     // a fresh store knows no preview: the sweep removes whatever a failed case of this run left on the host
-    try (Byop sweeper = byop("sweep", Map.of())) {
-      ((dev.byop.core.internal.DefaultPreviewManager) sweeper.previews()).sweep();
-    } catch (RuntimeException e) {
-      System.err.println("sweep after SshPreviewThroughByopIT failed: " + e);
+    for (int n : new int[] {1, 2}) {
+      try (Byop sweeper = byop("sweep" + n, Map.of(), n)) {
+        ((dev.byop.core.internal.DefaultPreviewManager) sweeper.previews()).sweep();
+      } catch (RuntimeException e) {
+        System.err.println("sweep of vps" + n + " after SshPreviewThroughByopIT failed: " + e);
+      }
     }
     for (String c : List.of(TRAEFIK)) {
       try {
@@ -93,15 +96,19 @@ class SshPreviewThroughByopIT {
     } catch (IllegalStateException gone) {
       // not there
     }
-    caddy.close();
+    CADDIES.values().forEach(RemoteCaddy::close);
     pool.close();
     bed.removeLocal(TRAEFIK + ":1");
     repo.close();
     TestbedEnv.deleteTree(data);
   }
 
-  /** The configuration a host would write: BuildKit on the local engine, VPS 1 over SSH, the given router keys. */
-  static Byop byop(String dir, Map<String, Object> router) {
+  static RemoteCaddy caddy(int n) {
+    return CADDIES.computeIfAbsent(n, k -> RemoteCaddy.start(bed, pool, k));
+  }
+
+  /** The configuration a host would write: BuildKit on the local engine, VPS n over SSH, the given router keys. */
+  static Byop byop(String dir, Map<String, Object> router, int n) {
     Map<String, Object> preview = new LinkedHashMap<>();
     preview.put("provider", "ssh");
     preview.put("domain", RemoteCaddy.DOMAIN);
@@ -112,14 +119,15 @@ class SshPreviewThroughByopIT {
     preview.put("sweepInterval", "0s");
     preview.put("router", Map.of("adminPort", RemoteCaddy.ADMIN_PORT, "server", "byop", "httpPort", RemoteCaddy.HTTP_PORT));
     preview.putAll(router);
-    preview.put("docker", Map.of("host", bed.localDockerHost()));
-    var h = bed.testbed.vps(1);
-    Map<String, Object> host = Map.of("id", "vps1", "address", h.address(), "port", h.port(), "user", h.user(),
+    String engine = bed.localDockerHost();
+    preview.put("docker", Map.of("host", engine));
+    var h = bed.testbed.vps(n);
+    Map<String, Object> host = Map.of("id", "vps" + n, "address", h.address(), "port", h.port(), "user", h.user(),
         "privateKey", Map.of("file", h.privateKey().toString()), "knownHosts", h.knownHosts().toString(), "capacity", 3);
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("dataDir", data.resolve(dir).toString());
     root.put("git", Map.of("allowFile", true));
-    root.put("builder", Map.of("provider", "buildkit", "endpoint", "docker+" + bed.localDockerHost()));
+    root.put("builder", Map.of("provider", "buildkit", "endpoint", "docker+" + engine));
     root.put("preview", preview);
     root.put("cloud", Map.of("provider", "static", "hosts", List.of(host)));
     root.put("orchestrator", Map.of("workers", 2, "pollInterval", "50ms"));
@@ -151,9 +159,9 @@ class SshPreviewThroughByopIT {
     return r;
   }
 
-  static long shipped(List<String> log, String component) {
+  static long shipped(List<String> log, String component, int n) {
     Matcher m = Pattern.compile("shipped \\S+/" + Pattern.quote(component)
-        + ":\\S+ to vps1 \\(path (?:thin|full): [^)]*\\): (\\d+) bytes sent, (\\d+) bytes of (\\d+) of (\\d+) layers")
+        + ":\\S+ to vps" + n + " \\(path (?:thin|full): [^)]*\\): (\\d+) bytes sent, (\\d+) bytes of (\\d+) of (\\d+) layers")
         .matcher(String.join("\n", log));
     long last = -1;
     while (m.find()) {
@@ -162,57 +170,61 @@ class SshPreviewThroughByopIT {
     return last;
   }
 
-  static List<String> vps(String... args) {
-    return bed.vpsDocker(1, args).lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+  static List<String> vps(int n, String... args) {
+    return bed.vpsDocker(n, args).lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
   }
 
-  @Test
-  void aTwoComponentAppRunsOnVps1BehindItsCaddyIsRedeployedByTheChangedLayerAndLeavesNothing() throws Exception {
-    try (Byop byop = byop("caddy", Map.of())) {
+  @org.junit.jupiter.params.ParameterizedTest(name = "vps{0}")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+  void aTwoComponentAppRunsBehindTheHostsCaddyIsRedeployedByTheChangedLayerAndLeavesNothing(int n) throws Exception {
+    RemoteCaddy caddy = caddy(n);
+    repo.write("web/www/index.html", "web " + RUN + " v1 vps" + n + "\n");
+    repo.commit("v1 for vps" + n);
+    try (Byop byop = byop("caddy" + n, Map.of(), n)) {
       byop.store().saveApp(app());
       Preview p = running(byop, byop.previews().createPreview(APP));
-      assertEquals("vps1", p.host());
+      assertEquals("vps" + n, p.host());
       String hostname = p.hostname().split("\\.", 2)[0] + "." + RemoteCaddy.DOMAIN;
       assertEquals("http://" + hostname + ":" + RemoteCaddy.HTTP_PORT + "/", p.url());
       RemoteCaddy.Reply web = RemoteCaddy.http(caddy.host, "127.0.0.1", RemoteCaddy.HTTP_PORT, hostname, "GET", "/", null);
       assertEquals(200, web.status());
-      assertEquals("web " + RUN + " v1\n", web.body(), "answered by the web component through Caddy on vps1");
-      assertEquals(2, vps("ps", "-q", "--filter", "label=dev.byop.preview=" + p.id()).size(), "web and api run");
+      assertEquals("web " + RUN + " v1 vps" + n + "\n", web.body(), "answered by the web component through Caddy on vps1");
+      assertEquals(2, vps(n, "ps", "-q", "--filter", "label=dev.byop.preview=" + p.id()).size(), "web and api run");
       List<String> first = log(byop, p);
-      long firstBytes = shipped(first, "web");
+      long firstBytes = shipped(first, "web", n);
       assertTrue(firstBytes > 4 * 1024 * 1024, "the first deploy ships the whole web image: " + first);
       dev.byop.core.ImageDelivery firstWeb = DELIVERIES.stream().filter(d -> d.previewId().equals(p.id())
           && d.image().contains("/web:")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(DELIVERIES));
       assertEquals(firstBytes, firstWeb.bytesSent(), "the listener hears what the log says: " + firstWeb);
-      assertEquals("vps1", firstWeb.host());
+      assertEquals("vps" + n, firstWeb.host());
 
-      repo.write("web/www/index.html", "web " + RUN + " v2\n");
+      repo.write("web/www/index.html", "web " + RUN + " v2 vps" + n + "\n");
       String v2 = repo.commit("v2");
       byop.previews().redeploy(p.id(), v2);
       Preview again = running(byop, p);
       List<String> second = log(byop, p).subList(first.size(), log(byop, p).size());
-      long incremental = shipped(second, "web");
+      long incremental = shipped(second, "web", n);
       assertTrue(incremental > 0 && incremental < 64 * 1024, "the redeploy ships only the changed layer: " + second);
       dev.byop.core.ImageDelivery thin = DELIVERIES.stream().filter(d -> d.previewId().equals(p.id())
           && d.image().contains("/web:")).reduce((a, b) -> b).orElseThrow();
       assertEquals("thin", thin.path(), String.valueOf(thin));
       assertEquals(incremental, thin.bytesSent());
-      assertTrue(thin.bytesSkipped() > 1024 * 1024, "the layers vps1 had are counted as skipped: " + thin);
-      assertTrue(second.stream().anyMatch(l -> l.matches("removed image .*/web:[0-9a-f]{12} from vps1")),
+      assertTrue(thin.bytesSkipped() > 1024 * 1024, "the layers the host had are counted as skipped: " + thin);
+      assertTrue(second.stream().anyMatch(l -> l.matches("removed image .*/web:[0-9a-f]{12} from vps" + n)),
           "the replaced web image is removed: " + second);
-      assertEquals("web " + RUN + " v2\n",
+      assertEquals("web " + RUN + " v2 vps" + n + "\n",
           RemoteCaddy.http(caddy.host, "127.0.0.1", RemoteCaddy.HTTP_PORT, hostname, "GET", "/", null).body());
-      System.out.println("SshPreviewThroughByopIT: first deploy shipped " + firstBytes + " bytes of web, redeploy "
-          + incremental + " bytes");
+      System.out.println("SshPreviewThroughByopIT: docker20 -> vps" + n + " (" + bed.testbed.vpsEngine(n) + "): first deploy shipped "
+          + firstBytes + " bytes of web, redeploy " + incremental + " bytes");
 
       Preview stopped = byop.previews().deletePreview(again.id());
       assertEquals(PreviewStatus.STOPPED, stopped.status());
-      assertEquals(List.of(), vps("ps", "-aq", "--filter", "label=dev.byop.preview=" + p.id()), "no container");
-      assertEquals(List.of(), vps("network", "ls", "-q", "--filter", "label=dev.byop.preview=" + p.id()), "no network");
+      assertEquals(List.of(), vps(n, "ps", "-aq", "--filter", "label=dev.byop.preview=" + p.id()), "no container");
+      assertEquals(List.of(), vps(n, "network", "ls", "-q", "--filter", "label=dev.byop.preview=" + p.id()), "no network");
       assertEquals(404, caddy.admin("GET", "/id/byop-" + p.id(), null).status(), "no route");
-      assertFalse(pool.get(bed.vps(1)).exec(List.of("test", "-e", bed.vpsHome(1) + "/byop-it-ssh-byop-" + RUN + "/byop-"
+      assertFalse(pool.get(bed.vps(n)).exec(List.of("test", "-e", bed.vpsHome(n) + "/byop-it-ssh-byop-" + RUN + "/byop-"
           + p.id()), StdinSource.NONE, null, Duration.ofSeconds(10)).ok(), "no directory");
-      assertEquals(List.of(), vps("image", "ls", "-q", "--filter", "reference=*/" + APP + "/*"), "no image of the app");
+      assertEquals(List.of(), vps(n, "image", "ls", "-q", "--filter", "reference=*/" + APP + "/*"), "no image of the app");
       assertTrue(byop.store().hostLeases().isEmpty(), "the host slot is free");
     }
   }
@@ -221,12 +233,12 @@ class SshPreviewThroughByopIT {
   void withTraefikTheEntryServiceCarriesTheRouteLabelsOnARouteNetworkTheRouterJoinsAndLeaves() {
     Map<String, Object> traefik = Map.of("image", TRAEFIK + ":1", "network", TRAEFIK, "containerName", TRAEFIK,
         "bindAddress", "127.0.0.1", "port", Integer.toString(TRAEFIK_PORT));
-    try (Byop byop = byop("traefik", Map.of("router", "traefik", "traefik", traefik))) {
+    try (Byop byop = byop("traefik", Map.of("router", "traefik", "traefik", traefik), 1)) {
       byop.store().saveApp(app());
       Preview p = running(byop, byop.previews().createPreview(APP));
       String hostname = p.hostname().split("\\.", 2)[0] + "." + RemoteCaddy.DOMAIN;
       assertEquals("http://" + hostname + ":" + TRAEFIK_PORT + "/", p.url());
-      String web = vps("ps", "-q", "--filter", "label=dev.byop.preview=" + p.id(), "--filter", "label=dev.byop.component=web")
+      String web = vps(1, "ps", "-q", "--filter", "label=dev.byop.preview=" + p.id(), "--filter", "label=dev.byop.component=web")
           .get(0);
       String labels = bed.vpsDocker(1, "inspect", "--format", "{{json .Config.Labels}}", web);
       String router = "byop-" + p.id();
@@ -237,7 +249,7 @@ class SshPreviewThroughByopIT {
       assertTrue(labels.contains("\"traefik.docker.network\":\"" + routeNet + "\""), labels);
       String members = bed.vpsDocker(1, "network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", routeNet);
       assertTrue(members.contains(TRAEFIK), "the router joined the preview's route network: " + members);
-      String api = vps("ps", "-q", "--filter", "label=dev.byop.preview=" + p.id(), "--filter", "label=dev.byop.component=api")
+      String api = vps(1, "ps", "-q", "--filter", "label=dev.byop.preview=" + p.id(), "--filter", "label=dev.byop.component=api")
           .get(0);
       assertFalse(bed.vpsDocker(1, "inspect", "--format", "{{json .Config.Labels}}", api).contains("traefik."),
           "only the entry service is routed");
@@ -245,8 +257,8 @@ class SshPreviewThroughByopIT {
       assertTrue(run.contains("--providers.docker.constraints=Label(`dev.byop.instance`,`" + INSTANCE + "`)"), run);
 
       byop.previews().deletePreview(p.id());
-      assertEquals(List.of(), vps("network", "ls", "-q", "--filter", "name=" + routeNet), "the route network is gone");
-      assertEquals(List.of(), vps("ps", "-aq", "--filter", "label=dev.byop.preview=" + p.id()));
+      assertEquals(List.of(), vps(1, "network", "ls", "-q", "--filter", "name=" + routeNet), "the route network is gone");
+      assertEquals(List.of(), vps(1, "ps", "-aq", "--filter", "label=dev.byop.preview=" + p.id()));
     }
   }
 }

@@ -32,6 +32,15 @@ import org.jspecify.annotations.Nullable;
  * a file's diff id is only known once its bytes have passed: the filter learns {@code file key → diff id} from every
  * archive it reads ({@link #learned}; the key is the v1 id or the blob digest) and leaves a layer out only when that
  * mapping is already known, or when an OCI blob's own digest is a diff id the target holds.
+ *
+ * <p>A containerd-store target refuses a 20.10 archive without its layer files ({@code layer "…/layer.tar" not found}:
+ * it resolves Docker manifest layers by file), but takes an OCI layout whose missing blobs it holds. For such a
+ * target ({@link #toOciLayout}) a 20.10 archive is rewritten into an OCI layout on the fly: each {@code layer.tar}
+ * becomes {@code blobs/sha256/<diff id>} (an uncompressed layer's digest is its diff id, so every layer file must be
+ * known: {@link #learn} first), the config {@code blobs/sha256/<its digest>}, and after the Docker manifest an OCI
+ * image manifest, {@code index.json} naming each tag, a Docker {@code manifest.json} over the blobs and
+ * {@code oci-layout}; v1 metadata and {@code repositories} are dropped. Archives that are already OCI layouts pass
+ * through as they are.
  */
 public final class SaveArchiveFilter {
 
@@ -47,14 +56,30 @@ public final class SaveArchiveFilter {
 
   private final Set<String> remoteDiffIds;
   private final Map<String, String> learned;
+  private final boolean toOciLayout;
 
   /**
    * @param remoteDiffIds diff ids ({@code sha256:<hex>}) the target holds; empty to send everything
    * @param learned shared map {@code file key → sha256:<hex>}, read to decide and updated from each archive's manifest
    */
   public SaveArchiveFilter(Set<String> remoteDiffIds, Map<String, String> learned) {
+    this(remoteDiffIds, learned, false);
+  }
+
+  /** @param toOciLayout rewrite a 20.10 archive into an OCI layout (for a containerd-store target) */
+  public SaveArchiveFilter(Set<String> remoteDiffIds, Map<String, String> learned, boolean toOciLayout) {
     this.remoteDiffIds = remoteDiffIds;
     this.learned = learned;
+    this.toOciLayout = toOciLayout;
+  }
+
+  /** A layer file of a 20.10 archive whose diff id is not known yet, met while rewriting it into an OCI layout. */
+  public static final class UnknownLayerException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    UnknownLayerException(String name) {
+      super("the diff id of '" + name + "' is not known: learn the archive first");
+    }
   }
 
   /** The key a layer file is known by ({@code <v1-id>} or the blob digest's hex), or null for other entries. */
@@ -79,11 +104,52 @@ public final class SaveArchiveFilter {
     tout.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
     TarArchiveEntry e;
     byte[] buf = new byte[64 * 1024];
+    @Nullable OciRewrite oci = null;
+    boolean ociLayout = false;
     while ((e = tin.getNextEntry()) != null) {
       String name = e.getName();
       String key = e.isFile() ? layerKey(name) : null;
       if (key != null && name.endsWith("/layer.tar")) {
         layerFiles++;
+      }
+      if (name.startsWith("blobs/") || name.equals("oci-layout") || name.equals("index.json")) {
+        ociLayout = true; // already an OCI layout: passed through
+      }
+      if (toOciLayout && !ociLayout && (oci != null || LEGACY_ENTRY.matcher(name).matches())) {
+        if (oci == null) {
+          oci = new OciRewrite();
+        }
+        if (key != null) {
+          String diffId = learned.get(key);
+          if (diffId == null) {
+            throw new UnknownLayerException(name);
+          }
+          oci.layerSize.put(key, e.getSize());
+          if (remoteDiffIds.contains(diffId)) {
+            skipped++;
+            bytesSkipped += e.getSize();
+            continue;
+          }
+          TarArchiveEntry blob = blobEntry(diffId.substring(7), e.getSize());
+          tout.putArchiveEntry(blob);
+          transfer(tin, tout, buf);
+          tout.closeArchiveEntry();
+          continue;
+        }
+        if (!e.isFile() || e.getSize() > MAX_METADATA || LEGACY_V1_META.matcher(name).matches() || name.equals("repositories")) {
+          continue; // v1 directories and metadata: not part of an OCI layout
+        }
+        byte[] body = tin.readAllBytes();
+        meta.offer(name, body);
+        if (name.equals("manifest.json")) {
+          oci.finish(meta, learned, tout);
+        } else if (meta.isConfig(name)) {
+          byte[] config = body;
+          writeFile(tout, "blobs/sha256/" + hex(config), config);
+          oci.configDigest.put(name, "sha256:" + hex(config));
+          oci.configSize.put(name, (long) config.length);
+        }
+        continue;
       }
       if (key != null) {
         String diffId = learned.get(key);
@@ -114,6 +180,117 @@ public final class SaveArchiveFilter {
     return new Stats(layers > 0 ? layers : layerFiles, skipped, bytesSkipped);
   }
 
+  /** The entries a 20.10 archive starts with (an OCI layout starts with {@code blobs/}): the rewrite begins at one. */
+  private static final Pattern LEGACY_ENTRY = Pattern.compile("[0-9a-f]{64}(/.*)?|[0-9a-f]{64}\\.json");
+  private static final Pattern LEGACY_V1_META = Pattern.compile("[0-9a-f]{64}/(VERSION|json)");
+
+  private static TarArchiveEntry blobEntry(String hex, long size) {
+    TarArchiveEntry blob = new TarArchiveEntry("blobs/sha256/" + hex);
+    blob.setSize(size);
+    blob.setMode(0444);
+    blob.setModTime(0);
+    return blob;
+  }
+
+  private static void writeFile(TarArchiveOutputStream tout, String name, byte[] body) throws IOException {
+    TarArchiveEntry f = new TarArchiveEntry(name);
+    f.setSize(body.length);
+    f.setMode(0444);
+    f.setModTime(0);
+    tout.putArchiveEntry(f);
+    tout.write(body);
+    tout.closeArchiveEntry();
+  }
+
+  private static String hex(byte[] body) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body));
+    } catch (java.security.NoSuchAlgorithmException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  /**
+   * The image name containerd records for a Docker tag: {@code exp/x:1} is {@code docker.io/exp/x:1}, {@code x:1}
+   * {@code docker.io/library/x:1}; a first component with a dot, a colon or {@code localhost} is a registry.
+   */
+  static String containerdName(String tag) {
+    int slash = tag.indexOf('/');
+    if (slash < 0) {
+      return "docker.io/library/" + tag;
+    }
+    String first = tag.substring(0, slash);
+    boolean registry = first.contains(".") || first.contains(":") || first.equals("localhost");
+    return registry ? tag : "docker.io/" + tag;
+  }
+
+  /** What the OCI layout written in place of a 20.10 archive needs at its end. */
+  private static final class OciRewrite {
+    final Map<String, Long> layerSize = new HashMap<>();
+    final Map<String, String> configDigest = new HashMap<>();
+    final Map<String, Long> configSize = new HashMap<>();
+
+    /** After the Docker manifest: the OCI manifests, index.json, a Docker manifest.json over the blobs, oci-layout. */
+    void finish(Metadata meta, Map<String, String> learned, TarArchiveOutputStream tout) throws IOException {
+      if (meta.manifest == null) {
+        throw new IOException("the archive's manifest.json is not a Docker manifest");
+      }
+      com.fasterxml.jackson.databind.node.ArrayNode index = JSON.createArrayNode();
+      com.fasterxml.jackson.databind.node.ArrayNode docker = JSON.createArrayNode();
+      for (JsonNode entry : meta.manifest) {
+        String config = entry.path("Config").asText();
+        String cfgDigest = configDigest.get(config);
+        if (cfgDigest == null) {
+          throw new IOException("the archive's manifest names config '" + config + "', which came before it in no form");
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode m = JSON.createObjectNode();
+        m.put("schemaVersion", 2);
+        m.put("mediaType", "application/vnd.oci.image.manifest.v1+json");
+        m.putObject("config").put("mediaType", "application/vnd.oci.image.config.v1+json").put("digest", cfgDigest)
+            .put("size", configSize.get(config));
+        com.fasterxml.jackson.databind.node.ArrayNode layers = m.putArray("layers");
+        com.fasterxml.jackson.databind.node.ArrayNode dockerLayers = JSON.createArrayNode();
+        for (JsonNode f : entry.path("Layers")) {
+          String key = layerKey(f.asText());
+          String diffId = key == null ? null : learned.get(key);
+          Long size = key == null ? null : layerSize.get(key);
+          if (diffId == null || size == null) {
+            throw new IOException("the archive's manifest names layer '" + f.asText() + "', which it does not hold");
+          }
+          layers.addObject().put("mediaType", "application/vnd.oci.image.layer.v1.tar").put("digest", diffId).put("size", size);
+          dockerLayers.add("blobs/sha256/" + diffId.substring(7));
+        }
+        byte[] manifest = JSON.writeValueAsBytes(m);
+        String manifestHex = hex(manifest);
+        writeFile(tout, "blobs/sha256/" + manifestHex, manifest);
+        JsonNode tags = entry.path("RepoTags");
+        for (JsonNode t : tags.isArray() && tags.size() > 0 ? tags : JSON.createArrayNode().add("")) {
+          com.fasterxml.jackson.databind.node.ObjectNode d = index.addObject();
+          d.put("mediaType", "application/vnd.oci.image.manifest.v1+json").put("digest", "sha256:" + manifestHex)
+              .put("size", manifest.length);
+          String tag = t.asText();
+          if (!tag.isEmpty()) {
+            int colon = tag.lastIndexOf(':');
+            String ref = colon > tag.lastIndexOf('/') ? tag.substring(colon + 1) : "latest";
+            d.putObject("annotations").put("io.containerd.image.name", containerdName(tag))
+                .put("org.opencontainers.image.ref.name", ref);
+          }
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode de = docker.addObject();
+        de.put("Config", "blobs/sha256/" + cfgDigest.substring(7));
+        de.set("RepoTags", tags.isArray() ? tags : JSON.createArrayNode());
+        de.set("Layers", dockerLayers);
+      }
+      com.fasterxml.jackson.databind.node.ObjectNode idx = JSON.createObjectNode();
+      idx.put("schemaVersion", 2);
+      idx.put("mediaType", "application/vnd.oci.image.index.v1+json");
+      idx.set("manifests", index);
+      writeFile(tout, "index.json", JSON.writeValueAsBytes(idx));
+      writeFile(tout, "manifest.json", JSON.writeValueAsBytes(docker));
+      writeFile(tout, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
   /**
    * Reads a whole save archive only to learn which file holds which diff id (local, no network); layer bodies are
    * skipped unread.
@@ -137,6 +314,10 @@ public final class SaveArchiveFilter {
   private static final class Metadata {
     private final Map<String, List<String>> diffIdsByConfig = new HashMap<>();
     private @Nullable JsonNode manifest;
+
+    boolean isConfig(String name) {
+      return diffIdsByConfig.containsKey(name);
+    }
 
     void offer(String name, byte[] body) {
       int i = 0;

@@ -240,4 +240,65 @@ class SaveArchiveFilterTest {
     SaveArchiveFilter.learn(new ByteArrayInputStream(tar(files)), learned);
     assertEquals(Map.of(), learned);
   }
+
+  @Test
+  void a2010ArchiveIsRewrittenIntoAnOciLayoutForAContainerdStore() throws Exception {
+    Map<String, String> learned = new HashMap<>();
+    SaveArchiveFilter.learn(new ByteArrayInputStream(archive()), learned);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(diffId(LAYER_A)), learned, true)
+        .copy(new ByteArrayInputStream(archive()), out);
+    assertEquals(new SaveArchiveFilter.Stats(2, 1, LAYER_A.length), st);
+    Map<String, byte[]> got = read(out.toByteArray());
+    String b = diffId(LAYER_B).substring(7);
+    assertArrayEquals(LAYER_B, got.get("blobs/sha256/" + b), "the layer file becomes the blob of its diff id");
+    assertTrue(!got.containsKey("blobs/sha256/" + diffId(LAYER_A).substring(7)), "the held layer is left out");
+    assertTrue(got.keySet().stream().noneMatch(k -> k.startsWith(V1A) || k.startsWith(V1B) || k.equals("repositories")), got.keySet().toString());
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var index = json.readTree(got.get("index.json"));
+    var d = index.path("manifests").get(0);
+    assertEquals("docker.io/library/x:1", d.path("annotations").path("io.containerd.image.name").asText());
+    assertEquals("1", d.path("annotations").path("org.opencontainers.image.ref.name").asText());
+    byte[] manifest = got.get("blobs/sha256/" + d.path("digest").asText().substring(7));
+    assertEquals(d.path("size").asLong(), manifest.length);
+    assertEquals(d.path("digest").asText(), diffIdOf(manifest), "blobs are named by their digest");
+    var m = json.readTree(manifest);
+    assertEquals(diffId(LAYER_A), m.path("layers").get(0).path("digest").asText());
+    assertEquals(LAYER_A.length, m.path("layers").get(0).path("size").asLong(), "a left-out layer keeps its size");
+    assertEquals(diffId(LAYER_B), m.path("layers").get(1).path("digest").asText());
+    byte[] config = got.get("blobs/sha256/" + m.path("config").path("digest").asText().substring(7));
+    assertArrayEquals(read(archive()).get("c".repeat(64) + ".json"), config, "the config is passed as it is");
+    var docker = json.readTree(got.get("manifest.json")).get(0);
+    assertEquals("blobs/sha256/" + b, docker.path("Layers").get(1).asText());
+    assertTrue(got.containsKey("oci-layout"));
+  }
+
+  @Test
+  void rewritingNeedsEveryLayerFileKnownAndSaysSoBeforeWritingIt() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThrowsUnknown(() -> new SaveArchiveFilter(Set.of(), new HashMap<>(), true).copy(new ByteArrayInputStream(archive()), out));
+    assertTrue(out.size() == 0, "nothing of the layer went out: " + out.size());
+  }
+
+  private static void assertThrowsUnknown(org.junit.jupiter.api.function.Executable e) {
+    SaveArchiveFilter.UnknownLayerException x = org.junit.jupiter.api.Assertions.assertThrows(SaveArchiveFilter.UnknownLayerException.class, e);
+    assertTrue(x.getMessage().contains(V1A + "/layer.tar"), x.getMessage());
+  }
+
+  @Test
+  void anOciArchiveIsLeftAsItIsInRewriteMode() throws Exception {
+    byte[] archive = containerdArchive(gzip(LAYER_A), gzip(LAYER_B));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new SaveArchiveFilter(Set.of(), new HashMap<>(), true).copy(new ByteArrayInputStream(archive), out);
+    assertEquals(read(archive).keySet(), read(out.toByteArray()).keySet());
+  }
+
+  @Test
+  void containerdNamesADockerTagAsDockerDoes() {
+    assertEquals("docker.io/library/x:1", SaveArchiveFilter.containerdName("x:1"));
+    assertEquals("docker.io/exp/x:1", SaveArchiveFilter.containerdName("exp/x:1"));
+    assertEquals("10.203.1.1:5000/shop/web:abc", SaveArchiveFilter.containerdName("10.203.1.1:5000/shop/web:abc"));
+    assertEquals("registry.example/a/b:c", SaveArchiveFilter.containerdName("registry.example/a/b:c"));
+    assertEquals("localhost/a:b", SaveArchiveFilter.containerdName("localhost/a:b"));
+  }
 }
