@@ -38,7 +38,7 @@ class OvhCloudProviderTest {
   static final String CK = "consumer789";
   static final String PROJECT = "proj0001";
   /** The fake server's clock runs 1000 s ahead of ours: requests pass only if the client corrects for it. */
-  static final long SKEW = 1000;
+  volatile long skew = 1000;
 
   HttpServer server;
   URI base;
@@ -62,7 +62,7 @@ class OvhCloudProviderTest {
   }
 
   long serverNow() {
-    return System.currentTimeMillis() / 1000 + SKEW;
+    return System.currentTimeMillis() / 1000 + skew;
   }
 
   void handle(HttpExchange x) throws IOException {
@@ -174,6 +174,17 @@ class OvhCloudProviderTest {
     OvhClient c = new OvhClient(base, AK, Secret.of(secret), Secret.of(CK));
     return new OvhCloudProvider(c, new OvhCloudProvider.Settings(PROJECT, "GRA11", "flavor-d2-2", "image-debian12", "key-1", "byop-", "debian",
         SecretRef.value("not-a-real-key"), "/tmp/byop-ovh-test-known_hosts", true, capacity, Duration.ofSeconds(10), Duration.ofMillis(10)));
+  }
+
+  @Test
+  void theClockOffsetIsReadAgainWhenOvhRefusesTheTimestamp() {
+    OvhClient c = new OvhClient(base, AK, Secret.of(AS), Secret.of(CK));
+    c.call("GET", "/cloud/project/" + PROJECT + "/instance", null);
+    assertEquals(1, timeCalls.get());
+    skew = 4000; // OVH's clock jumped (or ours did): the cached offset is now 3000 s off
+    c.call("GET", "/cloud/project/" + PROJECT + "/instance", null);
+    assertEquals(2, timeCalls.get(), "QUERY_TIME_OUT made the client read /auth/time again");
+    assertEquals(2, signedCalls.size(), "both calls went through signed: " + signedCalls);
   }
 
   @Test
