@@ -150,6 +150,38 @@ class FactoriesTest {
     assertTrue(e.getMessage().contains("applicationSecret") && !e.getMessage().contains("plain-text-secret"), e.getMessage());
   }
 
+  static final String OVH = """
+                  provider: ovh
+                  endpoint: http://127.0.0.1:9/1.0
+                  applicationKey: ak
+                  applicationSecret: {file: %KEY%}
+                  consumerKey: {file: %KEY%}
+                  project: p
+                  region: GRA11
+                  flavorId: f
+                  imageId: i
+                  sshKeyId: k
+                  privateKey: {file: %KEY%}
+                  knownHosts: /kh
+                """;
+
+  @Test
+  void ovhReadsTheSharedProvisioningKeysAndNamesTheBadOne() {
+    ConfigException noOwner = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(OVH))));
+    assertTrue(noOwner.getMessage().contains("cloud.owner") && noOwner.getMessage().contains("required"), noOwner.getMessage());
+    ConfigException badCheck = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(OVH + "  owner: ci\n  requires: [docker, nginx]\n"))));
+    assertTrue(badCheck.getMessage().contains("cloud.requires") && badCheck.getMessage().contains("nginx"), badCheck.getMessage());
+    ConfigException badUserData = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(OVH + "  owner: ci\n  userData: /no/such/file\n"))));
+    assertTrue(badUserData.getMessage().contains("cloud.userData") && badUserData.getMessage().contains("/no/such/file"), badUserData.getMessage());
+    try (CloudProvider ovh = new OvhCloudProviderFactory().create(new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+        .context(config(OVH + "  owner: ci\n  maxInstances: 2\n  idleTimeout: 15m\n  capacity: 2\n  retry: {attempts: 3, window: 30s}\n")))) {
+      assertTrue(ovh.hosts().isEmpty(), "nothing is called before the first acquire");
+    }
+  }
+
   @Test
   void theFactoryHandsOutTheComposeDeployerItselfWhichClosesWhatWasMadeForItOnce() {
     ByopConfig c = config("""
