@@ -267,7 +267,8 @@ final class InstancePool implements AutoCloseable {
     CloudInstances.Instance i = created;
     while (i.state() != CloudInstances.State.ACTIVE || i.ipv4() == null) {
       if (i.state() == CloudInstances.State.ERROR) {
-        throw new PreviewException(api.provider() + " instance " + i.id() + " for preview " + previewId + " went to ERROR");
+        throw new PreviewException(api.provider() + " instance " + i.id() + " for preview " + previewId + " went to ERROR"
+            + (i.attributes().containsKey("error") ? " (" + redactor.redact(i.attributes().get("error")) + ")" : ""));
       }
       if (System.nanoTime() > deadline) {
         throw new PreviewException(api.provider() + " instance " + i.id() + " for preview " + previewId + " not ACTIVE within "

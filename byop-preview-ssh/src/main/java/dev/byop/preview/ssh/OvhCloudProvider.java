@@ -2,13 +2,9 @@ package dev.byop.preview.ssh;
 
 import dev.byop.core.ValidationException;
 import dev.byop.core.internal.Redactor;
-import dev.byop.core.spi.CloudProvider;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Provisions OVH Public Cloud instances for previews through the OVH API v1, brings each to a ready state
@@ -24,7 +20,7 @@ import java.util.Set;
  *     sshKeyId, Provisioning.of("ci", "debian", SecretRef.file(key), "/var/lib/byop/known_hosts").withAcceptNewHostKey(true)));
  * }</pre>
  */
-public final class OvhCloudProvider implements CloudProvider {
+public final class OvhCloudProvider extends PooledCloudProvider {
 
   /**
    * What and where to provision.
@@ -49,9 +45,6 @@ public final class OvhCloudProvider implements CloudProvider {
     }
   }
 
-  private final InstancePool pool;
-  private final OvhInstances api;
-
   public OvhCloudProvider(OvhClient client, Settings settings) {
     this(client, settings, new Redactor());
   }
@@ -64,46 +57,7 @@ public final class OvhCloudProvider implements CloudProvider {
 
   OvhCloudProvider(OvhClient client, Settings settings, Redactor secrets, HostReadiness readiness, InstancePool.PortProbe probe,
       Clock clock) {
-    Objects.requireNonNull(client, "client");
-    Objects.requireNonNull(settings, "settings");
-    this.api = new OvhInstances(client, settings);
-    this.pool = new InstancePool(api, settings.provisioning(), readiness, probe, client.withSecrets(new Redactor(secrets)), clock);
-  }
-
-  /** The instances carrying this installation's marker, as OVH lists them now. */
-  List<CloudInstances.Instance> ownInstances() {
-    return pool.marked();
-  }
-
-  /** Adopts the ACTIVE instances carrying byop's marker and puts the recorded previews back on them. */
-  @Override
-  public Set<String> restore(Map<String, String> recorded) {
-    return pool.restore(recorded);
-  }
-
-  @Override
-  public HostLease acquire(String previewId, Duration wait) {
-    return pool.acquire(previewId, wait);
-  }
-
-  @Override
-  public void release(String previewId) {
-    pool.release(previewId);
-  }
-
-  /** Deletes the instances empty for the idle time now (a timer does it as well); returns their ids. */
-  public List<String> reapIdle() {
-    return pool.reapIdle();
-  }
-
-  @Override
-  public List<HostStatus> hosts() {
-    return pool.hosts();
-  }
-
-  @Override
-  public void close() {
-    // instances outlive the process on purpose: running previews keep their hosts
-    pool.close();
+    super(new InstancePool(new OvhInstances(Objects.requireNonNull(client, "client"), Objects.requireNonNull(settings, "settings")),
+        settings.provisioning(), readiness, probe, client.withSecrets(new Redactor(secrets)), clock));
   }
 }

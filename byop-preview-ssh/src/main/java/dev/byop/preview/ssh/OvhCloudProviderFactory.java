@@ -71,7 +71,7 @@ public final class OvhCloudProviderFactory implements CloudProviderFactory {
     String applicationKey = s.requireString("applicationKey");
     dev.byop.core.Secret applicationSecret = s.requireSecret("applicationSecret").resolve();
     dev.byop.core.Secret consumerKey = s.requireSecret("consumerKey").resolve();
-    Provisioning provisioning = Provisioning.from(s);
+    Provisioning provisioning = Provisioning.from(s, "debian");
     dev.byop.core.internal.Redactor secrets = new dev.byop.core.internal.Redactor().addAll(context.config().secrets());
     try {
       OvhClient client = new OvhClient(endpoint, applicationKey, applicationSecret, consumerKey, () -> System.currentTimeMillis() / 1000,

@@ -138,10 +138,10 @@ public record Provisioning(String owner, String namePrefix, String user, SecretR
     }
   }
 
-  /** Reads the common keys of a {@code cloud} section ({@link #KEYS}). */
-  static Provisioning from(Settings s) {
+  /** Reads the common keys of a {@code cloud} section ({@link #KEYS}); {@code user} defaults to the image's usual login. */
+  static Provisioning from(Settings s, String defaultUser) {
     try {
-      String user = s.string("user", "debian");
+      String user = s.string("user", defaultUser);
       @Nullable String userData;
       String ud = s.string("userData", "builtin");
       if (ud.equals("builtin")) {

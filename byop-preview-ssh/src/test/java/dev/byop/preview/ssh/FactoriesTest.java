@@ -183,6 +183,43 @@ class FactoriesTest {
   }
 
   @Test
+  void hetznerIsConfiguredAsOvhIsAndFoundByDiscovery() {
+    String hetzner = """
+                  provider: hetzner
+                  endpoint: http://127.0.0.1:9/v1
+                  token: {file: %KEY%}
+                  serverType: cx22
+                  image: debian-12
+                  location: fsn1
+                  sshKey: byop-deploy
+                  owner: ci
+                  privateKey: {file: %KEY%}
+                  knownHosts: /kh
+                  capacity: 2
+                  maxInstances: 4
+                  idleTimeout: 20m
+                  userData: none
+                  requires: [docker, compose]
+                  retry: {attempts: 3}
+                """;
+    try (CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+        .discover(getClass().getClassLoader()).create(config(hetzner))) {
+      assertTrue(cloud instanceof HetznerCloudProvider, cloud.getClass().getName());
+      assertTrue(cloud.hosts().isEmpty());
+    }
+    ConfigException inline = assertThrows(ConfigException.class, () -> new HetznerCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(
+            config(hetzner.replace("token: {file: %KEY%}", "token: plain-hcloud-token")))));
+    assertTrue(inline.getMessage().contains("cloud.token") && !inline.getMessage().contains("plain-hcloud-token"), inline.getMessage());
+    ConfigException typo = assertThrows(ConfigException.class, () -> new HetznerCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(hetzner + "  server_type: cx22\n"))));
+    assertTrue(typo.getMessage().contains("cloud.server_type") && typo.getMessage().contains("unknown key"), typo.getMessage());
+    ConfigException owner = assertThrows(ConfigException.class, () -> new HetznerCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(hetzner.replace("owner: ci", "owner: CI_Bad")))));
+    assertTrue(owner.getMessage().contains("cloud.owner") && owner.getMessage().contains("CI_Bad"), owner.getMessage());
+  }
+
+  @Test
   void theFactoryHandsOutTheComposeDeployerItselfWhichClosesWhatWasMadeForItOnce() {
     ByopConfig c = config("""
                   provider: static
