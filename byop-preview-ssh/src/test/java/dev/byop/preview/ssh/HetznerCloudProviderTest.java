@@ -505,6 +505,60 @@ class HetznerCloudProviderTest {
   }
 
   @Test
+  void noLogLineAndNoMessageCarriesTheToken() throws Exception {
+    // slf4j-simple writes to System.err as it is at each line: every line of these calls is captured
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream err = System.err;
+    List<String> messages = new ArrayList<>();
+    System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      String wrong = "wrong-token-1111111111111111111111111111111111111111111111111111111";
+      try (HetznerCloudProvider p = provider(wrong, settings(1, 3, Duration.ZERO), "byop-deploy")) {
+        messages.add(assertThrows(CloudApiException.class, () -> p.acquire("pa", Duration.ofSeconds(5))).getMessage());
+      }
+      createFaults.add("500");
+      createFaults.add("action-error");
+      try (HetznerCloudProvider p = provider(1, 3, Duration.ZERO)) {
+        p.acquire("pb", Duration.ofSeconds(5)); // 500 then found by its labels
+        messages.add(assertThrows(PreviewException.class, () -> p.acquire("pc", Duration.ofSeconds(5))).getMessage());
+      }
+      try (ServerSocketHolder dead = new ServerSocketHolder()) {
+        CloudHttp http = new CloudHttp("hetzner", HttpClient.newHttpClient(), new CloudRetry(2, Duration.ofMillis(10), Duration.ofMillis(10),
+            Duration.ofSeconds(5), Duration.ofSeconds(1)), new Redactor(), waits::add, java.time.Clock.systemUTC(), new SplittableRandom(1));
+        HetznerClient c = new HetznerClient(URI.create("http://127.0.0.1:" + dead.port + "/v1"), Secret.of(TOKEN), http);
+        messages.add(assertThrows(CloudApiException.class, () -> c.call("GET", "/servers", null)).getMessage());
+      }
+      messages.add(assertThrows(CloudApiException.class, () -> new HetznerClient(base, Secret.of(wrong)).call("GET", "/ssh_keys", null))
+          .getMessage());
+      for (String m : messages) {
+        assertFalse(m.contains(TOKEN) || m.contains(wrong) || m.contains("wrong-token"), m);
+      }
+      System.err.flush();
+      String log = captured.toString(StandardCharsets.UTF_8);
+      assertTrue(log.contains("POST /servers"), "the capture holds this test's lines: " + log);
+      assertFalse(log.contains(TOKEN) || log.contains("wrong-token"), log);
+    } finally {
+      System.setErr(err);
+    }
+  }
+
+  /** A loopback port nobody listens on. */
+  static final class ServerSocketHolder implements AutoCloseable {
+    final int port;
+
+    ServerSocketHolder() throws IOException {
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        port = s.getLocalPort();
+      }
+    }
+
+    @Override
+    public void close() {
+      // nothing held
+    }
+  }
+
+  @Test
   void afterARestartOnlyLabelledRunningServersAreAdoptedWithThePinnedKey() {
     String id;
     try (HetznerCloudProvider p = provider(1, 3, Duration.ofMinutes(10))) {
