@@ -135,17 +135,19 @@ final class InstancePool implements AutoCloseable {
   }
 
   /** Takes up the ACTIVE instances with byop's marker (empty ones idle from now); adopted hosts need their pinned key. */
-  private void adoptLocked() {
+  private @Nullable List<CloudInstances.Instance> adoptLocked() {
     if (adopted) {
-      return;
+      return null;
     }
-    for (CloudInstances.Instance i : marked()) {
+    List<CloudInstances.Instance> seen = marked();
+    for (CloudInstances.Instance i : seen) {
       if (i.state() == CloudInstances.State.ACTIVE && i.ipv4() != null && !instances.containsKey(i.id())) {
         instances.put(i.id(), new Held(host(i, false), clock.instant()));
         LOG.info("adopted {} instance {} ({}): it carries byop's marker for owner {}", api.provider(), i.id(), i.name(), s.owner());
       }
     }
     adopted = true;
+    return seen;
   }
 
   HostLease acquire(String previewId, Duration wait) {
@@ -163,7 +165,7 @@ final class InstancePool implements AutoCloseable {
         if (held != null) {
           return new HostLease(previewId, held.host);
         }
-        adoptLocked();
+        @Nullable List<CloudInstances.Instance> seen = adoptLocked();
         for (Held h : instances.values()) {
           if (used(h) < s.capacity()) {
             leases.put(previewId, h);
@@ -172,7 +174,8 @@ final class InstancePool implements AutoCloseable {
           }
         }
         Set<String> counted = new HashSet<>(instances.keySet());
-        for (CloudInstances.Instance i : marked()) {
+        // the cloud's own count: instances of an earlier run still being made, or another process with this owner
+        for (CloudInstances.Instance i : seen != null ? seen : marked()) {
           counted.add(i.id());
         }
         counted.addAll(pendingIds);
