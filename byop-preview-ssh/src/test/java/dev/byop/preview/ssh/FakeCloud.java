@@ -38,12 +38,22 @@ final class FakeCloud implements AutoCloseable {
   static final String OVH_PROJECT = "itproject";
   static final String HCLOUD_TOKEN = "it-hcloud-token-abcdefghijklmnopqrstuvwxyz0123456789";
 
-  /** How one create behaves: the host's sshd delay, a bare host, a 500 answer after making it. */
-  record Create(int sshDelaySeconds, boolean bare, boolean answer500) {
+  /**
+   * How one create behaves: the host's sshd delay, a bare host, a 500 answer after making it, and whether the
+   * host's bootstrap brings up a Docker Engine and Caddy (what byop's user data installs).
+   */
+  record Create(int sshDelaySeconds, boolean bare, boolean answer500, boolean engine) {
+    Create(int sshDelaySeconds, boolean bare, boolean answer500) {
+      this(sshDelaySeconds, bare, answer500, false);
+    }
+
     static Create plain() {
-      return new Create(0, false, false);
+      return new Create(0, false, false, false);
     }
   }
+
+  /** What a create does when none was queued. */
+  volatile Create defaultCreate = Create.plain();
 
   /** A host made for an instance. */
   record Host(int n, String address, String hostKey) {}
@@ -120,6 +130,9 @@ final class FakeCloud implements AutoCloseable {
         }
         if (c.bare()) {
           cmd.add("--bare");
+        }
+        if (c.engine()) {
+          cmd.add("--engine");
         }
         String out = run(cmd);
         Map<String, String> kv = new LinkedHashMap<>();
@@ -198,7 +211,7 @@ final class FakeCloud implements AutoCloseable {
       reply(x, 200, list);
     } else if (path.equals(base) && method.equals("POST")) {
       JsonNode req = JSON.readTree(body);
-      Create c = creates.isEmpty() ? Create.plain() : creates.pollFirst();
+      Create c = creates.isEmpty() ? defaultCreate : creates.pollFirst();
       Host h = make(c, req.path("userData").asText(""));
       String id = "0000" + ids.incrementAndGet() + "-aaaa-bbbb-cccc-000000000001";
       ObjectNode i = JSON.createObjectNode();
@@ -288,7 +301,7 @@ final class FakeCloud implements AutoCloseable {
       reply(x, 200, r);
     } else if (path.equals("/servers") && method.equals("POST")) {
       JsonNode req = JSON.readTree(body);
-      Create c = creates.isEmpty() ? Create.plain() : creates.pollFirst();
+      Create c = creates.isEmpty() ? defaultCreate : creates.pollFirst();
       Host h = make(c, req.path("user_data").asText(""));
       String id = Long.toString(ids.incrementAndGet());
       ObjectNode s = JSON.createObjectNode();
