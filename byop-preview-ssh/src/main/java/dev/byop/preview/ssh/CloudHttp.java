@@ -74,21 +74,24 @@ final class CloudHttp {
   private final Redactor redactor;
   private final Sleeper sleeper;
   private final Clock clock;
-  private final RandomGenerator random;
+  /** The jitter's source; null: each calling thread's {@link ThreadLocalRandom}. */
+  private final @Nullable RandomGenerator random;
 
   CloudHttp(String provider, CloudRetry retry, Redactor redactor) {
+    // the back-off waits are seconds long on purpose: that is what the API asked for (Retry-After) or needs to recover
     this(provider, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), retry, redactor,
-        d -> Thread.sleep(d.toMillis()), Clock.systemUTC(), ThreadLocalRandom.current());
+        d -> Thread.sleep(d.toMillis()), Clock.systemUTC(), null);
   }
 
-  CloudHttp(String provider, HttpClient http, CloudRetry retry, Redactor redactor, Sleeper sleeper, Clock clock, RandomGenerator random) {
+  CloudHttp(String provider, HttpClient http, CloudRetry retry, Redactor redactor, Sleeper sleeper, Clock clock,
+      @Nullable RandomGenerator random) {
     this.provider = Objects.requireNonNull(provider, "provider");
     this.http = Objects.requireNonNull(http, "http");
     this.retry = Objects.requireNonNull(retry, "retry");
     this.redactor = Objects.requireNonNull(redactor, "redactor");
     this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.random = Objects.requireNonNull(random, "random");
+    this.random = random;
   }
 
   CloudRetry retry() {
@@ -230,7 +233,8 @@ final class CloudHttp {
   Duration backoff(int failed, @Nullable Duration hint) {
     long first = retry.firstDelay().toMillis();
     long cap = failed > 30 ? retry.maxDelay().toMillis() : Math.min(retry.maxDelay().toMillis(), first << (failed - 1));
-    long jitter = cap <= 0 ? 0 : random.nextLong(cap + 1);
+    RandomGenerator r = random != null ? random : ThreadLocalRandom.current();
+    long jitter = cap <= 0 ? 0 : r.nextLong(cap + 1);
     Duration d = Duration.ofMillis(jitter);
     return hint != null && hint.compareTo(d) > 0 ? hint : d;
   }

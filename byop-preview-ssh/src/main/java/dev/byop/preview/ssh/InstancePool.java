@@ -432,6 +432,7 @@ final class InstancePool implements AutoCloseable {
     }
   }
 
+  /** Waits between polls of the provider: {@link Provisioning#pollInterval()} is seconds on purpose (rate limits). */
   private static void sleep(Duration d) {
     try {
       Thread.sleep(d.toMillis());
