@@ -49,8 +49,8 @@ import org.jspecify.annotations.Nullable;
  *     username: deploy
  *     password: {env: REGISTRY_PASSWORD}
  * cloud:
- *   provider: static
- *   hosts: [...]
+ *   provider: static        # or ovh, or hetzner: provisioned hosts, the same keys for both
+ *   hosts: [...]            #   (owner, user, privateKey, knownHosts, capacity, maxInstances, idleTimeout, userData, ...)
  * }</pre>
  */
 public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
@@ -209,6 +209,7 @@ public final class SshPreviewDeployerFactory implements PreviewDeployerFactory {
     Optional<CloudProvider> shared = context.providers().find(CloudProvider.class);
     CloudProvider cloud = shared.orElseGet(() -> new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
         .register(new StaticCloudProviderFactory()).register(new OvhCloudProviderFactory())
+        .register(new HetznerCloudProviderFactory())
         .discover(loader).create(context.config()));
     Redactor secrets = new Redactor().addAll(context.config().secrets());
     List<AutoCloseable> owned = new ArrayList<>();

@@ -150,6 +150,75 @@ class FactoriesTest {
     assertTrue(e.getMessage().contains("applicationSecret") && !e.getMessage().contains("plain-text-secret"), e.getMessage());
   }
 
+  static final String OVH = """
+                  provider: ovh
+                  endpoint: http://127.0.0.1:9/1.0
+                  applicationKey: ak
+                  applicationSecret: {file: %KEY%}
+                  consumerKey: {file: %KEY%}
+                  project: p
+                  region: GRA11
+                  flavorId: f
+                  imageId: i
+                  sshKeyId: k
+                  privateKey: {file: %KEY%}
+                  knownHosts: /kh
+                """;
+
+  @Test
+  void ovhReadsTheSharedProvisioningKeysAndNamesTheBadOne() {
+    ConfigException noOwner = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(OVH))));
+    assertTrue(noOwner.getMessage().contains("cloud.owner") && noOwner.getMessage().contains("required"), noOwner.getMessage());
+    ConfigException badCheck = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(OVH + "  owner: ci\n  requires: [docker, nginx]\n"))));
+    assertTrue(badCheck.getMessage().contains("cloud.requires") && badCheck.getMessage().contains("nginx"), badCheck.getMessage());
+    ConfigException badUserData = assertThrows(ConfigException.class, () -> new OvhCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(OVH + "  owner: ci\n  userData: /no/such/file\n"))));
+    assertTrue(badUserData.getMessage().contains("cloud.userData") && badUserData.getMessage().contains("/no/such/file"), badUserData.getMessage());
+    try (CloudProvider ovh = new OvhCloudProviderFactory().create(new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+        .context(config(OVH + "  owner: ci\n  maxInstances: 2\n  idleTimeout: 15m\n  capacity: 2\n  retry: {attempts: 3, window: 30s}\n")))) {
+      assertTrue(ovh.hosts().isEmpty(), "nothing is called before the first acquire");
+    }
+  }
+
+  @Test
+  void hetznerIsConfiguredAsOvhIsAndFoundByDiscovery() {
+    String hetzner = """
+                  provider: hetzner
+                  endpoint: http://127.0.0.1:9/v1
+                  token: {file: %KEY%}
+                  serverType: cx22
+                  image: debian-12
+                  location: fsn1
+                  sshKey: byop-deploy
+                  owner: ci
+                  privateKey: {file: %KEY%}
+                  knownHosts: /kh
+                  capacity: 2
+                  maxInstances: 4
+                  idleTimeout: 20m
+                  userData: none
+                  requires: [docker, compose]
+                  retry: {attempts: 3}
+                """;
+    try (CloudProvider cloud = new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class)
+        .discover(getClass().getClassLoader()).create(config(hetzner))) {
+      assertTrue(cloud instanceof HetznerCloudProvider, cloud.getClass().getName());
+      assertTrue(cloud.hosts().isEmpty());
+    }
+    ConfigException inline = assertThrows(ConfigException.class, () -> new HetznerCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(
+            config(hetzner.replace("token: {file: %KEY%}", "token: plain-hcloud-token")))));
+    assertTrue(inline.getMessage().contains("cloud.token") && !inline.getMessage().contains("plain-hcloud-token"), inline.getMessage());
+    ConfigException typo = assertThrows(ConfigException.class, () -> new HetznerCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(hetzner + "  server_type: cx22\n"))));
+    assertTrue(typo.getMessage().contains("cloud.server_type") && typo.getMessage().contains("unknown key"), typo.getMessage());
+    ConfigException owner = assertThrows(ConfigException.class, () -> new HetznerCloudProviderFactory().create(
+        new ProviderSelector<CloudProvider>("cloud", CloudProviderFactory.class).context(config(hetzner.replace("owner: ci", "owner: CI_Bad")))));
+    assertTrue(owner.getMessage().contains("cloud.owner") && owner.getMessage().contains("CI_Bad"), owner.getMessage());
+  }
+
   @Test
   void theFactoryHandsOutTheComposeDeployerItselfWhichClosesWhatWasMadeForItOnce() {
     ByopConfig c = config("""
