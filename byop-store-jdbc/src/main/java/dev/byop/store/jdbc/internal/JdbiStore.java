@@ -322,15 +322,13 @@ public final class JdbiStore implements Store {
     Instant at = micros(now);
     Instant until = micros(now.plus(lease));
     if (dialect == Dialect.POSTGRESQL) {
-      return tx(h -> {
-        Optional<String> id = h.createQuery("SELECT j.id FROM byop_build_job j WHERE " + CLAIMABLE
-            + " ORDER BY j.seq LIMIT 1 FOR UPDATE SKIP LOCKED").mapTo(String.class).findOne();
-        if (id.isEmpty()) return Optional.<BuildJob>empty();
-        h.createUpdate("UPDATE byop_build_job SET status = 'FETCHING', fetching_at = :now, attempt = attempt + 1,"
-            + " lease_owner = :w, lease_expires_at = :until, error = NULL WHERE id = :id")
-            .bind("now", ts(at)).bind("w", workerId).bind("until", ts(until)).bind("id", id.get()).execute();
-        return loadJob(h, id.get());
-      });
+      // One statement, one round trip (autocommit): the row is picked and locked by the subquery (rows another claimer
+      // holds are skipped), moved and returned by the UPDATE; a statement is atomic, so no transaction is needed.
+      return read(h -> h.createQuery("UPDATE byop_build_job SET status = 'FETCHING', fetching_at = :now,"
+          + " attempt = attempt + 1, lease_owner = :w, lease_expires_at = :until, error = NULL"
+          + " WHERE id = (SELECT j.id FROM byop_build_job j WHERE " + CLAIMABLE
+          + " ORDER BY j.seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " + JOB_COLUMNS)
+          .bind("now", ts(at)).bind("w", workerId).bind("until", ts(until)).map(JdbiStore::mapJob).findOne());
     }
     h2ClaimLock.lock();
     try {
@@ -395,6 +393,9 @@ public final class JdbiStore implements Store {
     if (c.error() != null || c.to() == BuildStatus.PENDING) sql.append(", error = :error");
     sql.append(" WHERE id = :id AND status = :from");
     if (c.workerId() != null) sql.append(" AND lease_owner = :w");
+    if (dialect == Dialect.POSTGRESQL) {
+      return transitionInOneStatement(c, sql);
+    }
     return tx(h -> {
       var u = h.createUpdate(sql.toString()).bind("to", c.to().name()).bind("now", ts(micros(c.now())))
           .bind("id", c.jobId()).bind("from", c.from().name());
@@ -422,6 +423,41 @@ public final class JdbiStore implements Store {
             .bind("now", ts(micros(c.now()))).bind("app", job.appId()).execute();
       }
       return job;
+    });
+  }
+
+  /**
+   * PostgreSQL: the move, its result and (on SUCCESS) the app's current image in one statement and one round trip:
+   * {@code UPDATE … RETURNING} inside a data-modifying CTE. Only when it moved nothing is the row read to say why.
+   */
+  private BuildJob transitionInOneStatement(BuildTransition c, StringBuilder update) {
+    String moved = update + " RETURNING " + JOB_COLUMNS;
+    String sql = c.to() == BuildStatus.SUCCESS
+        // a preview's job builds whatever commit the preview asks for: it does not become the app's current image
+        ? "WITH j AS (" + moved + "), a AS (UPDATE byop_app SET current_image = j.image, current_digest = j.digest,"
+            + " updated_at = :now FROM j WHERE byop_app.id = j.app_id AND NOT EXISTS"
+            + " (SELECT 1 FROM byop_preview_build b WHERE b.job_id = j.id)) SELECT * FROM j"
+        : moved;
+    return read(h -> {
+      var q = h.createQuery(sql).bind("to", c.to().name()).bind("now", ts(micros(c.now())))
+          .bind("id", c.jobId()).bind("from", c.from().name());
+      if (c.commit() != null) q.bind("commit", c.commit());
+      if (c.image() != null) q.bind("image", c.image());
+      if (c.digest() != null) q.bind("digest", c.digest());
+      // cut, not refused: a too-long reason must not turn a FAILED transition into a job stuck while running
+      if (c.error() != null || c.to() == BuildStatus.PENDING) q.bind("error", text(c.error(), ERROR_CHARS));
+      if (c.workerId() != null) q.bind("w", c.workerId());
+      Optional<BuildJob> job = q.map(JdbiStore::mapJob).findOne();
+      if (job.isPresent()) {
+        return job.get();
+      }
+      BuildJob now = loadJob(h, c.jobId()).orElseThrow(() -> new NotFoundException("build job", c.jobId()));
+      if (now.status() != c.from()) {
+        throw new StoreException("build job " + c.jobId() + " is " + now.status() + ", not " + c.from()
+            + "; not moved to " + c.to());
+      }
+      throw new StoreException("build job " + c.jobId() + " is no longer held by worker " + c.workerId()
+          + "; not moved to " + c.to());
     });
   }
 
@@ -464,10 +500,24 @@ public final class JdbiStore implements Store {
 
   // ---------------------------------------------------------------- logs
 
+  /**
+   * PostgreSQL: the numbering and the rows in one statement (one round trip, autocommit): the owner's last number read
+   * and the lines inserted after it from one array, the new last number returned.
+   */
+  private static final String APPEND_LOG_PG = "WITH last AS (SELECT COALESCE(MAX(seq), 0) AS n FROM byop_log"
+      + " WHERE owner_id = :o), ins AS (INSERT INTO byop_log (owner_id, seq, at, line)"
+      + " SELECT :o, last.n + t.ord, :t, t.line FROM last, unnest(CAST(:lines AS text[])) WITH ORDINALITY AS t(line, ord)"
+      + " RETURNING seq) SELECT COALESCE((SELECT MAX(seq) FROM ins), (SELECT n FROM last))";
+
   @Override
   public long appendLog(String ownerId, List<String> lines, Instant time) {
     for (int attempt = 0; ; attempt++) {
       try {
+        if (dialect == Dialect.POSTGRESQL) {
+          String[] cut = lines.stream().map(l -> text(l, LINE_CHARS)).toArray(String[]::new);
+          return read(h -> h.createQuery(APPEND_LOG_PG).bind("o", ownerId).bind("t", ts(micros(time)))
+              .bindArray("lines", String.class, (Object[]) cut).mapTo(Long.class).one());
+        }
         return tx(h -> {
           long last = h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM byop_log WHERE owner_id = :o")
               .bind("o", ownerId).mapTo(Long.class).one();

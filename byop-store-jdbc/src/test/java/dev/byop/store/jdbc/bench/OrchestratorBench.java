@@ -41,7 +41,32 @@ import java.util.regex.Pattern;
 public final class OrchestratorBench {
   private OrchestratorBench() { }
 
-  record Result(String db, int workers, int jobs, double jobsPerSecond, double claimP50Ms, double claimP99Ms) {}
+  record Result(String db, int workers, int jobs, double jobsPerSecond, double claimP50Ms, double claimP99Ms,
+      double statementsPerJob, String topStatements) {}
+
+  /** Counts the statements the store sends (Jdbi's SqlLogger sees each one after it ran), by their first words. */
+  static final class StatementCounter implements org.jdbi.v3.core.statement.SqlLogger {
+    final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> byKind =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public void logAfterExecution(org.jdbi.v3.core.statement.StatementContext context) {
+      String sql = context.getRenderedSql().strip().replaceAll("\\s+", " ");
+      String[] w = sql.split(" ");
+      String kind = String.join(" ", java.util.Arrays.copyOf(w, Math.min(w.length, 4)));
+      byKind.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    long total() {
+      return byKind.values().stream().mapToLong(java.util.concurrent.atomic.LongAdder::sum).sum();
+    }
+
+    String top(int jobs) {
+      return byKind.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum())).limit(8)
+          .map(e -> String.format(Locale.ROOT, "%.2f x %s", e.getValue().sum() / (double) jobs, e.getKey()))
+          .collect(java.util.stream.Collectors.joining("; "));
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     int jobs = Integer.getInteger("bench.jobs", 2000);
@@ -53,8 +78,9 @@ public final class OrchestratorBench {
         run(db, workers, Math.min(200, jobs)); // warm-up: JIT, pools, plans
         Result r = run(db, workers, jobs);
         results.add(r);
-        System.out.printf(Locale.ROOT, "%-10s workers=%d jobs=%d  %8.1f jobs/s  claim p50 %6.2f ms  p99 %6.2f ms%n",
-            r.db(), r.workers(), r.jobs(), r.jobsPerSecond(), r.claimP50Ms(), r.claimP99Ms());
+        System.out.printf(Locale.ROOT, "%-10s workers=%d jobs=%d  %8.1f jobs/s  claim p50 %6.2f ms  p99 %6.2f ms"
+            + "  %.1f statements/job (%s)%n", r.db(), r.workers(), r.jobs(), r.jobsPerSecond(), r.claimP50Ms(),
+            r.claimP99Ms(), r.statementsPerJob(), r.topStatements());
       }
     }
     if (!dbs.contains("postgresql")) return;
@@ -74,6 +100,13 @@ public final class OrchestratorBench {
               + " claim p50 / pgbench latency = %.2f%n",
           r.db(), r.workers(), r.workers(), r.jobsPerSecond() / ref[0], ref[0] / r.jobsPerSecond(),
           r.claimP50Ms() / ref[1]);
+    }
+    System.out.println();
+    for (Result r : results) {
+      if (r.db().equals("postgresql")) {
+        System.out.printf(Locale.ROOT, "BENCH store jobs-per-pgbench-tps-%dworker%s ratio=%.4f%n", r.workers(),
+            r.workers() == 1 ? "" : "s", r.jobsPerSecond() / pgbench.get(r.workers())[0]);
+      }
     }
   }
 
@@ -121,6 +154,7 @@ public final class OrchestratorBench {
       raw.saveApp(new dev.byop.core.App("app" + a, "app" + a, List.of(dev.byop.core.Component.of("web",
           dev.byop.core.GitSource.of("https://git.example/app.git"), 8080))));
     }
+    StatementCounter statements = new StatementCounter();
     Instant now = Instant.now();
     for (int i = 0; i < jobs; i++) raw.createBuildJob("app" + (i % apps), "web", BuildConfig.defaults(), now);
     AtomicInteger done = new AtomicInteger();
@@ -132,6 +166,7 @@ public final class OrchestratorBench {
     };
     var tuning = new ByopConfig.Orchestrator(workers, Duration.ofSeconds(30), 3, Duration.ofMinutes(5),
         Duration.ofMillis(5));
+    ((JdbiStore) raw).jdbi().setSqlLogger(statements); // counted from here: the jobs' way through their statuses
     long t0 = System.nanoTime();
     var o = new DefaultBuildOrchestrator(timed, new NoopBuilder(), null,
         new DefaultBuildOrchestrator.Options(tuning, null, null, "bench", Duration.ofMillis(50)), counter,
@@ -140,12 +175,14 @@ public final class OrchestratorBench {
     while (done.get() < jobs && System.nanoTime() < deadline) Thread.sleep(2);
     double elapsed = (System.nanoTime() - t0) / 1e9;
     o.close();
+    ((JdbiStore) raw).jdbi().setSqlLogger(org.jdbi.v3.core.statement.SqlLogger.NOP_SQL_LOGGER);
     if (db.schema() != null) {
       ((JdbiStore) raw).jdbi().useHandle(h -> h.execute("DROP SCHEMA " + db.schema() + " CASCADE"));
     }
     raw.close();
     long[] sorted = claimNanos.stream().mapToLong(Long::longValue).sorted().toArray();
-    return new Result(dbName, workers, jobs, done.get() / elapsed, pct(sorted, 0.50), pct(sorted, 0.99));
+    return new Result(dbName, workers, jobs, done.get() / elapsed, pct(sorted, 0.50), pct(sorted, 0.99),
+        statements.total() / (double) Math.max(1, done.get()), statements.top(Math.max(1, done.get())));
   }
 
   static double pct(long[] sorted, double p) {
