@@ -48,6 +48,8 @@ public final class OrchestratorBench {
   static final class StatementCounter implements org.jdbi.v3.core.statement.SqlLogger {
     final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> byKind =
         new java.util.concurrent.ConcurrentHashMap<>();
+    final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> micros =
+        new java.util.concurrent.ConcurrentHashMap<>();
 
     @Override
     public void logAfterExecution(org.jdbi.v3.core.statement.StatementContext context) {
@@ -55,6 +57,8 @@ public final class OrchestratorBench {
       String[] w = sql.split(" ");
       String kind = String.join(" ", java.util.Arrays.copyOf(w, Math.min(w.length, 4)));
       byKind.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+      micros.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.LongAdder())
+          .add(context.getElapsedTime(java.time.temporal.ChronoUnit.MICROS));
     }
 
     long total() {
@@ -63,7 +67,8 @@ public final class OrchestratorBench {
 
     String top(int jobs) {
       return byKind.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum())).limit(8)
-          .map(e -> String.format(Locale.ROOT, "%.2f x %s", e.getValue().sum() / (double) jobs, e.getKey()))
+          .map(e -> String.format(Locale.ROOT, "%.2f x %s [%.3f ms each]", e.getValue().sum() / (double) jobs, e.getKey(),
+              micros.get(e.getKey()).sum() / 1000.0 / e.getValue().sum()))
           .collect(java.util.stream.Collectors.joining("; "));
     }
   }
