@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -45,9 +46,18 @@ class SaveArchiveFilterTest {
   }
 
   static byte[] tar(Map<String, byte[]> files) throws IOException {
+    return tar(List.of(), files);
+  }
+
+  /** A tar of these directories, then these files in order. */
+  static byte[] tar(List<String> dirs, Map<String, byte[]> files) throws IOException {
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try (TarArchiveOutputStream t = new TarArchiveOutputStream(bos)) {
       t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (String dir : dirs) {
+        t.putArchiveEntry(new TarArchiveEntry(dir));
+        t.closeArchiveEntry();
+      }
       for (Map.Entry<String, byte[]> f : files.entrySet()) {
         TarArchiveEntry e = new TarArchiveEntry(f.getKey());
         e.setSize(f.getValue().length);
@@ -107,22 +117,7 @@ class SaveArchiveFilterTest {
     files.put("manifest.json", ("[{\"Config\":\"" + config + "\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"" + V1A + "/layer.tar\",\""
         + V1B + "/layer.tar\"]}]").getBytes(StandardCharsets.UTF_8));
     files.put("repositories", "{}".getBytes(StandardCharsets.UTF_8));
-    ByteArrayOutputStream bos = new ByteArrayOutputStream();
-    try (TarArchiveOutputStream t = new TarArchiveOutputStream(bos)) {
-      t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      for (String dir : new String[] {V1A + "/", V1B + "/"}) {
-        t.putArchiveEntry(new TarArchiveEntry(dir));
-        t.closeArchiveEntry();
-      }
-      for (Map.Entry<String, byte[]> f : files.entrySet()) {
-        TarArchiveEntry e = new TarArchiveEntry(f.getKey());
-        e.setSize(f.getValue().length);
-        t.putArchiveEntry(e);
-        t.write(f.getValue());
-        t.closeArchiveEntry();
-      }
-    }
-    return bos.toByteArray();
+    return tar(List.of(V1A + "/", V1B + "/"), files);
   }
 
   static Map<String, byte[]> read(byte[] tar) throws IOException {

@@ -397,22 +397,8 @@ public final class JdbiStore implements Store {
       return transitionInOneStatement(c, sql);
     }
     return tx(h -> {
-      var u = h.createUpdate(sql.toString()).bind("to", c.to().name()).bind("now", ts(micros(c.now())))
-          .bind("id", c.jobId()).bind("from", c.from().name());
-      if (c.commit() != null) u.bind("commit", c.commit());
-      if (c.image() != null) u.bind("image", c.image());
-      if (c.digest() != null) u.bind("digest", c.digest());
-      // cut, not refused: a too-long reason must not turn a FAILED transition into a job stuck while running
-      if (c.error() != null || c.to() == BuildStatus.PENDING) u.bind("error", text(c.error(), ERROR_CHARS));
-      if (c.workerId() != null) u.bind("w", c.workerId());
-      if (u.execute() != 1) {
-        BuildJob now = loadJob(h, c.jobId()).orElseThrow(() -> new NotFoundException("build job", c.jobId()));
-        if (now.status() != c.from()) {
-          throw new StoreException("build job " + c.jobId() + " is " + now.status() + ", not " + c.from()
-              + "; not moved to " + c.to());
-        }
-        throw new StoreException("build job " + c.jobId() + " is no longer held by worker " + c.workerId()
-            + "; not moved to " + c.to());
+      if (bindTransition(h.createUpdate(sql.toString()), c).execute() != 1) {
+        throw notMoved(h, c);
       }
       BuildJob job = loadJob(h, c.jobId()).orElseThrow();
       if (c.to() == BuildStatus.SUCCESS) {
@@ -438,27 +424,31 @@ public final class JdbiStore implements Store {
             + " updated_at = :now FROM j WHERE byop_app.id = j.app_id AND NOT EXISTS"
             + " (SELECT 1 FROM byop_preview_build b WHERE b.job_id = j.id)) SELECT * FROM j"
         : moved;
-    return read(h -> {
-      var q = h.createQuery(sql).bind("to", c.to().name()).bind("now", ts(micros(c.now())))
-          .bind("id", c.jobId()).bind("from", c.from().name());
-      if (c.commit() != null) q.bind("commit", c.commit());
-      if (c.image() != null) q.bind("image", c.image());
-      if (c.digest() != null) q.bind("digest", c.digest());
-      // cut, not refused: a too-long reason must not turn a FAILED transition into a job stuck while running
-      if (c.error() != null || c.to() == BuildStatus.PENDING) q.bind("error", text(c.error(), ERROR_CHARS));
-      if (c.workerId() != null) q.bind("w", c.workerId());
-      Optional<BuildJob> job = q.map(JdbiStore::mapJob).findOne();
-      if (job.isPresent()) {
-        return job.get();
-      }
-      BuildJob now = loadJob(h, c.jobId()).orElseThrow(() -> new NotFoundException("build job", c.jobId()));
-      if (now.status() != c.from()) {
-        throw new StoreException("build job " + c.jobId() + " is " + now.status() + ", not " + c.from()
-            + "; not moved to " + c.to());
-      }
-      throw new StoreException("build job " + c.jobId() + " is no longer held by worker " + c.workerId()
+    return read(h -> bindTransition(h.createQuery(sql), c).map(JdbiStore::mapJob).findOne()
+        .orElseThrow(() -> notMoved(h, c)));
+  }
+
+  /** The values of a transition's UPDATE (built by {@link #transitionBuildJob}). */
+  private static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S bindTransition(S s, BuildTransition c) {
+    s.bind("to", c.to().name()).bind("now", ts(micros(c.now()))).bind("id", c.jobId()).bind("from", c.from().name());
+    if (c.commit() != null) s.bind("commit", c.commit());
+    if (c.image() != null) s.bind("image", c.image());
+    if (c.digest() != null) s.bind("digest", c.digest());
+    // cut, not refused: a too-long reason must not turn a FAILED transition into a job stuck while running
+    if (c.error() != null || c.to() == BuildStatus.PENDING) s.bind("error", text(c.error(), ERROR_CHARS));
+    if (c.workerId() != null) s.bind("w", c.workerId());
+    return s;
+  }
+
+  /** Why a transition's UPDATE moved nothing: the job is gone, in another status, or held by another worker. */
+  private StoreException notMoved(Handle h, BuildTransition c) {
+    BuildJob now = loadJob(h, c.jobId()).orElseThrow(() -> new NotFoundException("build job", c.jobId()));
+    if (now.status() != c.from()) {
+      return new StoreException("build job " + c.jobId() + " is " + now.status() + ", not " + c.from()
           + "; not moved to " + c.to());
-    });
+    }
+    return new StoreException("build job " + c.jobId() + " is no longer held by worker " + c.workerId()
+        + "; not moved to " + c.to());
   }
 
   @Override
