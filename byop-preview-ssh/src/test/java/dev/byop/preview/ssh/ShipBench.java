@@ -70,7 +70,11 @@ public final class ShipBench {
     row("first/cold", seedFirst, byopFirst);
     row("first/warm", seedFirst, byopWarm);
     row("incremental", seedIncr, byopIncr);
+    SUMMARY.forEach(System.out::println);
   }
+
+  /** One BENCH line per scenario (time ratio byop / seed, bytes byop sent), printed last. */
+  private static final List<String> SUMMARY = new ArrayList<>();
 
   private static void row(String name, List<long[]> seed, List<long[]> byop) {
     long sb = median(seed, 0);
@@ -78,6 +82,7 @@ public final class ShipBench {
     long bb = median(byop, 0);
     long bt = median(byop, 1);
     System.out.printf(Locale.ROOT, "%-14s %16d %12.3f %16d %12.3f %10.4f %10.3f%n", name, sb, st / 1e9, bb, bt / 1e9, (double) bb / sb, (double) bt / st);
+    SUMMARY.add(String.format(Locale.ROOT, "BENCH ship %s ratio=%.3f bytes=%d", name.replace('/', '-'), (double) bt / st, bb));
   }
 
   private static long median(List<long[]> l, int col) {

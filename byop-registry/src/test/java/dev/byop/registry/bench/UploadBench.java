@@ -74,6 +74,7 @@ public final class UploadBench {
     Files.delete(w);
     System.out.printf("%-22s %10s %10s %8s%n", "variant", "median ms", "MB/s", "ratio");
     double base = 0;
+    List<String> summary = new ArrayList<>();
     for (int chunkMb : new int[] {0, 4, 16, 64}) {
       DistributionClient c = DistributionClient.builder(address)
           .chunkSize(Math.max(chunkMb, 1) << 20).build();
@@ -99,7 +100,10 @@ public final class UploadBench {
       if (chunkMb == 0) base = median;
       System.out.printf("%-22s %10d %10.1f %8.2f%n", chunkMb == 0 ? "monolithic (baseline)" : "chunked " + chunkMb
           + " MB", median, (SIZE / 1048576.0) / (median / 1000.0), median / base);
+      summary.add(String.format(java.util.Locale.ROOT, "BENCH upload %s ratio=%.3f bytes=%d",
+          chunkMb == 0 ? "monolithic" : "chunked-" + chunkMb + "mb", median / base, SIZE));
     }
+    summary.forEach(System.out::println);
   }
 
   private static void write(Path file, long seed) throws Exception {

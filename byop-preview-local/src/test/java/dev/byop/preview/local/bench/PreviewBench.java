@@ -125,6 +125,7 @@ public final class PreviewBench {
     System.out.printf(Locale.ROOT, "%nmedian of %d rounds: byop %.0f ms, docker-compose up -d + curl %.0f ms, "
         + "ratio byop/compose = %.2fx (min %.0f vs %.0f ms)%n", rounds, mb, mc, mb / mc,
         Collections.min(byop) / 1e6, Collections.min(compose) / 1e6);
+    System.out.printf(Locale.ROOT, "BENCH preview create-to-url ratio=%.3f%n", mb / mc);
   }
 
   private static CommandResult check(CommandResult r) {
