@@ -54,6 +54,8 @@ public final class ComposeDeployer implements PreviewDeployer {
   private static final Pattern PREVIEW_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
   private static final String NETWORK = "preview";
   private static final String COMPOSE_FILE = "docker-compose.yml";
+  /** Readiness polls start this soon after compose up and back off (doubling) to {@link #POLL}. */
+  private static final Duration FIRST_POLL = Duration.ofMillis(25);
   private static final Duration POLL = Duration.ofMillis(250);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
   /** At most this many bytes of component logs are read into one answer (lines are cut by the host). */
@@ -268,9 +270,12 @@ public final class ComposeDeployer implements PreviewDeployer {
     }
     Integer published = null;
     if (router.needsPublishedPort()) {
-      CommandResult port = host.run(compose(host, project, composeFile, "port", route.service(),
-          Integer.toString(route.containerPort())), LogSink.discard(), options.commandTimeout(), cancel);
-      published = parsePort(port);
+      // the engine's CLI, not `compose port`: the same answer without starting compose again (v1's Python start
+      // alone is a third of a second); compose labels its containers with the project and service in v1 and v2
+      CommandResult port = host.run(cmd(host.docker(), "ps", "--filter", "label=com.docker.compose.project=" + project,
+          "--filter", "label=com.docker.compose.service=" + route.service(), "--format", "{{.Ports}}"),
+          LogSink.discard(), options.commandTimeout(), cancel);
+      published = parsePort(port, route.containerPort());
       if (published == null) {
         throw fail(host, id, "cannot read the published port of " + route.service() + ":" + route.containerPort()
             + " on " + host.id() + ": " + port.tail(5), log);
@@ -313,17 +318,24 @@ public final class ComposeDeployer implements PreviewDeployer {
     }
   }
 
-  static @Nullable Integer parsePort(CommandResult r) {
+  /**
+   * The host port published for {@code containerPort}/tcp in {@code docker ps --format {{.Ports}}} output, e.g.
+   * {@code 127.0.0.1:32839->8080/tcp, 127.0.0.1:32840->8081/tcp}; null when none (or the command failed).
+   */
+  static @Nullable Integer parsePort(CommandResult r, int containerPort) {
     if (!r.ok()) return null;
+    String target = "->" + containerPort + "/tcp";
     for (String line : r.output()) {
-      String t = line.trim();
-      int colon = t.lastIndexOf(':');
-      if (colon > 0) {
+      for (String mapping : line.split(",")) {
+        String t = mapping.trim();
+        if (!t.endsWith(target)) continue;
+        String hostSide = t.substring(0, t.length() - target.length());
+        int colon = hostSide.lastIndexOf(':');
         try {
-          int port = Integer.parseInt(t.substring(colon + 1));
+          int port = Integer.parseInt(hostSide.substring(colon + 1));
           if (port > 0 && port < 65536) return port;
         } catch (NumberFormatException e) {
-          // not the port line (compose v1 may print warnings first)
+          // not a port mapping (the CLI may print warnings first)
         }
       }
     }
@@ -333,6 +345,7 @@ public final class ComposeDeployer implements PreviewDeployer {
   private void waitUntilAnswering(PreviewHost host, String id, App app, RouteEndpoint endpoint, LogSink log,
       Cancellation cancel) {
     long deadline = System.nanoTime() + options.readyTimeout().toNanos();
+    long pause = FIRST_POLL.toMillis();
     while (true) {
       if (cancel.isCancelled()) throw new CancelledException(cancel.reason());
       List<ContainerState> states;
@@ -358,7 +371,8 @@ public final class ComposeDeployer implements PreviewDeployer {
             + last + ")", log);
       }
       try {
-        Thread.sleep(POLL.toMillis());
+        Thread.sleep(pause);
+        pause = Math.min(pause * 2, POLL.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CancelledException("interrupted while waiting for preview " + id);

@@ -144,4 +144,18 @@ class ComposeDeployerTest {
     }
     assertEquals("byop-ab_c-1", ComposeDeployer.projectName("AB_c-1"));
   }
+
+  @Test
+  void thePublishedPortIsReadFromTheEnginesPortList() {
+    assertEquals(32839, ComposeDeployer.parsePort(new CommandResult(0, List.of("127.0.0.1:32839->8080/tcp")), 8080));
+    // several mappings, IPv4 and IPv6, the wanted one last; a warning line first
+    assertEquals(49153, ComposeDeployer.parsePort(new CommandResult(0, List.of("WARNING: something",
+        "0.0.0.0:49152->8081/tcp, :::49152->8081/tcp, 0.0.0.0:49153->8080/tcp, :::49153->8080/tcp")), 8080));
+    // a port that is exposed but not published, another container port, udp, a failed command
+    assertEquals(null, ComposeDeployer.parsePort(new CommandResult(0, List.of("8080/tcp")), 8080));
+    assertEquals(null, ComposeDeployer.parsePort(new CommandResult(0, List.of("127.0.0.1:32839->18080/tcp")), 8080));
+    assertEquals(null, ComposeDeployer.parsePort(new CommandResult(0, List.of("127.0.0.1:32839->8080/udp")), 8080));
+    assertEquals(null, ComposeDeployer.parsePort(new CommandResult(1, List.of("127.0.0.1:32839->8080/tcp")), 8080));
+    assertEquals(null, ComposeDeployer.parsePort(new CommandResult(0, List.of()), 8080));
+  }
 }

@@ -54,6 +54,7 @@ public final class PreviewBench {
     String commit = repo.commitApp(bed.baseImage(), "bench");
     CliImageBuilder builder = new CliImageBuilder(bed, data);
     List<Long> byop = new ArrayList<>();
+    List<Long> running = new ArrayList<>();
     List<Long> compose = new ArrayList<>();
     try (Byop b = Byop.builder().config(ByopConfig.of(config(bed, data, instance)))
         .register(new JdbcStoreFactory()).register(builder.factory()).register(new LocalPreviewDeployerFactory())
@@ -84,7 +85,18 @@ public final class PreviewBench {
           Thread.sleep(POLL.toMillis());
         }
         long tByop = System.nanoTime() - t0;
-        b.previews().await(p.id(), Duration.ofMinutes(1));
+        Preview ran = b.previews().await(p.id(), Duration.ofMinutes(1));
+        long tRunning = System.nanoTime() - t0;
+        if (ran.status() != PreviewStatus.RUNNING) throw new IllegalStateException("preview not running: " + ran.error());
+        if (i == rounds) {
+          // where the time went in the last round: the preview's log, in ms since createPreview was called
+          java.time.Instant start = java.time.Instant.now().minusNanos(System.nanoTime() - t0);
+          for (var line : b.previews().logs(p.id(), 0, 1000)) {
+            System.out.printf(Locale.ROOT, "  +%5d ms  %s%n", Duration.between(start, line.time()).toMillis(),
+                line.text().length() > 140 ? line.text().substring(0, 140) + "…" : line.text());
+          }
+          System.out.printf(Locale.ROOT, "  +%5d ms  (the URL answered)%n", tByop / 1_000_000);
+        }
         b.previews().deletePreview(p.id());
 
         String project = "byop-bench-base-" + TestApps.newId();
@@ -108,9 +120,10 @@ public final class PreviewBench {
           continue;
         }
         byop.add(tByop);
+        running.add(tRunning);
         compose.add(tCompose);
-        System.out.printf(Locale.ROOT, "round %d: byop createPreview->URL answers %.0f ms | docker-compose up -d + curl"
-            + " loop %.0f ms%n", i, tByop / 1e6, tCompose / 1e6);
+        System.out.printf(Locale.ROOT, "round %d: byop createPreview->URL answers %.0f ms, ->RUNNING %.0f ms |"
+            + " docker-compose up -d + curl loop %.0f ms%n", i, tByop / 1e6, tRunning / 1e6, tCompose / 1e6);
       }
       b.previews().deletePreview(holder.id());
     } finally {
@@ -126,6 +139,7 @@ public final class PreviewBench {
         + "ratio byop/compose = %.2fx (min %.0f vs %.0f ms)%n", rounds, mb, mc, mb / mc,
         Collections.min(byop) / 1e6, Collections.min(compose) / 1e6);
     System.out.printf(Locale.ROOT, "BENCH preview create-to-url ratio=%.3f%n", mb / mc);
+    System.out.printf(Locale.ROOT, "BENCH preview create-to-running ratio=%.3f%n", median(running) / 1e6 / mc);
   }
 
   private static CommandResult check(CommandResult r) {
