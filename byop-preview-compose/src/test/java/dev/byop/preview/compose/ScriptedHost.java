@@ -15,10 +15,23 @@ import java.util.function.Function;
  */
 final class ScriptedHost implements PreviewHost {
   final List<List<String>> ran = Collections.synchronizedList(new ArrayList<>());
+  /** What was written, by path, when files are kept ({@link #keepingFiles}). */
+  final java.util.Map<String, byte[]> files = new java.util.concurrent.ConcurrentHashMap<>();
   private final Function<List<String>, CommandResult> answers;
+  private final boolean keepFiles;
 
   ScriptedHost(Function<List<String>, CommandResult> answers) {
+    this(answers, false);
+  }
+
+  private ScriptedHost(Function<List<String>, CommandResult> answers, boolean keepFiles) {
     this.answers = answers;
+    this.keepFiles = keepFiles;
+  }
+
+  /** A host that keeps written files in {@link #files} (for a whole deploy). */
+  static ScriptedHost keepingFiles(Function<List<String>, CommandResult> answers) {
+    return new ScriptedHost(answers, true);
   }
 
   /** A host whose commands all succeed silently. */
@@ -54,7 +67,8 @@ final class ScriptedHost implements PreviewHost {
 
   @Override
   public void write(String path, byte[] content, int mode) {
-    throw new UnsupportedOperationException("no files on a scripted host");
+    if (!keepFiles) throw new UnsupportedOperationException("no files on a scripted host");
+    files.put(path, content.clone());
   }
 
   @Override

@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  *   router: caddy               # traefik (default), caddy or plain
  *   readyTimeout: 2m            # until the URL answers through the router
  *   commandTimeout: 5m          # one compose or docker command
- *   stopTimeout: 5s             # components get this long to stop on tear-down
+ *   stopTimeout: 5s             # components get this long to stop on tear-down and when a redeploy replaces them
  *   instance: default           # label value separating byop installations on one engine
  *   docker: /usr/bin/docker     # the docker CLI
  *   compose: [docker-compose]   # default: docker compose (v2) when present, else docker-compose (v1)
@@ -47,7 +47,7 @@ import org.jspecify.annotations.Nullable;
  * @param router {@code traefik}, {@code caddy} or {@code plain}
  * @param readyTimeout how long a deployment may take to answer
  * @param commandTimeout how long one compose or docker command may take
- * @param stopTimeout how long components get to stop on tear-down
+ * @param stopTimeout how long components get to stop on tear-down and when a redeploy replaces them
  * @param instance the instance label value
  * @param docker the docker CLI command
  * @param compose the compose command, or null to detect

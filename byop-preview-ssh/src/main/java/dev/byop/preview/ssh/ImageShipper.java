@@ -230,6 +230,11 @@ final class ImageShipper {
     if (p.length < 2 || !img.sameAs(p[0], p[1], List.of(java.util.Arrays.copyOfRange(p, 2, p.length)))) {
       return Presence.ABSENT;
     }
+    if (!containerdStore(host)) {
+      // only a containerd store holds images it cannot list; a classic store's inspect is the answer (one round trip
+      // less per check, two per shipped image)
+      return Presence.COMPLETE;
+    }
     ExecResult listed = c.exec(docker("image", "ls", "--quiet", "--no-trunc", reference), StdinSource.NONE, null,
         pool.options().commandTimeout());
     return listed.ok() && listed.stdout().strip().contains(p[0]) ? Presence.COMPLETE : Presence.INCOMPLETE;

@@ -113,7 +113,8 @@ final class SshConnection implements AutoCloseable {
       @Nullable Consumer<String> stderrLines, Duration timeout, int maxLine, Cancellation cancellation) {
     Objects.requireNonNull(stdin, "stdin");
     String line = ShellQuote.command(argv);
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long began = System.nanoTime();
+    long deadline = began + timeout.toNanos();
     cancellation.throwIfCancelled();
     Session session = null;
     Session.@Nullable Command started = null;
@@ -183,6 +184,53 @@ final class SshConnection implements AutoCloseable {
       if (session != null && !stopped.get()) {
         closeQuietly(session);
       }
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("exec on {}: {} ({} ms)", host.label(), verb(argv), (System.nanoTime() - began) / 1_000_000);
+      }
+    }
+  }
+
+  /**
+   * What an exec did, for the debug log that profiles remote round trips: the command word and at most three plain
+   * lowercase words after it that are neither options nor an option's value ({@code docker image inspect},
+   * {@code docker-compose up}); never a path, a script, an image name with a tag or any other argument, which may be
+   * sensitive.
+   */
+  static String verb(List<String> argv) {
+    if (argv.isEmpty()) {
+      return "";
+    }
+    String first = argv.get(0);
+    StringBuilder b = new StringBuilder(first.matches("[A-Za-z0-9._/-]{1,64}") ? first.substring(first.lastIndexOf('/') + 1) : "?");
+    int words = 0;
+    boolean optionValue = false;
+    for (int i = 1; i < argv.size() && words < 3; i++) {
+      String w = argv.get(i);
+      if (w.startsWith("--") && !w.equals("--")) {
+        // a long option without '=' may take the next word as its value (--project-name x, --format y): skipped
+        optionValue = !w.contains("=");
+        continue;
+      }
+      if (w.startsWith("-")) {
+        // a short option may or may not take a value (-e NAME=secret, -q): nothing after it is shown
+        break;
+      }
+      if (optionValue) {
+        optionValue = false;
+        continue;
+      }
+      if (!w.matches("[a-z][a-z-]{0,31}")) {
+        break;
+      }
+      b.append(' ').append(w);
+      words++;
+    }
+    return b.toString();
+  }
+
+  private void sftpDebug(String op, long began) {
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("sftp on {}: {} ({} ms)", host.label(), op, (System.nanoTime() - began) / 1_000_000);
     }
   }
 
@@ -322,7 +370,11 @@ final class SshConnection implements AutoCloseable {
    */
   DirectConnection open(String host, int port) {
     try {
-      return client.newDirectConnection(host, port);
+      DirectConnection c = client.newDirectConnection(host, port);
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("direct-tcpip on {}: port {}", this.host.label(), port);
+      }
+      return c;
     } catch (IOException e) {
       throw new SshException("cannot open a channel to " + host + ":" + port + " via " + this.host.label() + ": " + e.getMessage(), e);
     }
@@ -347,8 +399,10 @@ final class SshConnection implements AutoCloseable {
    * are.
    */
   void mkdirs(String dir, int mode) {
+    long began = System.nanoTime();
     try (SFTPClient sftp = client.newSFTPClient()) {
       mkdirs(sftp, dir, mode);
+      sftpDebug("mkdirs", began);
     } catch (IOException e) {
       throw new SshException("creating " + dir + " on " + host.label() + " failed: " + e.getMessage(), e);
     }
@@ -371,6 +425,7 @@ final class SshConnection implements AutoCloseable {
    * with a wider mode. The parent directory must exist.
    */
   void write(String path, byte[] content, int mode) {
+    long began = System.nanoTime();
     FileAttributes attrs = new FileAttributes.Builder().withPermissions(mode).build();
     try (SFTPClient sftp = client.newSFTPClient();
         RemoteFile f = sftp.open(path, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.TRUNC), attrs)) {
@@ -378,6 +433,7 @@ final class SshConnection implements AutoCloseable {
       try (OutputStream os = f.new RemoteFileOutputStream()) {
         os.write(content);
       }
+      sftpDebug("write", began);
     } catch (IOException e) {
       throw new SshException("writing " + path + " on " + host.label() + " failed: " + e.getMessage(), e);
     }
@@ -385,8 +441,10 @@ final class SshConnection implements AutoCloseable {
 
   /** Sets the permission bits of {@code path}. */
   void chmod(String path, int mode) {
+    long began = System.nanoTime();
     try (SFTPClient sftp = client.newSFTPClient()) {
       sftp.setattr(path, new FileAttributes.Builder().withPermissions(mode).build());
+      sftpDebug("chmod", began);
     } catch (IOException e) {
       throw new SshException("chmod of " + path + " on " + host.label() + " failed: " + e.getMessage(), e);
     }
@@ -409,8 +467,10 @@ final class SshConnection implements AutoCloseable {
 
   /** Reads a remote file of at most {@code maxBytes} over SFTP (a larger one is an error), or null when it does not exist. */
   byte @Nullable [] download(String remotePath, int maxBytes) {
+    long began = System.nanoTime();
     try (SFTPClient sftp = client.newSFTPClient()) {
       if (sftp.statExistence(remotePath) == null) {
+        sftpDebug("read (absent)", began);
         return null;
       }
       try (RemoteFile f = sftp.open(remotePath, EnumSet.of(OpenMode.READ));
@@ -419,6 +479,7 @@ final class SshConnection implements AutoCloseable {
         if (b.length > maxBytes) {
           throw new SshException(remotePath + " on " + host.label() + " is larger than " + maxBytes + " bytes; not read");
         }
+        sftpDebug("read", began);
         return b;
       }
     } catch (IOException e) {

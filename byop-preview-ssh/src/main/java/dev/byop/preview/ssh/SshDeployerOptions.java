@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param acquireWait how long to wait for a host slot
  * @param readyTimeout how long the URL may take to answer after {@code compose up}
  * @param remoteDocker the docker CLI invocation on hosts
- * @param stopTimeout how long components get to stop on tear-down before they are killed
+ * @param stopTimeout how long components get to stop before they are killed, on tear-down and when a redeploy replaces them
  * @param instance the {@code dev.byop.instance} label value, so byop installations sharing a host tell their resources apart
  */
 public record SshDeployerOptions(String baseDir, String domain, String scheme, Duration acquireWait, Duration readyTimeout,
