@@ -1,5 +1,6 @@
 package dev.byop.preview.ssh;
 
+import dev.byop.core.Secret;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,9 +17,13 @@ interface CloudInstances {
 
   /**
    * Creates one instance carrying byop's marker and the idempotency {@code token}; a failed or timed-out create is
-   * looked up by that token before it is sent again, so this makes at most one instance per token.
+   * looked up by that token before it is sent again, so this makes at most one instance per token; {@code userData}
+   * is the instance's cloud-init user data (null: none).
    */
-  Instance create(String token);
+  Instance create(String token, @Nullable String userData);
+
+  /** Hides {@code secret} (an instance's host key in its user data) in whatever the API calls log or raise. */
+  void hide(Secret secret);
 
   /** The instance, or empty when it is gone. */
   Optional<Instance> get(String id);

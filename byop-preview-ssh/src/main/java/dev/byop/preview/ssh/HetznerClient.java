@@ -51,6 +51,11 @@ public final class HetznerClient {
     this.http.redactor().add(token);
   }
 
+  /** Hides {@code secret} in the messages of this client's errors and retries from now on. */
+  void hide(Secret secret) {
+    http.redactor().add(secret);
+  }
+
   /** {@code redactor} with this client's token added. */
   Redactor withSecrets(Redactor redactor) {
     return redactor.add(token);

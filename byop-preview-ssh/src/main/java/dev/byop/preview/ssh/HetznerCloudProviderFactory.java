@@ -29,7 +29,6 @@ import java.util.List;
  *   user: root
  *   privateKey: {file: /etc/byop/id_ed25519}
  *   knownHosts: /var/lib/byop/known_hosts
- *   acceptNewHostKey: true
  *   capacity: 2
  *   maxInstances: 3
  *   idleTimeout: 30m

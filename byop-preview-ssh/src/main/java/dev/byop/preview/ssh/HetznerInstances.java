@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.byop.core.PreviewException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import dev.byop.core.Secret;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -101,7 +102,7 @@ final class HetznerInstances implements CloudInstances {
   }
 
   @Override
-  public Instance create(String token) {
+  public Instance create(String token, @Nullable String userData) {
     checkKey();
     Map<String, Object> body = new LinkedHashMap<>();
     String name = s.provisioning().namePrefix() + token;
@@ -111,8 +112,8 @@ final class HetznerInstances implements CloudInstances {
     body.put("location", s.location());
     body.put("ssh_keys", List.of(s.sshKey()));
     body.put("labels", Map.of(OWNER, s.provisioning().owner(), TOKEN, token));
-    if (s.provisioning().userData() != null) {
-      body.put("user_data", s.provisioning().userData());
+    if (userData != null) {
+      body.put("user_data", userData);
     }
     body.put("start_after_create", true);
     String owned = selector(OWNER + "=" + s.provisioning().owner() + "," + TOKEN + "=" + token);
@@ -132,6 +133,11 @@ final class HetznerInstances implements CloudInstances {
       actions.put(i.id(), action.asText());
     }
     return i;
+  }
+
+  @Override
+  public void hide(Secret secret) {
+    client.hide(secret);
   }
 
   @Override

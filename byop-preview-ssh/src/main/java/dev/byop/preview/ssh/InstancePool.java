@@ -6,6 +6,7 @@ import dev.byop.core.spi.CloudProvider;
 import dev.byop.core.spi.CloudProvider.HostLease;
 import dev.byop.core.spi.CloudProvider.HostStatus;
 import dev.byop.core.spi.CloudProvider.RemoteHost;
+import dev.byop.preview.ssh.internal.Ed25519HostKey;
 import dev.byop.preview.ssh.internal.KnownHostsEntries;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,8 +38,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What OVH and Hetzner Cloud share: instances byop made, found again by its marker only, each taking
  * {@link Provisioning#capacity()} previews, at most {@link Provisioning#maxInstances()} of them; a new one is
- * created (at most one per idempotency token), waited for until ACTIVE, then until its SSH port answers, then checked
- * ready over SSH; an empty one is deleted after {@link Provisioning#idleTimeout()}, and its known_hosts entry with it.
+ * created (at most one per idempotency token) with a host key byop made for it in its user data, waited for until
+ * ACTIVE, its key pinned in known_hosts for its address, then waited for until its SSH port answers, then checked
+ * ready over SSH (a host presenting another key is refused and deleted); an empty one is deleted after {@link Provisioning#idleTimeout()}, and its known_hosts entry with it.
  */
 final class InstancePool implements AutoCloseable {
 
@@ -223,7 +225,18 @@ final class InstancePool implements AutoCloseable {
 
   private Held provision(String previewId) {
     String token = HexFormat.of().formatHex(randomBytes());
-    CloudInstances.Instance i = api.create(token);
+    // a host key made here for this instance alone, pinned before the first login; only #cloud-config can carry it
+    @Nullable Ed25519HostKey key = CloudUserData.canPin(s.userData()) ? Ed25519HostKey.generate() : null;
+    @Nullable String userData = s.userData();
+    if (key != null) {
+      api.hide(key.privatePem());
+      redactor.add(key.privatePem());
+      userData = CloudUserData.withHostKey(userData, key);
+    } else {
+      LOG.warn("the {} user data is not #cloud-config, so byop cannot hand the instance for preview {} a host key to pin: its "
+          + "first key is accepted (accept-new, cloud.acceptNewHostKey) and only that one afterwards", api.provider(), previewId);
+    }
+    CloudInstances.Instance i = api.create(token, userData);
     if (!i.id().matches("[A-Za-z0-9-]+")) {
       throw new PreviewException(api.provider() + " returned no usable instance id for preview " + previewId);
     }
@@ -238,8 +251,11 @@ final class InstancePool implements AutoCloseable {
     try {
       i = awaitActive(i, previewId);
       address = i.ipv4();
-      RemoteHost first = host(i, s.acceptNewHostKey());
-      if (s.acceptNewHostKey()) {
+      RemoteHost first = host(i, key == null);
+      if (key != null) {
+        // any line left for the address (an instance deleted while byop was down) is replaced by this host's own key
+        pinHostKey(i.id(), address, key);
+      } else {
         // the address is new to us: a line left for it (an instance deleted while byop was down) is not this host's
         forgetHostKey(i.id(), address);
       }
@@ -384,6 +400,17 @@ final class InstancePool implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       LOG.warn("could not delete {} instance {}: {}", api.provider(), id, redactor.redact(String.valueOf(e.getMessage())));
+    }
+  }
+
+  private void pinHostKey(String id, String address, Ed25519HostKey key) {
+    try {
+      KnownHostsEntries.pin(Path.of(s.knownHosts()), address, s.sshPort(), key.publicLine());
+      LOG.info("pinned host key {} of {} instance {} ({}) in {}", key.fingerprint(), api.provider(), id,
+          KnownHostsEntries.hostName(address, s.sshPort()), s.knownHosts());
+    } catch (IOException e) {
+      throw new PreviewException("could not pin the host key of " + api.provider() + " instance " + id + " in " + s.knownHosts()
+          + ": " + e.getMessage(), e);
     }
   }
 

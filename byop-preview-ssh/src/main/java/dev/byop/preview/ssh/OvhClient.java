@@ -69,6 +69,11 @@ public final class OvhClient {
     this.http.redactor().add(applicationSecret).add(consumerKey);
   }
 
+  /** Hides {@code secret} in the messages of this client's errors and retries from now on. */
+  void hide(Secret secret) {
+    http.redactor().add(secret);
+  }
+
   /** {@code redactor} with this client's secrets (application secret, consumer key) added. */
   Redactor withSecrets(Redactor redactor) {
     return redactor.add(applicationSecret).add(consumerKey);

@@ -31,7 +31,8 @@ import java.util.List;
  *   user: debian
  *   privateKey: {file: /etc/byop/id_ed25519}
  *   knownHosts: /var/lib/byop/known_hosts
- *   acceptNewHostKey: true     # trust the first key of an instance byop just created; adopted ones need it recorded
+ *   # each instance gets its own ed25519 host key in its #cloud-config user data, pinned here before the first login;
+ *   # acceptNewHostKey: true is needed (and used) only for user data that is not #cloud-config
  *   capacity: 2                # previews per instance
  *   maxInstances: 3            # the cap on instances with byop's marker
  *   idleTimeout: 30m           # an empty instance is deleted after this (0s: at once)

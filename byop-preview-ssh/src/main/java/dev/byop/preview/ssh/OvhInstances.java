@@ -1,6 +1,7 @@
 package dev.byop.preview.ssh;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.byop.core.Secret;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,7 +80,7 @@ final class OvhInstances implements CloudInstances {
   }
 
   @Override
-  public Instance create(String token) {
+  public Instance create(String token, @Nullable String userData) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("name", nameFor(token));
     body.put("flavorId", s.flavorId());
@@ -87,8 +88,8 @@ final class OvhInstances implements CloudInstances {
     body.put("region", s.region());
     body.put("sshKeyId", s.sshKeyId());
     body.put("monthlyBilling", false);
-    if (s.provisioning().userData() != null) {
-      body.put("userData", s.provisioning().userData());
+    if (userData != null) {
+      body.put("userData", userData);
     }
     String name = nameFor(token);
     JsonNode created = client.create(base(), body, () -> {
@@ -100,6 +101,11 @@ final class OvhInstances implements CloudInstances {
       return Optional.empty();
     });
     return parse(created);
+  }
+
+  @Override
+  public void hide(Secret secret) {
+    client.hide(secret);
   }
 
   @Override

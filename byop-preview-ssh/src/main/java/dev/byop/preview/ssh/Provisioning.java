@@ -25,8 +25,10 @@ import org.jspecify.annotations.Nullable;
  * @param user SSH login user on the instances
  * @param privateKey the private key the provider installs the public half of
  * @param knownHosts known_hosts file for the instances
- * @param acceptNewHostKey record the first-seen key of an instance byop has just created (a cloud cannot tell it
- *     beforehand); adopted instances always need the key recorded then
+ * @param acceptNewHostKey only for user data that is not {@code #cloud-config} (then required): record the first-seen
+ *     key of an instance byop has just created. Otherwise byop makes an ed25519 host key for each instance, hands it
+ *     over in the user data ({@code ssh_keys}, {@code ssh_deletekeys}) and pins it in known_hosts before the first
+ *     login, whatever this says; adopted instances always need the key recorded then
  * @param capacity previews per instance
  * @param maxInstances most instances with byop's marker at once (created and adopted)
  * @param idleTimeout an empty instance is deleted once it has been empty this long (zero: at once)
@@ -35,7 +37,8 @@ import org.jspecify.annotations.Nullable;
  * @param sshPort the SSH port of the instances
  * @param sshTimeout how long after ACTIVE the SSH port may take to answer
  * @param bootstrapTimeout how long the user data may take to make the host ready (docker, compose, router)
- * @param userData cloud-init user data passed at creation, or null for none
+ * @param userData cloud-init user data passed at creation (byop's host key merged into {@code #cloud-config}), or
+ *     null for none (byop then passes a {@code #cloud-config} holding only the host key)
  * @param requires what the readiness check needs on a new host: {@code docker}, {@code compose}, {@code router}
  * @param retry the API calls' retry policy
  */
@@ -89,6 +92,7 @@ public record Provisioning(String owner, String namePrefix, String user, SecretR
       }
     }
     Objects.requireNonNull(retry, "retry");
+    CloudUserData.check(userData, acceptNewHostKey);
   }
 
   /** The defaults beside the required values. */

@@ -79,7 +79,7 @@ class CloudProvisioningIT {
     assertTrue(host.address().startsWith("10.203.60."), host.address());
     assertFalse(lease.host().acceptNewHostKey());
     String recorded = Files.readString(knownHosts);
-    assertEquals(host.address() + " " + host.hostKey(), recorded.strip(), "the first login recorded the host's own key");
+    assertEquals(host.address() + " " + host.hostKey(), recorded.strip(), "the key byop made and pinned is the one the host presents");
     try (SshConnections pool = new SshConnections(SshOptions.defaults())) {
       SshConnection c = pool.get(SshHost.of(lease.host()));
       assertEquals("0", c.run(List.of("id", "-u")).stdout().strip());
@@ -90,6 +90,18 @@ class CloudProvisioningIT {
     assertEquals(0, cloud.instanceCount());
     assertFalse(Files.exists(Path.of("/var/run/netns/byop-cloud" + host.n())), "the host's namespace is gone");
     assertEquals("", Files.readString(knownHosts).strip(), "its known_hosts line is gone");
+  }
+
+  @Test
+  void aHostPresentingAnotherKeyThanTheOneItsUserDataHandedOverIsRefusedAndDeleted() throws Exception {
+    cloud.creates.add(FakeCloud.Create.presentingItsOwnKey());
+    try (OvhCloudProvider p = ovh(provisioning())) {
+      HostKeyRejectedException e = assertThrows(HostKeyRejectedException.class, () -> p.acquire("p1", Duration.ofMinutes(1)));
+      assertTrue(p.hosts().isEmpty(), e.getMessage());
+    }
+    assertEquals(0, cloud.instanceCount(), "the host with the wrong key was deleted");
+    assertTrue(cloud.hosts().isEmpty());
+    assertEquals("", Files.readString(knownHosts).strip(), "its pinned line went with it");
   }
 
   @Test

@@ -42,13 +42,22 @@ final class FakeCloud implements AutoCloseable {
    * How one create behaves: the host's sshd delay, a bare host, a 500 answer after making it, and whether the
    * host's bootstrap brings up a Docker Engine and Caddy (what byop's user data installs).
    */
-  record Create(int sshDelaySeconds, boolean bare, boolean answer500, boolean engine) {
+  record Create(int sshDelaySeconds, boolean bare, boolean answer500, boolean engine, boolean ownHostKey) {
     Create(int sshDelaySeconds, boolean bare, boolean answer500) {
-      this(sshDelaySeconds, bare, answer500, false);
+      this(sshDelaySeconds, bare, answer500, false, false);
+    }
+
+    Create(int sshDelaySeconds, boolean bare, boolean answer500, boolean engine) {
+      this(sshDelaySeconds, bare, answer500, engine, false);
+    }
+
+    /** A host that ignores the key in its user data and presents one of its own. */
+    static Create presentingItsOwnKey() {
+      return new Create(0, false, false, false, true);
     }
 
     static Create plain() {
-      return new Create(0, false, false, false);
+      return new Create(0, false, false, false, false);
     }
   }
 
@@ -133,6 +142,9 @@ final class FakeCloud implements AutoCloseable {
         }
         if (c.engine()) {
           cmd.add("--engine");
+        }
+        if (c.ownHostKey()) {
+          cmd.add("--own-host-key");
         }
         String out = run(cmd);
         Map<String, String> kv = new LinkedHashMap<>();

@@ -445,7 +445,7 @@ class HetznerCloudProviderTest {
       assertEquals("127.0.0.1", a.host().address());
       assertEquals("root", a.host().user());
       assertFalse(a.host().acceptNewHostKey());
-      assertTrue(readied.get(0).acceptNewHostKey());
+      assertFalse(readied.get(0).acceptNewHostKey(), "the first login needs the key pinned from the user data");
       JsonNode body = createBodies.get(0);
       String token = body.path("labels").path("byop-token").asText();
       assertTrue(token.matches("[0-9a-f]{16}"), body.toString());
@@ -457,7 +457,7 @@ class HetznerCloudProviderTest {
       assertEquals("ci", body.path("labels").path("byop-owner").asText());
       assertEquals(2, body.path("labels").size());
       assertTrue(body.path("start_after_create").asBoolean());
-      assertTrue(body.path("user_data").asText().startsWith("#cloud-config") && body.path("user_data").asText().contains("usermod, -aG, docker, \"root\""));
+      CloudUserDataTest.assertPinned(body.path("user_data").asText(), "root", knownHosts, "[127.0.0.1]:" + a.host().port());
       assertTrue(calls.contains("GET /ssh_keys"), "the SSH key was checked first: " + calls);
       assertTrue(calls.stream().anyMatch(c -> c.startsWith("GET /actions/")), "the create action was followed: " + calls);
       assertEquals(a.host().id(), p.acquire("pb", Duration.ofSeconds(5)).host().id());

@@ -54,23 +54,58 @@ public final class KnownHostsEntries {
       if (removed == 0) {
         return 0;
       }
-      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".known_hosts", ".tmp");
-      try {
-        Files.write(tmp, kept, StandardCharsets.UTF_8);
-        try {
-          Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(file));
-        } catch (UnsupportedOperationException ignored) {
-          // not a POSIX file system: the temp file's default permissions stand
-        }
-        try {
-          Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      rewrite(file, kept);
       return removed;
+    }
+  }
+
+  private static void rewrite(Path file, List<String> lines) throws IOException {
+    Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".known_hosts", ".tmp");
+    try {
+      Files.write(tmp, lines, StandardCharsets.UTF_8);
+      try {
+        Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(file));
+      } catch (UnsupportedOperationException ignored) {
+        // not a POSIX file system: the temp file's default permissions stand
+      }
+      try {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Pins {@code publicLine} ({@code <type> <base64>}) for the host: its earlier lines are dropped and this one appended,
+   * in one atomic rewrite (the file is created, 0600, when missing).
+   */
+  public static void pin(Path file, String address, int port, String publicLine) throws IOException {
+    if (!publicLine.matches("[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}")) {
+      throw new IllegalArgumentException("not an OpenSSH public key line: " + publicLine);
+    }
+    String name = hostName(address, port);
+    synchronized (LOCK) {
+      Path abs = file.toAbsolutePath();
+      if (!Files.exists(abs)) {
+        Files.createDirectories(abs.getParent());
+        Files.createFile(abs);
+        try {
+          Files.setPosixFilePermissions(abs, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+          // not a POSIX file system
+        }
+      }
+      List<String> kept = new ArrayList<>();
+      for (String line : Files.readAllLines(abs, StandardCharsets.UTF_8)) {
+        if (!names(line, name)) {
+          kept.add(line);
+        }
+      }
+      kept.add(name + " " + publicLine);
+      rewrite(abs, kept);
     }
   }
 
