@@ -57,8 +57,22 @@ final class CloudHttp {
 
   /** One HTTP answer. */
   record Answer(int status, String body, HttpHeaders headers) {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     boolean ok() {
       return status / 100 == 2;
+    }
+
+    /** The body as JSON: a null node when empty, a text node when it is not JSON (an HTML error page, say). */
+    com.fasterxml.jackson.databind.JsonNode json() {
+      if (body.isBlank()) {
+        return JSON.nullNode();
+      }
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        return JSON.getNodeFactory().textNode(body);
+      }
     }
   }
 

@@ -107,7 +107,7 @@ public final class HetznerClient {
   }
 
   private JsonNode parse(String method, String path, CloudHttp.Answer a) {
-    JsonNode answer = tryParse(a.body());
+    JsonNode answer = a.json();
     if (!a.ok()) {
       JsonNode e = answer.path("error");
       String code = e.path("code").asText("");
@@ -117,14 +117,4 @@ public final class HetznerClient {
     return answer;
   }
 
-  private static JsonNode tryParse(String body) {
-    if (body.isBlank()) {
-      return JSON.nullNode();
-    }
-    try {
-      return JSON.readTree(body);
-    } catch (IOException e) {
-      return JSON.getNodeFactory().textNode(body);
-    }
-  }
 }

@@ -131,7 +131,7 @@ public final class OvhClient {
     if (a.status() != 400 && a.status() != 401 && a.status() != 403) {
       return false;
     }
-    JsonNode n = tryParse(a.body());
+    JsonNode n = a.json();
     String code = n.path("errorCode").asText("");
     String message = n.path("message").asText("").toLowerCase(Locale.ROOT);
     if (code.equals("QUERY_TIME_OUT") || message.contains("out of time") || message.contains("timestamp")) {
@@ -170,7 +170,7 @@ public final class OvhClient {
   }
 
   private JsonNode parse(String method, String path, CloudHttp.Answer a) {
-    JsonNode answer = tryParse(a.body());
+    JsonNode answer = a.json();
     if (!a.ok()) {
       String code = answer.path("errorCode").asText("");
       String message = answer.path("message").asText(a.body().length() > 300 ? a.body().substring(0, 300) : a.body());
@@ -179,14 +179,4 @@ public final class OvhClient {
     return answer;
   }
 
-  private static JsonNode tryParse(String body) {
-    if (body.isBlank()) {
-      return JSON.nullNode();
-    }
-    try {
-      return JSON.readTree(body);
-    } catch (IOException e) {
-      return JSON.getNodeFactory().textNode(body);
-    }
-  }
 }
