@@ -65,7 +65,8 @@ public final class HetznerCloudProviderFactory implements CloudProviderFactory {
     try {
       HetznerClient client = new HetznerClient(endpoint, token, new CloudHttp("hetzner", provisioning.retry(), new Redactor(secrets)));
       return new HetznerCloudProvider(client, new HetznerCloudProvider.Settings(s.requireString("serverType"), s.requireString("image"),
-          s.requireString("location"), s.requireString("sshKey"), provisioning), secrets);
+          s.requireString("location"), s.requireString("sshKey"), provisioning), secrets,
+          SshReadiness.Target.of(context.config()));
     } catch (IllegalArgumentException | ValidationException e) {
       throw s.error("provider", e.getMessage());
     }

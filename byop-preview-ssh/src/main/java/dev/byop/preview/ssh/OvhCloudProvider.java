@@ -51,7 +51,12 @@ public final class OvhCloudProvider extends PooledCloudProvider {
 
   /** @param secrets the configuration's secrets, masked (with the client's own) in what this provider logs */
   OvhCloudProvider(OvhClient client, Settings settings, Redactor secrets) {
-    this(client, settings, secrets, new SshReadiness(settings.provisioning().requires(), SshOptions.defaults()),
+    this(client, settings, secrets, SshReadiness.Target.defaults());
+  }
+
+  /** @param target what the ssh deployer runs on the hosts (its docker command and router): what readiness checks */
+  OvhCloudProvider(OvhClient client, Settings settings, Redactor secrets, SshReadiness.Target target) {
+    this(client, settings, secrets, new SshReadiness(settings.provisioning().requires(), SshOptions.defaults(), target),
         InstancePool::awaitSshBanner, Clock.systemUTC());
   }
 

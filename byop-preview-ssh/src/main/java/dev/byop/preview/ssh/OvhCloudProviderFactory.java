@@ -78,7 +78,8 @@ public final class OvhCloudProviderFactory implements CloudProviderFactory {
       OvhClient client = new OvhClient(endpoint, applicationKey, applicationSecret, consumerKey, () -> System.currentTimeMillis() / 1000,
           new CloudHttp("ovh", provisioning.retry(), new dev.byop.core.internal.Redactor(secrets)));
       return new OvhCloudProvider(client, new OvhCloudProvider.Settings(s.requireString("project"), s.requireString("region"),
-          s.requireString("flavorId"), s.requireString("imageId"), s.requireString("sshKeyId"), provisioning), secrets);
+          s.requireString("flavorId"), s.requireString("imageId"), s.requireString("sshKeyId"), provisioning), secrets,
+          SshReadiness.Target.of(context.config()));
     } catch (IllegalArgumentException | ValidationException e) {
       throw s.error("provider", e.getMessage());
     }

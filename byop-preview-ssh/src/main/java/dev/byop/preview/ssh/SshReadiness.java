@@ -14,10 +14,13 @@ import org.slf4j.LoggerFactory;
  * accept-new), wait for cloud-init to finish ({@code cloud-init status --wait}, when the host has it), then check
  * each requirement and name what is missing in a {@link HostNotReadyException}.
  *
+ * <p>The checks run what the ssh deployer will run there ({@link Target}: its {@code preview.docker.remote} command
+ * and its router):
  * <ul>
- *   <li>{@code docker}: {@code docker info} answers (the engine runs and the user may use it)
- *   <li>{@code compose}: {@code docker compose version} or {@code docker-compose version}
- *   <li>{@code router}: {@code caddy version} (the router byop configures through Caddy's admin API)
+ *   <li>{@code docker}: {@code <docker> info} answers (the engine runs and the user may use it)
+ *   <li>{@code compose}: {@code <docker> compose version} or {@code docker-compose version}
+ *   <li>{@code router}: for Caddy (the default) {@code caddy version}; for Traefik its image is in the engine
+ *       ({@code <docker> image inspect <traefik.image>}); the plain router needs nothing
  * </ul>
  */
 final class SshReadiness implements HostReadiness {
@@ -27,10 +30,62 @@ final class SshReadiness implements HostReadiness {
 
   private final List<String> requires;
   private final SshOptions options;
+  private final Target target;
+
+  /**
+   * What the deployer will run on the host: its docker command and router, read from the {@code preview} section the
+   * ssh deployer reads them from.
+   *
+   * @param docker the docker CLI invocation, e.g. {@code ["docker"]} or {@code ["sudo", "docker"]}
+   * @param router {@code caddy}, {@code traefik} or {@code plain}
+   * @param traefikImage the Traefik image the router starts (checked only for {@code traefik})
+   */
+  record Target(List<String> docker, String router, String traefikImage) {
+    Target {
+      docker = List.copyOf(docker);
+      if (docker.isEmpty()) {
+        throw new dev.byop.core.ValidationException("preview.docker.remote", docker, "must name a command");
+      }
+    }
+
+    /** The ssh deployer's defaults: {@code docker}, Caddy. */
+    static Target defaults() {
+      return new Target(List.of("docker"), "caddy", dev.byop.preview.compose.TraefikRouter.Settings.defaults("byop").image());
+    }
+
+    /** Read from the configuration's {@code preview} section (unknown keys there are the deployer's to refuse). */
+    static Target of(dev.byop.core.ByopConfig config) {
+      dev.byop.core.Settings preview = config.section("preview");
+      List<String> docker = preview.section("docker").strings("remote");
+      String router;
+      try {
+        preview.section("router");
+        router = "caddy"; // the router section configures the default Caddy
+      } catch (dev.byop.core.ConfigException notASection) {
+        router = preview.string("router").orElse("caddy");
+      }
+      String image = defaults().traefikImage();
+      if (router.equals("traefik")) {
+        image = preview.section("traefik").string("image", image);
+      }
+      return new Target(docker.isEmpty() ? List.of("docker") : docker, router, image);
+    }
+  }
 
   SshReadiness(List<String> requires, SshOptions options) {
+    this(requires, options, Target.defaults());
+  }
+
+  SshReadiness(List<String> requires, SshOptions options, Target target) {
     this.requires = List.copyOf(requires);
     this.options = options;
+    this.target = target;
+  }
+
+  private List<String> docker(String... args) {
+    List<String> l = new ArrayList<>(target.docker());
+    l.addAll(List.of(args));
+    return l;
   }
 
   @Override
@@ -92,12 +147,16 @@ final class SshReadiness implements HostReadiness {
     Map<String, String> out = new LinkedHashMap<>();
     for (String r : requires) {
       String problem = switch (r) {
-        case "docker" -> check(c, List.of("docker", "info", "--format", "{{.ServerVersion}}"));
+        case "docker" -> check(c, docker("info", "--format", "{{.ServerVersion}}"));
         case "compose" -> {
-          String v2 = check(c, List.of("docker", "compose", "version"));
+          String v2 = check(c, docker("compose", "version"));
           yield v2 == null ? null : check(c, List.of("docker-compose", "version")) == null ? null : "neither docker compose nor docker-compose answers";
         }
-        case "router" -> check(c, List.of("caddy", "version"));
+        case "router" -> switch (target.router()) {
+          case "traefik" -> check(c, docker("image", "inspect", "--format", "{{.Id}}", target.traefikImage()));
+          case "plain" -> null;
+          default -> check(c, List.of("caddy", "version"));
+        };
         default -> "unknown requirement";
       };
       if (problem != null) {

@@ -54,4 +54,34 @@ class SshReadinessTest {
     assertTrue(missing.isEmpty(), missing.toString());
     assertEquals(List.of(List.of("docker", "info", "--format", "{{.ServerVersion}}")), ran);
   }
+
+  @Test
+  void theChecksRunTheDeployersDockerCommandAndLookForItsRouter() {
+    SshReadiness.Target sudoTraefik = new SshReadiness.Target(List.of("sudo", "docker"), "traefik", "traefik:v2.11");
+    Map<String, String> missing = new SshReadiness(List.of("docker", "compose", "router"), SshOptions.defaults(), sudoTraefik)
+        .missing(host(Map.of("sudo docker image inspect --format {{.Id}} traefik:v2.11",
+            new ExecResult(1, "", "Error: No such image: traefik:v2.11"))));
+    assertEquals(List.of("router"), List.copyOf(missing.keySet()), missing.toString());
+    assertTrue(missing.get("router").contains("No such image: traefik:v2.11"), missing.toString());
+    assertEquals(List.of(List.of("sudo", "docker", "info", "--format", "{{.ServerVersion}}"),
+        List.of("sudo", "docker", "compose", "version"),
+        List.of("sudo", "docker", "image", "inspect", "--format", "{{.Id}}", "traefik:v2.11")), ran);
+    ran.clear();
+    // the plain router needs nothing on the host
+    assertTrue(new SshReadiness(List.of("router"), SshOptions.defaults(), new SshReadiness.Target(List.of("docker"), "plain", "x"))
+        .missing(host(Map.of())).isEmpty());
+    assertEquals(List.of(), ran);
+  }
+
+  @Test
+  void theTargetIsReadFromThePreviewSectionTheDeployerReads() {
+    SshReadiness.Target t = SshReadiness.Target.of(dev.byop.core.ByopConfig.of(Map.of("preview", Map.of(
+        "docker", Map.of("remote", List.of("sudo", "-n", "docker")), "router", "traefik",
+        "traefik", Map.of("image", "traefik:v3.1")))));
+    assertEquals(new SshReadiness.Target(List.of("sudo", "-n", "docker"), "traefik", "traefik:v3.1"), t);
+    SshReadiness.Target caddy = SshReadiness.Target.of(dev.byop.core.ByopConfig.of(Map.of("preview",
+        Map.of("router", Map.of("adminPort", 2019)))));
+    assertEquals(new SshReadiness.Target(List.of("docker"), "caddy", "traefik:v2.11"), caddy);
+    assertEquals(SshReadiness.Target.defaults(), SshReadiness.Target.of(dev.byop.core.ByopConfig.of(Map.of())));
+  }
 }
