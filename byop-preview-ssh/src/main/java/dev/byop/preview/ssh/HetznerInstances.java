@@ -5,6 +5,7 @@ import dev.byop.core.PreviewException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import dev.byop.core.Secret;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -171,14 +172,53 @@ final class HetznerInstances implements CloudInstances {
     return Optional.of(i);
   }
 
+  /** How long a delete action may run before the delete counts as failed. */
+  static final Duration DELETE_WAIT = Duration.ofMinutes(2);
+  /** How often a running delete action is polled (Hetzner deletes in a few seconds). */
+  private static final long DELETE_POLL_MS = 500;
+
+  /**
+   * Deletes the server and waits for its delete action to end: the server is gone only when the action succeeded. An
+   * action that ends in error, or runs past {@link #DELETE_WAIT}, is a {@link CloudApiException} naming the action's
+   * error, and the caller keeps the instance (the idle sweep tries again).
+   */
   @Override
   public void delete(String id) {
     actions.remove(id);
+    JsonNode answer;
     try {
-      client.call("DELETE", "/servers/" + id, null);
+      answer = client.call("DELETE", "/servers/" + id, null);
     } catch (CloudApiException e) {
       if (e.status() != 404) {
         throw e;
+      }
+      return; // already gone
+    }
+    JsonNode action = answer.path("action").path("id");
+    if (!action.canConvertToLong()) {
+      return;
+    }
+    String path = "/actions/" + action.asText();
+    long deadline = System.nanoTime() + DELETE_WAIT.toNanos();
+    while (true) {
+      JsonNode a = client.call("GET", path, null).path("action");
+      String status = a.path("status").asText("");
+      if (status.equals("success")) {
+        return;
+      }
+      if (status.equals("error")) {
+        throw new CloudApiException("hetzner", "DELETE", "/servers/" + id, 200, a.path("error").path("code").asText("action_failed"),
+            "the delete action of server " + id + " failed: " + a.path("error").path("message").asText(""));
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new CloudApiException("hetzner", "DELETE", "/servers/" + id, 200, "timeout",
+            "the delete action of server " + id + " still runs after " + DELETE_WAIT.toSeconds() + " s");
+      }
+      try {
+        Thread.sleep(DELETE_POLL_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CloudApiException("hetzner", "DELETE", "/servers/" + id, "interrupted while its delete action ran", e);
       }
     }
   }

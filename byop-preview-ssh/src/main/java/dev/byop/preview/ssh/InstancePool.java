@@ -338,7 +338,25 @@ final class InstancePool implements AutoCloseable {
       lock.unlock();
     }
     for (Held h : now) {
-      delete(h, "its last preview " + previewId + " is gone");
+      try {
+        delete(h, "its last preview " + previewId + " is gone");
+      } catch (RuntimeException e) {
+        // the instance may still exist: it stays counted (the cap) and empty, and the idle sweep deletes it later
+        keep(h);
+        throw e;
+      }
+    }
+  }
+
+  /** Puts back an instance whose delete failed, empty since now. */
+  private void keep(Held h) {
+    lock.lock();
+    try {
+      h.idleSince = clock.instant();
+      instances.putIfAbsent(h.host.id(), h);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
     }
   }
 

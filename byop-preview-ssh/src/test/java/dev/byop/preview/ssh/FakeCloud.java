@@ -354,7 +354,7 @@ final class FakeCloud implements AutoCloseable {
         instances.remove(id);
         destroy(hosts.remove(id));
         ObjectNode r = JSON.createObjectNode();
-        r.putObject("action").put("status", "running");
+        r.putObject("action").put("id", ids.incrementAndGet()).put("command", "delete_server").put("status", "running");
         reply(x, 200, r);
         return;
       }

@@ -73,6 +73,8 @@ class HetznerCloudProviderTest {
   final List<String> problems = new CopyOnWriteArrayList<>();
   /** "500": makes the server and answers 500; "429": refuses with RateLimit-Remaining 0; "action-error": its action fails. */
   final ConcurrentLinkedDeque<String> createFaults = new ConcurrentLinkedDeque<>();
+  /** "delete-error": the delete action fails and the server stays. */
+  final ConcurrentLinkedDeque<String> deleteFaults = new ConcurrentLinkedDeque<>();
   final AtomicInteger ids = new AtomicInteger(40000);
   final List<Duration> waits = new CopyOnWriteArrayList<>();
   final List<CloudProvider.RemoteHost> readied = new CopyOnWriteArrayList<>();
@@ -277,15 +279,23 @@ class HetznerCloudProviderTest {
         r.set("action", a);
         reply(x, 200, r);
       } else if (path.matches("/servers/\\d+") && method.equals("DELETE")) {
-        if (servers.remove(Long.parseLong(path.substring(9))) == null) {
+        String fault = deleteFaults.pollFirst();
+        long sid = Long.parseLong(path.substring(9));
+        if (!servers.containsKey(sid)) {
           reply(x, 404, error("not_found", "server not found"));
           return;
         }
+        if (!"delete-error".equals(fault)) {
+          servers.remove(sid);
+        }
         ObjectNode r = JSON.createObjectNode();
         ObjectNode a = r.putObject("action");
-        a.put("id", ids.incrementAndGet());
+        long actionId = ids.incrementAndGet();
+        a.put("id", actionId);
         a.put("command", "delete_server");
         a.put("status", "running");
+        actions.put(actionId, a.deepCopy());
+        actionOutcome.put(actionId, "delete-error".equals(fault) ? "error" : "success");
         reply(x, 200, r);
       } else {
         problems.add("unknown endpoint " + method + " " + path);
@@ -377,6 +387,22 @@ class HetznerCloudProviderTest {
 
   long posts() {
     return calls.stream().filter(c -> c.equals("POST /servers")).count();
+  }
+
+  @Test
+  void aDeleteWaitsForItsActionAndAFailedOneIsATypedErrorThatKeepsTheServer() {
+    deleteFaults.add("delete-error");
+    try (HetznerCloudProvider p = provider(1, 3, Duration.ZERO)) {
+      p.acquire("pa", Duration.ofSeconds(5));
+      CloudApiException e = assertThrows(CloudApiException.class, () -> p.release("pa"));
+      assertTrue(e.getMessage().contains("delete action") && e.getMessage().contains("failed"), e.getMessage());
+      assertEquals(1, servers.size(), "the server is still there: " + servers.keySet());
+      // the next delete succeeds once its action does
+      p.acquire("pb", Duration.ofSeconds(5));
+      p.release("pb");
+      assertTrue(servers.isEmpty(), servers.keySet().toString());
+      assertTrue(calls.stream().filter(c -> c.startsWith("GET /actions/")).count() >= 2, "the delete actions were followed: " + calls);
+    }
   }
 
   @Test
