@@ -26,10 +26,15 @@ class ComposeDeployerTest {
   static final String B = "b".repeat(64);
 
   static Placement on(PreviewHost host) {
+    return on(host, Map.of());
+  }
+
+  /** A placement on {@code host} that hands the deployer these images (component to reference). */
+  static Placement on(PreviewHost host, Map<String, String> images) {
     return new Placement() {
       @Override
       public Placed place(DeployRequest request, JobContext context) {
-        return new Placed(host, Map.of());
+        return new Placed(host, images);
       }
 
       @Override
@@ -144,25 +149,7 @@ class ComposeDeployerTest {
         if (argv.get(0).equals("docker-compose")) return new CommandResult(0, List.of());
         throw new AssertionError(argv.toString());
       });
-      Placement placement = new Placement() {
-        @Override
-        public Placed place(DeployRequest request, JobContext context) {
-          return new Placed(host, Map.of("web", "img:1"));
-        }
-
-        @Override
-        public Optional<PreviewHost> hostOf(Preview preview) {
-          return Optional.of(host);
-        }
-
-        @Override
-        public Map<PreviewHost, Set<String>> hosts() {
-          return Map.of(host, Set.of());
-        }
-
-        @Override
-        public void release(String previewId) { }
-      };
+      Placement placement = on(host, Map.of("web", "img:1"));
       ComposeDeployer d = new ComposeDeployer(placement, new PlainRouter("127.0.0.1"), ComposeDeployer.Options.of("t")
           .withCompose(List.of("docker-compose")).withStopTimeout(java.time.Duration.ofSeconds(3)));
       java.time.Instant now = java.time.Instant.EPOCH;
