@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * brings its own Jersey/Jackson/Apache HttpClient versions that would fight the host application's. What byop needs
  * is small: JSON requests, streamed bodies in both directions, JSON-lines progress, and the raw HTTP/1.1 upgrade
  * that BuildKit's {@code /grpc} endpoint uses. Every call opens its own connection (a local socket connect costs
- * microseconds), so the client is thread-safe and holds no pooled state.
+ * microseconds), so the client is thread-safe and holds no pooled state. A client {@link #over} a carrier of the
+ * caller's own (an SSH channel running {@code docker system dial-stdio}, where opening one costs a round trip and
+ * a process on the host) keeps its connections alive instead and reuses them, one request at a time each.
  *
  * <pre>{@code
  * try (DockerClient docker = DockerClient.fromEnvironment()) {
@@ -53,25 +55,48 @@ public final class DockerClient implements AutoCloseable {
   private static final Pattern IMAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,510}");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
 
+  /** Idle kept-alive connections a carried client holds at most. */
+  private static final int MAX_IDLE = 4;
+  /** A body left unread up to this many bytes is read out so its connection can be reused; a longer one closes it. */
+  private static final int MAX_DRAIN = 256 * 1024;
+
   private final DockerEndpoint endpoint;
   private final @Nullable String fixedApiVersion;
+  private final EngineConnection.@Nullable Opener carrier;
+  private final java.util.ArrayDeque<Kept> idle = new java.util.ArrayDeque<>();
+  private boolean closed;
+  private final java.util.concurrent.atomic.LongAdder opened = new java.util.concurrent.atomic.LongAdder();
   private volatile @Nullable String apiVersion;
 
-  private DockerClient(DockerEndpoint endpoint, @Nullable String fixedApiVersion) {
+  private DockerClient(DockerEndpoint endpoint, @Nullable String fixedApiVersion,
+      EngineConnection.@Nullable Opener carrier) {
     this.endpoint = endpoint;
     this.fixedApiVersion = fixedApiVersion;
+    this.carrier = carrier;
   }
+
+  /** A kept-alive connection and the buffer that reads it (bytes past one answer belong to the next). */
+  private record Kept(EngineConnection connection, BufferedIn in) {}
 
   /** A client for {@code DOCKER_HOST} (default {@code unix:///var/run/docker.sock}), honouring
    * {@code DOCKER_API_VERSION}. */
   public static DockerClient fromEnvironment() {
     String v = System.getenv("DOCKER_API_VERSION");
-    return new DockerClient(DockerEndpoint.fromEnvironment(), v == null || v.isBlank() ? null : v.trim());
+    return new DockerClient(DockerEndpoint.fromEnvironment(), v == null || v.isBlank() ? null : v.trim(), null);
   }
 
   /** A client for an endpoint; the API version is negotiated on first use. */
   public static DockerClient connect(DockerEndpoint endpoint) {
-    return new DockerClient(endpoint, null);
+    return new DockerClient(endpoint, null, null);
+  }
+
+  /**
+   * A client whose connections are carried by {@code carrier} (e.g. {@code docker system dial-stdio} over an SSH
+   * channel the caller holds); {@code endpoint} only names the engine in messages and the {@code Host} header.
+   * Connections are kept alive and reused; {@link #close} ends the idle ones.
+   */
+  public static DockerClient over(DockerEndpoint endpoint, EngineConnection.Opener carrier) {
+    return new DockerClient(endpoint, null, java.util.Objects.requireNonNull(carrier, "carrier"));
   }
 
   public DockerEndpoint endpoint() {
@@ -341,13 +366,45 @@ public final class DockerClient implements AutoCloseable {
     }
     String target = versioned ? "/v" + apiVersion() + pathAndQuery : pathAndQuery;
     LOG.debug("{} {} on {}", method, target, endpoint);
+    Kept kept = carrier == null ? null : takeIdle();
+    if (kept != null) {
+      try {
+        return send(kept, method, pathAndQuery, target, headers, body);
+      } catch (StaleConnection e) {
+        // the engine (or the carrier) ended an idle connection: nothing of the request was answered; once more on a
+        // fresh one, unless a streamed body may have been consumed
+        if (body instanceof InputStream) throw unreachable(method + " " + pathAndQuery, e.cause);
+        LOG.debug("kept connection to {} was stale ({}); opening a new one", endpoint, e.cause.toString());
+      }
+    }
     EngineConnection ch = open(method + " " + pathAndQuery);
+    try {
+      return send(new Kept(ch, new BufferedIn(ch.input())), method, pathAndQuery, target, headers, body);
+    } catch (StaleConnection e) {
+      throw unreachable(method + " " + pathAndQuery, e.cause);
+    }
+  }
+
+  /** A kept connection that failed before any byte of the answer: the request may be sent again. */
+  private static final class StaleConnection extends Exception {
+    final IOException cause;
+
+    StaleConnection(IOException cause) {
+      super(cause);
+      this.cause = cause;
+    }
+  }
+
+  private DockerResponse send(Kept c, String method, String pathAndQuery, String target, Map<String, String> headers,
+      @Nullable Object body) throws StaleConnection {
+    EngineConnection ch = c.connection();
+    boolean answered = false;
     try {
       OutputStream out = ch.output();
       List<String[]> h = new ArrayList<>();
       h.add(new String[] {"Host", endpoint.hostHeader()});
       h.add(new String[] {"User-Agent", "byop-docker"});
-      h.add(new String[] {"Connection", "close"});
+      if (carrier == null) h.add(new String[] {"Connection", "close"});
       headers.forEach((k, v) -> h.add(new String[] {k, v}));
       if (body instanceof byte[] bytes) {
         h.add(new String[] {"Content-Length", Integer.toString(bytes.length)});
@@ -371,16 +428,78 @@ public final class DockerClient implements AutoCloseable {
       } else {
         throw new IllegalArgumentException("request body must be byte[] or InputStream, not " + body.getClass());
       }
-      BufferedIn in = new BufferedIn(ch.input());
+      BufferedIn in = c.in();
+      // an answer's first byte tells a live kept connection from one the engine ended while idle
+      if (carrier != null && !in.awaitData()) throw new java.io.EOFException("the engine closed the kept connection");
+      answered = true;
       Http1.Head head = Http1.readHead(in);
-      return new DockerResponse(head.status(), head.headers(), Http1.body(method, head, in));
+      InputStream b = Http1.body(method, head, in);
+      String connection = head.first("connection");
+      boolean reusable = carrier != null && b != in
+          && (connection == null || !connection.toLowerCase(java.util.Locale.ROOT).contains("close"));
+      return new DockerResponse(head.status(), head.headers(), reusable ? new Returning(b, c) : b);
     } catch (IOException | RuntimeException e) {
       closeQuietly(ch);
+      if (e instanceof IOException io && !answered && carrier != null) throw new StaleConnection(io);
       if (e instanceof RuntimeException re) {
         throw re;
       }
       throw unreachable(method + " " + pathAndQuery, (IOException) e);
     }
+  }
+
+  /**
+   * A kept-alive answer's body: closing it reads out what is left (up to {@link #MAX_DRAIN}) and hands the connection
+   * back for the next request, never closing it; a body that breaks or is too long to read out closes it.
+   */
+  private final class Returning extends FilterInputStream {
+    private final Kept kept;
+    private boolean done;
+
+    Returning(InputStream body, Kept kept) {
+      super(body);
+      this.kept = kept;
+    }
+
+    @Override
+    public void close() {
+      if (done) return;
+      done = true;
+      try {
+        byte[] skip = new byte[8192];
+        long left = MAX_DRAIN;
+        int n;
+        while (left > 0 && (n = in.read(skip, 0, (int) Math.min(skip.length, left))) >= 0) left -= n;
+        if (left <= 0 && in.read() >= 0) {
+          closeQuietly(kept.connection());
+          return;
+        }
+        giveBack(kept);
+      } catch (IOException e) {
+        closeQuietly(kept.connection());
+      }
+    }
+  }
+
+  private @Nullable Kept takeIdle() {
+    synchronized (idle) {
+      Kept k;
+      while ((k = idle.pollLast()) != null) {
+        if (k.connection().isOpen()) return k;
+        closeQuietly(k.connection());
+      }
+      return null;
+    }
+  }
+
+  private void giveBack(Kept k) {
+    synchronized (idle) {
+      if (!closed && idle.size() < MAX_IDLE && k.connection().isOpen()) {
+        idle.addLast(k);
+        return;
+      }
+    }
+    closeQuietly(k.connection());
   }
 
   /**
@@ -414,9 +533,15 @@ public final class DockerClient implements AutoCloseable {
     }
   }
 
+  /** How many connections this client has opened to its engine (a carried client reuses them). */
+  public long connectionsOpened() {
+    return opened.sum();
+  }
+
   private EngineConnection open(String what) {
+    opened.increment();
     try {
-      return endpoint.open();
+      return carrier != null ? carrier.open() : endpoint.open();
     } catch (IOException e) {
       throw unreachable(what, e);
     }
@@ -513,7 +638,18 @@ public final class DockerClient implements AutoCloseable {
     ch.close();
   }
 
-  /** Nothing is pooled; present so the client can live in try-with-resources. Safe to call twice. */
+  /**
+   * Ends the kept-alive connections of a client {@link #over} a carrier (answers still being read end when read);
+   * for a socket client nothing is pooled. Safe to call twice.
+   */
   @Override
-  public void close() {}
+  public void close() {
+    List<Kept> ending;
+    synchronized (idle) {
+      closed = true;
+      ending = new ArrayList<>(idle);
+      idle.clear();
+    }
+    ending.forEach(k -> closeQuietly(k.connection()));
+  }
 }

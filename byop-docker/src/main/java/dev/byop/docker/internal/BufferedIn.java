@@ -111,6 +111,11 @@ public final class BufferedIn extends InputStream {
     return read(b, off, len);
   }
 
+  /** Waits until a byte can be read without blocking; false at end of stream. */
+  public boolean awaitData() throws IOException {
+    return fill();
+  }
+
   @Override
   public int available() {
     return limit - pos;

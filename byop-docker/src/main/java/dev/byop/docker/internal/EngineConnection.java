@@ -68,6 +68,23 @@ public interface EngineConnection extends AutoCloseable {
     });
   }
 
+  /** Opens one connection to an engine; how a {@code DockerClient} over a carrier of the host's own reaches it. */
+  @FunctionalInterface
+  interface Opener {
+    EngineConnection open() throws IOException;
+  }
+
+  /**
+   * Over two streams of any carrier (e.g. an SSH channel running {@code docker system dial-stdio}).
+   *
+   * @param shutdown ends the sending side (EOF to the engine)
+   * @param end releases the carrier
+   */
+  static EngineConnection of(InputStream in, OutputStream out, java.io.Closeable shutdown,
+      java.util.function.BooleanSupplier open, java.io.Closeable end) {
+    return new Streams(in, out, shutdown, open, end);
+  }
+
   /** The one implementation: two streams and what half-closes, tests and ends the carrier. */
   final class Streams implements EngineConnection {
     private final InputStream in;
