@@ -85,6 +85,12 @@ final class SshPreviewHost implements PreviewHost {
     return docker;
   }
 
+  /** Over {@code docker system dial-stdio} channels of the host's pooled connection, run by its docker command. */
+  @Override
+  public Optional<dev.byop.docker.DockerClient> engine() {
+    return Optional.of(pool.get(ssh).engine(docker));
+  }
+
   @Override
   public String workDir() {
     String w = workDir;

@@ -63,6 +63,22 @@ class SshPreviewHostIT {
   }
 
   @Test
+  void theEngineApiAnswersOverDialStdioOnOneKeptConnection() {
+    dev.byop.docker.DockerClient engine = host.engine().orElseThrow();
+    engine.ping();
+    assertTrue(engine.version().version().startsWith("20.10"), engine.version().toString());
+    long opened = engine.connectionsOpened();
+    for (int i = 0; i < 20; i++) {
+      assertTrue(engine.requestJson("GET", "/containers/json?all=1", null).isArray());
+    }
+    assertTrue(engine.inspectImage("byop-test/no-such-image:" + TestbedEnv.RUN).isEmpty());
+    engine.ping();
+    assertEquals(opened, engine.connectionsOpened(), "22 requests in a row reuse the kept connection");
+    // the same client for the same connection and docker command: its connections are kept
+    assertTrue(host.engine().orElseThrow() == engine);
+  }
+
+  @Test
   void outputIsInterleavedCutPerLineAndKeptInBoundedNumber() {
     List<String> seen = new CopyOnWriteArrayList<>();
     CommandResult r = host.run(List.of("sh", "-c", "echo out; echo err >&2; head -c 100000 /dev/zero | tr '\\0' a; echo; exit 3"),
