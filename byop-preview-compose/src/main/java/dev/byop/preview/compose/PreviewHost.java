@@ -34,6 +34,16 @@ public interface PreviewHost {
   String workDir();
 
   /**
+   * The host's Docker Engine API, the same engine {@link #docker()} talks to, when the host can reach it directly:
+   * the deployer then asks it what it would otherwise start the docker CLI for (container states while waiting,
+   * a redeploy's container replacement), a round trip each instead of a process. Empty (the default) for a host
+   * that only runs commands: everything then goes through {@link #docker()}.
+   */
+  default Optional<dev.byop.docker.DockerClient> engine() {
+    return Optional.empty();
+  }
+
+  /**
    * Runs {@code argv} (an argument list, never a shell line) to completion, passing each output line (stdout and
    * stderr) to {@code output} as it comes. What a command prints is the user's: each line is cut at
    * {@link dev.byop.core.internal.BoundedReads#MAX_LINE_BYTES} with a visible marker and the result keeps at most

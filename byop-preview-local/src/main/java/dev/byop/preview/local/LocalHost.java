@@ -50,6 +50,7 @@ public final class LocalHost implements PreviewHost {
   private final Path workDir;
   private final Map<String, String> environment;
   private final @Nullable Path directory;
+  private volatile dev.byop.docker.@Nullable DockerClient engine;
 
   /**
    * @param docker the docker CLI, e.g. {@code [docker]}
@@ -93,6 +94,26 @@ public final class LocalHost implements PreviewHost {
   @Override
   public List<String> docker() {
     return docker;
+  }
+
+  /**
+   * The engine the docker command reaches when it is a plain CLI (one word): {@code DOCKER_HOST} of the commands'
+   * environment, else what the CLI would discover (context, default socket). A docker command with options of its
+   * own (e.g. {@code --context}) has none: its engine is the CLI's to find.
+   */
+  @Override
+  public Optional<dev.byop.docker.DockerClient> engine() {
+    if (docker.size() != 1) return Optional.empty();
+    dev.byop.docker.DockerClient e = engine;
+    if (e == null) {
+      String host = environment.get("DOCKER_HOST");
+      Map<String, String> env = new LinkedHashMap<>(System.getenv());
+      env.putAll(environment);
+      e = dev.byop.docker.DockerClient.connect(host != null && !host.isBlank()
+          ? dev.byop.docker.DockerEndpoint.fromEnvironment(env) : dev.byop.docker.DockerEndpoint.fromEnvironment());
+      engine = e;
+    }
+    return Optional.of(e);
   }
 
   @Override

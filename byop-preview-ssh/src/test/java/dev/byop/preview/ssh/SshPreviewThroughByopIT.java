@@ -210,6 +210,12 @@ class SshPreviewThroughByopIT {
       assertEquals("thin", thin.path(), String.valueOf(thin));
       assertEquals(incremental, thin.bytesSent());
       assertTrue(thin.bytesSkipped() > 1024 * 1024, "the layers the host had are counted as skipped: " + thin);
+      // only images changed (each component's is tagged by the commit): the containers are replaced through the engine,
+      // compose is not started
+      assertTrue(second.stream().anyMatch(l -> l.endsWith(": only images changed; replacing web, api through the engine")),
+          "the redeploy replaces the containers through the engine: " + second);
+      assertTrue(second.stream().noneMatch(l -> l.startsWith("compose up ")), "no compose up on the redeploy: " + second);
+      assertTrue(second.stream().anyMatch(l -> l.startsWith("replaced ") && l.contains("(component web)")), String.valueOf(second));
       assertTrue(second.stream().anyMatch(l -> l.matches("removed image .*/web:[0-9a-f]{12} from vps" + n)),
           "the replaced web image is removed: " + second);
       assertEquals("web " + RUN + " v2 vps" + n + "\n",
