@@ -1,13 +1,13 @@
 package dev.byop.buildkit.internal;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.byop.buildkit.internal.proto.FileSyncGrpc;
 import dev.byop.buildkit.internal.proto.Packet;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -107,6 +107,15 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
       return d;
     }
     return v;
+  }
+
+  /** Fills {@code buf} from {@code in} up to its length or the end of the file; the count read (0 at the end). */
+  private static int readFully(java.nio.channels.ReadableByteChannel in, byte[] buf) throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf);
+    while (b.hasRemaining() && in.read(b) >= 0) {
+      // a file channel reads until the end; the loop only covers short reads
+    }
+    return b.position();
   }
 
   private static String escapeGlob(String s) {
@@ -210,11 +219,15 @@ public final class FileSyncService extends FileSyncGrpc.FileSyncImplBase {
                 continue;
               }
               // opened without following any link on the way: content never comes from outside the root
-              try (InputStream in = java.nio.channels.Channels.newInputStream(opener.openFile(f))) {
+              try (java.nio.channels.SeekableByteChannel in = opener.openFile(f)) {
                 int n;
-                while ((n = in.readNBytes(buf, 0, CHUNK)) > 0) {
+                while ((n = readFully(in, buf)) > 0) {
+                  // the chunk is wrapped, not copied: this array is never written again (the next one is new),
+                  // which saves a 95 MiB copy per 95 MiB sent (issue 14: upload CPU competes with the daemon)
+                  ByteString data = UnsafeByteOperations.unsafeWrap(buf, 0, n);
+                  buf = new byte[CHUNK];
                   send(Packet.newBuilder().setType(Packet.PacketType.PACKET_DATA).setId(p.getId())
-                      .setData(ByteString.copyFrom(buf, 0, n)).build());
+                      .setData(data).build());
                   bytesSent.addAndGet(n);
                 }
               }
