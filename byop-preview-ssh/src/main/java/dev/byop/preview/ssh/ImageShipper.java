@@ -125,12 +125,6 @@ final class ImageShipper {
   }
 
   /**
-   * Runs the remote command with its shell's pid (which {@code exec} hands to the command) in {@code $0}, so that a
-   * load orphaned by a lost link can be found and killed later. A constant script: the file and command are arguments.
-   */
-  private static final String WITH_PID_FILE = "echo $$ >\"$0\" && exec \"$@\"";
-
-  /**
    * Kills the loads named by the pid files in its arguments and removes the files. The process must still look like a
    * load (its pid may have been reused); TERM first, KILL after 5 s.
    */
@@ -336,13 +330,24 @@ final class ImageShipper {
             exit "$rc"
             """;
 
-  /** After a load: removes its pid file ({@code $0}) and reports the reference as {@link #STATE} does (P, and L when {@code $2} is 1). */
-  private static final String AFTER_LOAD = """
-            rm -f -- "$0"
-            ref=$1; ls=$2; shift 2
-            "$@" image inspect --format '{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}' "$ref" 2>/dev/null | sed 's/^/P /'
-            if [ "$ls" = 1 ]; then "$@" image ls --quiet --no-trunc "$ref" | sed 's/^/L /'; fi
-            exit 0
+  /**
+   * The load and the check of its result in one exec: {@code $1} the pid file, {@code $2} the reference, {@code $3} 1
+   * to ask whether the engine lists it (containerd store), the rest the docker CLI words. The load runs in a shell
+   * that writes its own pid to the file and then becomes the load (so a load orphaned by a lost link can be found and
+   * killed by that pid); once it exited, the file is removed and, after a marker line, the reference is reported as
+   * {@link #STATE} does (P, L). Exits with the load's status.
+   */
+  private static final String LOAD_AND_CHECK = """
+            pf=$1; ref=$2; ls=$3; shift 3
+            sh -c 'echo $$ >"$0" && exec "$@"' "$pf" "$@" load
+            rc=$?
+            rm -f -- "$pf"
+            echo byop-after-load
+            if [ "$rc" = 0 ]; then
+              "$@" image inspect --format '{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}' "$ref" 2>/dev/null | sed 's/^/P /'
+              if [ "$ls" = 1 ]; then "$@" image ls --quiet --no-trunc "$ref" | sed 's/^/L /'; fi
+            fi
+            exit "$rc"
             """;
 
   /** The host's state for {@code reference} in one exec ({@link #STATE}). */
@@ -469,8 +474,8 @@ final class ImageShipper {
    *
    * <p>Unless the host was last seen holding this image, the local save starts at once, beside the one exec that asks
    * the host what it holds ({@link #STATE}); the archive then streams through the filter into the host's
-   * {@code docker load}, and one more exec removes the load's pid file and checks the result. A host that has the
-   * image costs one exec and no save.
+   * {@code docker load}, whose exec also removes its pid file and reports the result ({@link #LOAD_AND_CHECK}): two
+   * execs per ship. A host that has the image costs one exec and no save.
    */
   ShipResult ship(SshHost host, String reference, Cancellation cancellation) {
     long t0 = System.nanoTime();
@@ -553,11 +558,13 @@ final class ImageShipper {
         AtomicReference<Exception> localFailure = new AtomicReference<>();
         AtomicReference<Exception> unknownLayer = new AtomicReference<>();
         AtomicLong firstByte = new AtomicLong();
+        AtomicLong copied = new AtomicLong();
         SshConnection conn = pool.get(host);
         // the login's home is where the session starts (as SFTP's "." is): a relative path needs no round trip
         pidFile = ".byop-ship-" + java.util.UUID.randomUUID() + ".pid";
-        List<String> load = new ArrayList<>(List.of("sh", "-c", WITH_PID_FILE, pidFile));
-        load.addAll(docker("load"));
+        List<String> load = new ArrayList<>(List.of("sh", "-c", LOAD_AND_CHECK, "byop-load", pidFile, reference,
+            containerd ? "1" : "0"));
+        load.addAll(remoteDocker);
         long tLoad = System.nanoTime();
         ExecResult r = conn.exec(load, out -> {
           try (InputStream src = source) {
@@ -566,6 +573,7 @@ final class ImageShipper {
             src.reset();
             firstByte.set(System.nanoTime());
             stats.set(filter.copy(src, new CountingOutputStream(out, bytes)));
+            copied.set(System.nanoTime());
           } catch (SaveArchiveFilter.UnknownLayerException e) {
             unknownLayer.set(e); // nothing of that layer was written: learn and start again
             throw e;
@@ -578,12 +586,8 @@ final class ImageShipper {
         }, null, null, pool.options().transferTimeout(), SshConnection.MAX_LINE, cancellation);
         archive = null; // closed by the transfer
         long tAfter = System.nanoTime();
-        // the load exited (its status arrived): only its pid file is left, removed with the check of the result
-        List<String> after = new ArrayList<>(List.of("sh", "-c", AFTER_LOAD, pidFile, reference, containerd ? "1" : "0"));
-        after.addAll(remoteDocker);
-        ExecResult check = conn.exec(after, StdinSource.NONE, null, pool.options().commandTimeout());
+        // the exec's status arrived: the load exited and its pid file was removed
         pidFile = null;
-        long tDone = System.nanoTime();
         if (unknownLayer.get() != null) {
           if (!learnedForOci) {
             learnedForOci = true;
@@ -617,18 +621,21 @@ final class ImageShipper {
         }
         String inspected = null;
         Set<String> listed = new HashSet<>();
-        for (String l : check.stdout().split("\n")) {
-          if (l.startsWith("P ")) {
+        boolean afterMarker = false;
+        for (String l : r.stdout().split("\n")) {
+          if (l.equals("byop-after-load")) {
+            afterMarker = true;
+          } else if (!afterMarker) {
+            continue; // docker load's own output
+          } else if (l.startsWith("P ")) {
             inspected = l.substring(2).strip();
           } else if (l.startsWith("L ")) {
             listed.add(l.substring(2).strip());
           }
         }
-        Presence afterLoad = check.ok() ? presence(inspected, listed, img, containerd) : Presence.ABSENT;
-        timeline(host, reference, st.skipped() > 0 ? "thin" : "full", tConnect, tState, tSave, tLoad, firstByte.get(), tAfter);
-        if (LOG.isDebugEnabled()) {
-          LOG.debug("ship {} to {}: check after load {} ms", reference, host.label(), (tDone - tAfter) / 1_000_000);
-        }
+        Presence afterLoad = presence(inspected, listed, img, containerd);
+        timeline(host, reference, st.skipped() > 0 ? "thin" : "full", tConnect, tState, tSave, tLoad, firstByte.get(), copied.get(),
+            tAfter);
         if (afterLoad == Presence.INCOMPLETE && st.skipped() > 0) {
           LOG.info("{} loaded the partial archive of {} but its engine does not list the image (incomplete in its store);"
               + " sending it whole", host.label(), reference);
@@ -703,7 +710,7 @@ final class ImageShipper {
     if (!LOG.isDebugEnabled()) {
       return;
     }
-    String[] names = {"connect+cleanup", "state", "save-ready", "load-to-first-byte", "load"};
+    String[] names = {"connect+cleanup", "state", "save-ready", "load-to-first-byte", "stream", "load-after-eof+check"};
     StringBuilder b = new StringBuilder();
     for (int i = 0; i + 1 < marks.length && i < names.length; i++) {
       if (marks[i] != 0 && marks[i + 1] != 0) {
