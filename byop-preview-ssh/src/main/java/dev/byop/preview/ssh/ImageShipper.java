@@ -279,8 +279,10 @@ final class ImageShipper {
   }
 
   /**
-   * Reads the local save archive once, without sending anything, to learn which layer file holds which diff id;
-   * {@link #ship} does this by itself when a host holds layers this shipper has not seen yet.
+   * Reads the local save archive once, without sending anything, to learn which layer file holds which diff id.
+   * {@link #ship} needs this only for an OCI layout whose gzip blobs the host holds (their diff ids are named by the
+   * manifest at the archive's end), and does it then by itself; a 20.10 archive's layer files are named while it
+   * streams.
    */
   void learn(String reference) throws IOException {
     try (InputStream in = local.save(reference)) {

@@ -31,13 +31,15 @@ import org.jspecify.annotations.Nullable;
  * not for the gzip blobs of the containerd store. Both engines write the layer files before {@code manifest.json}, so
  * a file's diff id is only known once its bytes have passed: the filter learns {@code file key → diff id} from every
  * archive it reads ({@link #learned}; the key is the v1 id or the blob digest) and leaves a layer out only when that
- * mapping is already known, or when an OCI blob's own digest is a diff id the target holds.
+ * mapping is already known, or when an OCI blob's own digest is a diff id the target holds. A 20.10 archive is the
+ * exception: each layer directory's {@code json} comes before its {@code layer.tar}, and with the image's diff ids
+ * (from the engine's inspect) it names the layer by its v1 id ({@link #v1Id}), so one pass suffices.
  *
  * <p>A containerd-store target refuses a 20.10 archive without its layer files ({@code layer "…/layer.tar" not found}:
  * it resolves Docker manifest layers by file), but takes an OCI layout whose missing blobs it holds. For such a
  * target ({@link #toOciLayout}) a 20.10 archive is rewritten into an OCI layout on the fly: each {@code layer.tar}
  * becomes {@code blobs/sha256/<diff id>} (an uncompressed layer's digest is its diff id, so every layer file must be
- * known: {@link #learn} first), the config {@code blobs/sha256/<its digest>}, and after the Docker manifest an OCI
+ * known: named from its json, or {@link #learn} first), the config {@code blobs/sha256/<its digest>}, and after the Docker manifest an OCI
  * image manifest, {@code index.json} naming each tag, a Docker {@code manifest.json} over the blobs and
  * {@code oci-layout}; v1 metadata and {@code repositories} are dropped. Archives that are already OCI layouts pass
  * through as they are.
