@@ -125,12 +125,6 @@ final class ImageShipper {
   }
 
   /**
-   * Runs the remote command with its shell's pid (which {@code exec} hands to the command) in {@code $0}, so that a
-   * load orphaned by a lost link can be found and killed later. A constant script: the file and command are arguments.
-   */
-  private static final String WITH_PID_FILE = "echo $$ >\"$0\" && exec \"$@\"";
-
-  /**
    * Kills the loads named by the pid files in its arguments and removes the files. The process must still look like a
    * load (its pid may have been reused); TERM first, KILL after 5 s.
    */
@@ -285,8 +279,10 @@ final class ImageShipper {
   }
 
   /**
-   * Reads the local save archive once, without sending anything, to learn which layer file holds which diff id;
-   * {@link #ship} does this by itself when a host holds layers this shipper has not seen yet.
+   * Reads the local save archive once, without sending anything, to learn which layer file holds which diff id.
+   * {@link #ship} needs this only for an OCI layout whose gzip blobs the host holds (their diff ids are named by the
+   * manifest at the archive's end), and does it then by itself; a 20.10 archive's layer files are named while it
+   * streams.
    */
   void learn(String reference) throws IOException {
     try (InputStream in = local.save(reference)) {
@@ -304,9 +300,184 @@ final class ImageShipper {
   }
 
   /**
+   * What the host holds, asked in one round trip ({@link #STATE}): its image under the reference, whether its engine
+   * lists it, every diff id of its listed images, and, when not known yet, whether its store is containerd's.
+   */
+  record RemoteState(Presence presence, Set<String> diffIds) {}
+
+  /**
+   * One exec for everything a ship must know before sending: {@code $1} the reference, {@code $2} 1 to ask
+   * {@code docker info} as well, the rest the docker CLI words. The independent docker calls run side by side (each
+   * costs a CLI start on the host); their answers come back as lines tagged P (the reference's inspect), I (info),
+   * L (listed image ids) and D (their diff ids). A constant script: values are positional arguments.
+   */
+  private static final String STATE = """
+            ref=$1; info=$2; shift 2
+            d=$(mktemp -d) || exit 70
+            "$@" image inspect --format '{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}' "$ref" >"$d/p" 2>/dev/null &
+            if [ "$info" = 1 ]; then "$@" info --format '{{json .DriverStatus}}' >"$d/i" 2>"$d/ie" & fi
+            if ids=$("$@" image ls --quiet --no-trunc 2>"$d/le"); then
+              rc=0
+              if [ -n "$ids" ]; then "$@" image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' $ids >"$d/l" 2>/dev/null; fi
+            else
+              rc=$?
+            fi
+            wait
+            sed 's/^/P /' "$d/p"
+            [ -f "$d/i" ] && sed 's/^/I /' "$d/i"
+            for i in $ids; do echo "L $i"; done
+            [ -f "$d/l" ] && sed 's/^/D /' "$d/l"
+            [ "$rc" = 0 ] || cat "$d/le" >&2
+            rm -rf -- "$d"
+            exit "$rc"
+            """;
+
+  /**
+   * The load and the check of its result in one exec: {@code $1} the pid file, {@code $2} the reference, {@code $3} 1
+   * to ask whether the engine lists it (containerd store), the rest the docker CLI words. The load runs in a shell
+   * that writes its own pid to the file and then becomes the load (so a load orphaned by a lost link can be found and
+   * killed by that pid); once it exited, the file is removed and, after a marker line, the reference is reported as
+   * {@link #STATE} does (P, L). Exits with the load's status.
+   */
+  private static final String LOAD_AND_CHECK = """
+            pf=$1; ref=$2; ls=$3; shift 3
+            sh -c 'echo $$ >"$0" && exec "$@"' "$pf" "$@" load
+            rc=$?
+            rm -f -- "$pf"
+            echo byop-after-load
+            if [ "$rc" = 0 ]; then
+              "$@" image inspect --format '{{.Id}} {{.Created}}{{range .RootFS.Layers}} {{.}}{{end}}' "$ref" 2>/dev/null | sed 's/^/P /'
+              if [ "$ls" = 1 ]; then "$@" image ls --quiet --no-trunc "$ref" | sed 's/^/L /'; fi
+            fi
+            exit "$rc"
+            """;
+
+  /** The host's state for {@code reference} in one exec ({@link #STATE}). */
+  RemoteState remoteState(SshHost host, String reference, LocalImages.LocalImage img) {
+    SshConnection c = pool.get(host);
+    Boolean containerd = containerdStores.get(host.label());
+    List<String> argv = new ArrayList<>(List.of("sh", "-c", STATE, "byop-state", reference, containerd == null ? "1" : "0"));
+    argv.addAll(remoteDocker);
+    ExecResult r = c.exec(argv, StdinSource.NONE, null, pool.options().commandTimeout());
+    if (!r.ok()) {
+      throw new RemoteCommandException(host.label(), docker("image", "ls"), r.exitCode(), r.stderrTail());
+    }
+    String inspect = null;
+    Set<String> listed = new HashSet<>();
+    Set<String> diffIds = new HashSet<>();
+    StringBuilder info = new StringBuilder();
+    for (String l : r.stdout().split("\n")) {
+      if (l.startsWith("P ")) {
+        inspect = l.substring(2).strip();
+      } else if (l.startsWith("I ")) {
+        info.append(l, 2, l.length());
+      } else if (l.startsWith("L ")) {
+        listed.add(l.substring(2).strip());
+      } else if (l.startsWith("D sha256:")) {
+        diffIds.add(l.substring(2).strip());
+      }
+    }
+    if (containerd == null && info.length() > 0) {
+      containerd = info.toString().contains("io.containerd.snapshotter");
+      containerdStores.put(host.label(), containerd);
+    }
+    return new RemoteState(presence(inspect, listed, img, Boolean.TRUE.equals(containerd)), diffIds);
+  }
+
+  /** Presence from an inspect line ({@code id created diffIds…}) and the ids the engine lists. */
+  private static Presence presence(@Nullable String inspect, Set<String> listed, LocalImages.LocalImage img, boolean containerd) {
+    if (inspect == null || inspect.isEmpty()) {
+      return Presence.ABSENT;
+    }
+    String[] p = inspect.split("\\s+");
+    if (p.length < 2 || !img.sameAs(p[0], p[1], List.of(java.util.Arrays.copyOfRange(p, 2, p.length)))) {
+      return Presence.ABSENT;
+    }
+    // only a containerd store holds images it cannot list; a classic store's inspect is the answer
+    return !containerd || listed.contains(p[0]) ? Presence.COMPLETE : Presence.INCOMPLETE;
+  }
+
+  /** Per host label: image ids it was last seen to hold complete, so that a ship of one of them does not save ahead. */
+  private final Map<String, Set<String>> seenComplete = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private void seen(SshHost host, String imageId) {
+    Set<String> ids = seenComplete.computeIfAbsent(host.label(), k -> java.util.concurrent.ConcurrentHashMap.newKeySet());
+    if (ids.size() > 1024) {
+      ids.clear(); // a hint only: bounded
+    }
+    ids.add(imageId);
+  }
+
+  private static final java.util.regex.Pattern LEGACY_FIRST = java.util.regex.Pattern.compile("[0-9a-f]{64}(/.*)?|[0-9a-f]{64}\\.json");
+
+  /**
+   * Whether a save archive is Docker 20.10's layout, from its first tar header (read ahead, then reset): its layer
+   * files are named while streaming ({@link SaveArchiveFilter}); an OCI layout's gzip blobs only by its manifest at the
+   * end, which an earlier pass must have learned.
+   */
+  private static boolean legacyArchive(java.io.BufferedInputStream in) throws IOException {
+    in.mark(1024);
+    byte[] h = in.readNBytes(512);
+    in.reset();
+    int n = 0;
+    while (n < 100 && n < h.length && h[n] != 0) {
+      n++;
+    }
+    return LEGACY_FIRST.matcher(new String(h, 0, n, java.nio.charset.StandardCharsets.UTF_8)).matches();
+  }
+
+  /** A local save started ahead, while the host is asked what it holds; closed unless a transfer takes it. */
+  private static final class Ahead implements AutoCloseable {
+    private java.util.concurrent.@Nullable CompletableFuture<InputStream> save;
+
+    Ahead(java.util.concurrent.@Nullable CompletableFuture<InputStream> save) {
+      this.save = save;
+    }
+
+    /** The stream started ahead, once; null when none (then the caller saves anew). */
+    @Nullable InputStream take() throws IOException {
+      java.util.concurrent.CompletableFuture<InputStream> f = save;
+      save = null;
+      if (f == null) {
+        return null;
+      }
+      try {
+        return f.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw e.getCause() instanceof RuntimeException re ? re : e;
+      }
+    }
+
+    @Override
+    public void close() {
+      java.util.concurrent.CompletableFuture<InputStream> f = save;
+      save = null;
+      if (f != null) {
+        f.whenComplete((in, err) -> {
+          if (in != null) {
+            try {
+              in.close(); // aborts the local save
+            } catch (IOException ignored) {
+              // nothing more to release
+            }
+          }
+        });
+      }
+    }
+  }
+
+  /**
    * As {@link #ship(SshHost, String)}; when {@code cancellation} fires, the transfer stops (the host's
    * {@code docker load} is sent TERM and its channel closed, what it left is cleaned up) and
    * {@link dev.byop.core.CancelledException} is raised.
+   *
+   * <p>Unless the host was last seen holding this image, the local save starts at once, beside the one exec that asks
+   * the host what it holds ({@link #STATE}); the archive then streams through the filter into the host's
+   * {@code docker load}, whose exec also removes its pid file and reports the result ({@link #LOAD_AND_CHECK}): two
+   * execs per ship. A host that has the image costs one exec and no save.
    */
   ShipResult ship(SshHost host, String reference, Cancellation cancellation) {
     long t0 = System.nanoTime();
@@ -316,6 +487,25 @@ final class ImageShipper {
     } catch (IOException e) {
       throw new SshException("cannot inspect local image '" + reference + "': " + e.getMessage(), e);
     }
+    Set<String> seenOn = seenComplete.getOrDefault(host.label(), Set.of());
+    try (Ahead ahead = new Ahead(seenOn.contains(img.id()) ? null
+        : java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return local.save(reference);
+          } catch (IOException e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        }, r -> {
+          Thread t = new Thread(r, "byop-ship-save-ahead");
+          t.setDaemon(true);
+          t.start();
+        }))) {
+      return ship(host, reference, cancellation, img, ahead, t0);
+    }
+  }
+
+  private ShipResult ship(SshHost host, String reference, Cancellation cancellation, LocalImages.LocalImage img, Ahead ahead,
+      long t0) {
     AtomicLong bytes = new AtomicLong();
     @Nullable SshException last = null;
     int attempt = 0;
@@ -327,11 +517,17 @@ final class ImageShipper {
       cancellation.throwIfCancelled();
       attempt++;
       @Nullable String pidFile = null;
+      @Nullable InputStream archive = null;
       try {
+        long tConnect = System.nanoTime();
         pool.get(host); // an unreachable host fails the attempt here, before the clean-up tries it too
         cleanUp(host);
-        Presence before = remotePresence(host, reference, img);
+        long tState = System.nanoTime();
+        RemoteState state = remoteState(host, reference, img);
+        Presence before = state.presence();
         if (before == Presence.COMPLETE) {
+          seen(host, img.id());
+          timeline(host, reference, "present", tConnect, tState, System.nanoTime(), 0, 0, 0);
           return new ShipResult(reference, img.id(), bytes.get(), img.diffIds().size(), img.diffIds().size(), 0, false, true,
               attempt - 1, Duration.ofNanos(System.nanoTime() - t0), "the host has the image (same id)");
         }
@@ -340,27 +536,46 @@ final class ImageShipper {
           forceFull = true;
           fullBecause = "the host held an incomplete copy of the image (not listed by its engine): sent whole";
         }
-        Set<String> held = forceFull ? Set.of() : remoteDiffIds(host);
         Set<String> relevant = new HashSet<>(img.diffIds());
-        relevant.retainAll(held);
-        if (!relevant.isEmpty() && !learned.values().containsAll(relevant)) {
-          // the host holds layers we have never hashed (shipped by someone else): learn their file names
-          // from a local-only pass so that they can be left out
-          learn(reference);
+        relevant.retainAll(forceFull ? Set.of() : state.diffIds());
+        long tSave = System.nanoTime();
+        InputStream started = ahead.take();
+        java.io.BufferedInputStream in = new java.io.BufferedInputStream(started != null ? started : local.save(reference), 64 * 1024);
+        archive = in;
+        if (!relevant.isEmpty() && !learned.values().containsAll(relevant) && !legacyArchive(in)) {
+          // an OCI layout names its gzip blobs' diff ids only in its manifest at the end: learn them from this local
+          // read (a 20.10 archive's layer files are named while streaming), then save again to send
+          SaveArchiveFilter.learn(in, learned);
+          in.close();
+          in = new java.io.BufferedInputStream(local.save(reference), 64 * 1024);
+          archive = in;
         }
+        java.io.BufferedInputStream source = in;
         // a containerd store takes a 20.10 archive thin only as an OCI layout (SaveArchiveFilter)
-        boolean toOci = !forceFull && containerdStore(host);
-        SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned, toOci);
+        Boolean containerdKnown = containerdStores.get(host.label());
+        boolean containerd = containerdKnown != null ? containerdKnown : containerdStore(host);
+        boolean toOci = !forceFull && containerd;
+        SaveArchiveFilter filter = new SaveArchiveFilter(relevant, learned, toOci, img.diffIds());
         AtomicReference<SaveArchiveFilter.Stats> stats = new AtomicReference<>();
         AtomicReference<Exception> localFailure = new AtomicReference<>();
         AtomicReference<Exception> unknownLayer = new AtomicReference<>();
+        AtomicLong firstByte = new AtomicLong();
+        AtomicLong copied = new AtomicLong();
         SshConnection conn = pool.get(host);
-        pidFile = conn.home() + "/.byop-ship-" + java.util.UUID.randomUUID() + ".pid";
-        List<String> load = new ArrayList<>(List.of("sh", "-c", WITH_PID_FILE, pidFile));
-        load.addAll(docker("load"));
+        // the login's home is where the session starts (as SFTP's "." is): a relative path needs no round trip
+        pidFile = ".byop-ship-" + java.util.UUID.randomUUID() + ".pid";
+        List<String> load = new ArrayList<>(List.of("sh", "-c", LOAD_AND_CHECK, "byop-load", pidFile, reference,
+            containerd ? "1" : "0"));
+        load.addAll(remoteDocker);
+        long tLoad = System.nanoTime();
         ExecResult r = conn.exec(load, out -> {
-          try (InputStream in = local.save(reference)) {
-            stats.set(filter.copy(in, new CountingOutputStream(out, bytes)));
+          try (InputStream src = source) {
+            src.mark(1);
+            src.read();
+            src.reset();
+            firstByte.set(System.nanoTime());
+            stats.set(filter.copy(src, new CountingOutputStream(out, bytes)));
+            copied.set(System.nanoTime());
           } catch (SaveArchiveFilter.UnknownLayerException e) {
             unknownLayer.set(e); // nothing of that layer was written: learn and start again
             throw e;
@@ -371,8 +586,9 @@ final class ImageShipper {
             throw e;
           }
         }, null, null, pool.options().transferTimeout(), SshConnection.MAX_LINE, cancellation);
-        // the load exited (its status arrived): only its pid file is left
-        conn.exec(List.of("rm", "-f", "--", pidFile), StdinSource.NONE, null, pool.options().commandTimeout());
+        archive = null; // closed by the transfer
+        long tAfter = System.nanoTime();
+        // the exec's status arrived: the load exited and its pid file was removed
         pidFile = null;
         if (unknownLayer.get() != null) {
           if (!learnedForOci) {
@@ -405,8 +621,24 @@ final class ImageShipper {
           }
           throw new RemoteCommandException(host.label(), docker("load"), r.exitCode(), r.stderrTail());
         }
-        Presence after = remotePresence(host, reference, img);
-        if (after == Presence.INCOMPLETE && st.skipped() > 0) {
+        String inspected = null;
+        Set<String> listed = new HashSet<>();
+        boolean afterMarker = false;
+        for (String l : r.stdout().split("\n")) {
+          if (l.equals("byop-after-load")) {
+            afterMarker = true;
+          } else if (!afterMarker) {
+            continue; // docker load's own output
+          } else if (l.startsWith("P ")) {
+            inspected = l.substring(2).strip();
+          } else if (l.startsWith("L ")) {
+            listed.add(l.substring(2).strip());
+          }
+        }
+        Presence afterLoad = presence(inspected, listed, img, containerd);
+        timeline(host, reference, st.skipped() > 0 ? "thin" : "full", tConnect, tState, tSave, tLoad, firstByte.get(), copied.get(),
+            tAfter);
+        if (afterLoad == Presence.INCOMPLETE && st.skipped() > 0) {
           LOG.info("{} loaded the partial archive of {} but its engine does not list the image (incomplete in its store);"
               + " sending it whole", host.label(), reference);
           forceFull = true;
@@ -415,11 +647,12 @@ final class ImageShipper {
           attempt--; // a repair is not a lost connection
           continue;
         }
-        if (after != Presence.COMPLETE) {
+        if (afterLoad != Presence.COMPLETE) {
           String now = remoteImageId(host, reference);
           throw new SshException("after docker load, " + host.label() + " has " + (now == null ? "no image" : now) + " for '"
-              + reference + "', expected " + img.id() + (after == Presence.INCOMPLETE ? " (present but incomplete: its engine does not list it)" : ""));
+              + reference + "', expected " + img.id() + (afterLoad == Presence.INCOMPLETE ? " (present but incomplete: its engine does not list it)" : ""));
         }
+        seen(host, img.id());
         String reason = fullBecause != null ? fullBecause
             : st.skipped() == 0 ? "the host has none of its " + st.layers() + " layers"
             : "the host has " + st.skipped() + " of its " + st.layers() + " layers";
@@ -458,12 +691,35 @@ final class ImageShipper {
       } catch (IOException e) {
         giveUp(host, pidFile);
         throw new SshException("reading the local image '" + reference + "' failed: " + e.getMessage(), e);
+      } finally {
+        if (archive != null) {
+          try {
+            archive.close(); // not handed to a transfer: aborts the local save
+          } catch (IOException ignored) {
+            // nothing more to release
+          }
+        }
       }
     }
     giveUp(host, null);
     Duration spent = Duration.ofNanos(System.nanoTime() - firstFailure);
     throw new SshException("shipping '" + reference + "' to " + host.label() + " failed after " + attempt + " attempts, retried for "
         + spent.toMillis() / 1000.0 + " s (retry window " + retry.window().toMillis() / 1000.0 + " s): " + last.getMessage(), last);
+  }
+
+  /** The debug timeline of one attempt (nanoTime marks; 0 for a step not taken), read by the benches' breakdown. */
+  private static void timeline(SshHost host, String reference, String path, long... marks) {
+    if (!LOG.isDebugEnabled()) {
+      return;
+    }
+    String[] names = {"connect+cleanup", "state", "save-ready", "load-to-first-byte", "stream", "load-after-eof+check"};
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i + 1 < marks.length && i < names.length; i++) {
+      if (marks[i] != 0 && marks[i + 1] != 0) {
+        b.append(' ').append(names[i]).append('=').append((marks[i + 1] - marks[i]) / 1_000_000).append("ms");
+      }
+    }
+    LOG.debug("ship {} to {} ({}):{}", reference, host.label(), path, b);
   }
 
   /** A ship ends in failure: the loads it started must not outlive it (what is unreachable now goes at the next contact). */

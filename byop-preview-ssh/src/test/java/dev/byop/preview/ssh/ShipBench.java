@@ -10,9 +10,11 @@ import java.util.Locale;
  * Image shipping: byop (layer-aware streaming over one SSH connection) against the seed's way
  * ({@code docker save -o file}, {@code scp}, {@code docker load -i}, {@code rm}), same image, same host (the bed's vps1).
  *
- * <p>first/cold: a fresh process with no layer-name cache (it reads the image once locally to learn which archive file
- * is the base layer the host already has); first/warm: the same with the cache file of an earlier process;
- * incremental: the next version (one small changed layer) right after the first.
+ * <p>first/cold: the first ship of the process (its first SSH connection) with no layer-name cache (the local engine's
+ * 20.10 archive names its layer files while streaming, so the base layer the host has is left out in the one pass);
+ * first/warm: a later process with the cache file of an earlier one; incremental: the next version (one small
+ * changed layer) right after the first. Run with the ssh debug log for each ship's timeline (ImageShipper) and execs
+ * (SshConnection).
  *
  * <p>Run: {@code ./mvnw -B -q -pl byop-preview-ssh -am -DskipTests -Pbench-ssh verify} (needs the test bed).
  * Options: {@code -Dbench.rounds=5 -Dbench.fillerMb=64}.

@@ -31,13 +31,15 @@ import org.jspecify.annotations.Nullable;
  * not for the gzip blobs of the containerd store. Both engines write the layer files before {@code manifest.json}, so
  * a file's diff id is only known once its bytes have passed: the filter learns {@code file key → diff id} from every
  * archive it reads ({@link #learned}; the key is the v1 id or the blob digest) and leaves a layer out only when that
- * mapping is already known, or when an OCI blob's own digest is a diff id the target holds.
+ * mapping is already known, or when an OCI blob's own digest is a diff id the target holds. A 20.10 archive is the
+ * exception: each layer directory's {@code json} comes before its {@code layer.tar}, and with the image's diff ids
+ * (from the engine's inspect) it names the layer by its v1 id ({@link #v1Id}), so one pass suffices.
  *
  * <p>A containerd-store target refuses a 20.10 archive without its layer files ({@code layer "…/layer.tar" not found}:
  * it resolves Docker manifest layers by file), but takes an OCI layout whose missing blobs it holds. For such a
  * target ({@link #toOciLayout}) a 20.10 archive is rewritten into an OCI layout on the fly: each {@code layer.tar}
  * becomes {@code blobs/sha256/<diff id>} (an uncompressed layer's digest is its diff id, so every layer file must be
- * known: {@link #learn} first), the config {@code blobs/sha256/<its digest>}, and after the Docker manifest an OCI
+ * known: named from its json, or {@link #learn} first), the config {@code blobs/sha256/<its digest>}, and after the Docker manifest an OCI
  * image manifest, {@code index.json} naming each tag, a Docker {@code manifest.json} over the blobs and
  * {@code oci-layout}; v1 metadata and {@code repositories} are dropped. Archives that are already OCI layouts pass
  * through as they are.
@@ -57,6 +59,8 @@ public final class SaveArchiveFilter {
   private final Set<String> remoteDiffIds;
   private final Map<String, String> learned;
   private final boolean toOciLayout;
+  /** The image's diff ids, lowest first (from the engine's inspect), to name 20.10 layer files before their bodies. */
+  private final List<String> imageDiffIds;
 
   /**
    * @param remoteDiffIds diff ids ({@code sha256:<hex>}) the target holds; empty to send everything
@@ -68,10 +72,160 @@ public final class SaveArchiveFilter {
 
   /** @param toOciLayout rewrite a 20.10 archive into an OCI layout (for a containerd-store target) */
   public SaveArchiveFilter(Set<String> remoteDiffIds, Map<String, String> learned, boolean toOciLayout) {
+    this(remoteDiffIds, learned, toOciLayout, List.of());
+  }
+
+  /**
+   * @param imageDiffIds the diff ids of the image being saved, lowest first: a 20.10 archive's layer files are then
+   *     named while streaming ({@link #v1Id}), so that a held layer is left out without a learning pass first
+   */
+  public SaveArchiveFilter(Set<String> remoteDiffIds, Map<String, String> learned, boolean toOciLayout, List<String> imageDiffIds) {
     this.remoteDiffIds = remoteDiffIds;
     this.learned = learned;
     this.toOciLayout = toOciLayout;
+    this.imageDiffIds = List.copyOf(imageDiffIds);
   }
+
+  /** The chain ids of {@code diffIds} (the OCI image spec's ChainID: sha256 of "parent-chain child-diff"). */
+  static List<String> chainIds(List<String> diffIds) {
+    List<String> chain = new ArrayList<>();
+    String prev = null;
+    for (String d : diffIds) {
+      prev = prev == null ? d : "sha256:" + hex((prev + " " + d).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      chain.add(prev);
+    }
+    return chain;
+  }
+
+  /**
+   * Names a 20.10 layer directory from its {@code <v1-id>/json}, which the archive holds before {@code layer.tar}
+   * (its entries come in name order): Docker 20.10 derives the v1 id ({@code image/v1.CreateID}) as the sha256 of
+   * that json without {@code id}, with {@code parent} as a digest and {@code layer_id} set to the layer's chain id,
+   * marshalled by Go as a map (keys sorted, values as they are; a lower layer's json gains {@code os} only after). Trying each chain id of the image finds the layer's
+   * position, so its diff id, before its body passes. Hand-written because it reproduces Go's encoding byte for
+   * byte, which no JSON library promises; a json that does not match teaches nothing (the layer is then sent).
+   *
+   * @return the diff id, or null
+   */
+  static @Nullable String v1Id(String dirHex, byte[] json, List<String> diffIds) {
+    Map<String, String> fields = topLevelFields(json);
+    if (fields == null || diffIds.isEmpty()) {
+      return null;
+    }
+    fields.remove("id");
+    String parent = fields.get("parent");
+    if (parent != null) {
+      if (!parent.matches("\"[0-9a-f]{64}\"")) {
+        return null;
+      }
+      fields.put("parent", "\"sha256:" + parent.substring(1));
+    }
+    List<String> chain = chainIds(diffIds);
+    // 20.10 sets "os" on a lower layer's json after deriving its id (the top layer's json had it from the config)
+    Map<String, String> withoutOs = new HashMap<>(fields);
+    withoutOs.remove("os");
+    for (Map<String, String> f : fields.containsKey("os") ? List.of(fields, withoutOs) : List.of(fields)) {
+      for (int i = 0; i < chain.size(); i++) {
+        f.put("layer_id", "\"" + chain.get(i) + "\"");
+        StringBuilder b = new StringBuilder("{");
+        new java.util.TreeMap<>(f).forEach((k, v) -> b.append(b.length() > 1 ? "," : "").append('"').append(k).append("\":").append(v));
+        b.append('}');
+        if (hex(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)).equals(dirHex)) {
+          return diffIds.get(i);
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The members of a JSON object, each value as its raw text; null when {@code json} is not an object or a key has
+   * escapes (Go writes plain ASCII keys here). Values keep their exact bytes, which re-serialising would not.
+   */
+  static @Nullable Map<String, String> topLevelFields(byte[] json) {
+    String s = new String(json, java.nio.charset.StandardCharsets.UTF_8);
+    int n = s.length();
+    int i = skipWs(s, 0);
+    if (i >= n || s.charAt(i) != '{') {
+      return null;
+    }
+    Map<String, String> out = new HashMap<>();
+    i = skipWs(s, i + 1);
+    if (i < n && s.charAt(i) == '}') {
+      return out;
+    }
+    while (i < n) {
+      if (s.charAt(i) != '"') {
+        return null;
+      }
+      int k = s.indexOf('"', i + 1);
+      if (k < 0) {
+        return null;
+      }
+      String key = s.substring(i + 1, k);
+      if (key.indexOf('\\') >= 0) {
+        return null;
+      }
+      i = skipWs(s, k + 1);
+      if (i >= n || s.charAt(i) != ':') {
+        return null;
+      }
+      i = skipWs(s, i + 1);
+      int start = i;
+      int depth = 0;
+      boolean str = false;
+      for (; i < n; i++) {
+        char c = s.charAt(i);
+        if (str) {
+          if (c == '\\') {
+            i++;
+          } else if (c == '"') {
+            str = false;
+          }
+        } else if (c == '"') {
+          str = true;
+        } else if (c == '{' || c == '[') {
+          depth++;
+        } else if (c == '}' || c == ']') {
+          if (depth == 0) {
+            break;
+          }
+          depth--;
+        } else if (c == ',' && depth == 0) {
+          break;
+        }
+      }
+      if (i >= n) {
+        return null;
+      }
+      out.put(key, s.substring(start, i).strip());
+      if (s.charAt(i) == '}') {
+        return out;
+      }
+      i = skipWs(s, i + 1);
+    }
+    return null;
+  }
+
+  private static int skipWs(String s, int i) {
+    while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  /** A 20.10 layer directory's json: learns which diff id its layer.tar holds. */
+  private void nameLegacyLayer(String name, byte[] body) {
+    Matcher m = LEGACY_JSON.matcher(name);
+    if (m.matches() && !imageDiffIds.isEmpty() && !learned.containsKey(m.group(1))) {
+      String diffId = v1Id(m.group(1), body, imageDiffIds);
+      if (diffId != null) {
+        learned.put(m.group(1), diffId);
+      }
+    }
+  }
+
+  private static final Pattern LEGACY_JSON = Pattern.compile("([0-9a-f]{64})/json");
 
   /** A layer file of a 20.10 archive whose diff id is not known yet, met while rewriting it into an OCI layout. */
   public static final class UnknownLayerException extends IOException {
@@ -136,6 +290,10 @@ public final class SaveArchiveFilter {
           tout.closeArchiveEntry();
           continue;
         }
+        if (e.isFile() && e.getSize() <= MAX_METADATA && LEGACY_JSON.matcher(name).matches()) {
+          nameLegacyLayer(name, tin.readAllBytes());
+          continue;
+        }
         if (!e.isFile() || e.getSize() > MAX_METADATA || LEGACY_V1_META.matcher(name).matches() || name.equals("repositories")) {
           continue; // v1 directories and metadata: not part of an OCI layout
         }
@@ -167,6 +325,7 @@ public final class SaveArchiveFilter {
           byte[] body = tin.readAllBytes();
           tout.write(body);
           meta.offer(name, body);
+          nameLegacyLayer(name, body);
         } else {
           transfer(tin, tout, buf);
         }

@@ -296,4 +296,53 @@ class SaveArchiveFilterTest {
     assertEquals("registry.example/a/b:c", SaveArchiveFilter.containerdName("registry.example/a/b:c"));
     assertEquals("localhost/a:b", SaveArchiveFilter.containerdName("localhost/a:b"));
   }
+
+  static byte[] resource(String name) throws IOException {
+    try (java.io.InputStream in = SaveArchiveFilterTest.class.getResourceAsStream("v1/" + name)) {
+      return in.readAllBytes();
+    }
+  }
+
+  static final String V1_BASE = "6237496e295dbbd4c9067e5d5b92d687e21ef1005280bc3e2e89c246af3803c8";
+  static final String V1_TOP = "2a792298c6d1ce0240013c9eb2864c5a2137e3180f5cdbd89e0bb8b1aeb19f01";
+
+  static List<String> realDiffIds() throws IOException {
+    return new String(resource("diff-ids.txt"), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+  }
+
+  /** The layer jsons of a real Docker 20.10 save (base image layer, then a COPY layer) name their layers. */
+  @Test
+  void aDocker2010LayerJsonNamesItsLayerByItsV1Id() throws Exception {
+    List<String> diffIds = realDiffIds();
+    assertEquals(diffIds.get(0), SaveArchiveFilter.v1Id(V1_BASE, resource(V1_BASE + ".json"), diffIds));
+    assertEquals(diffIds.get(1), SaveArchiveFilter.v1Id(V1_TOP, resource(V1_TOP + ".json"), diffIds));
+    // another image's layers, or a changed json: no name (the layer is then sent)
+    assertEquals(null, SaveArchiveFilter.v1Id(V1_TOP, resource(V1_TOP + ".json"), List.of(diffIds.get(1))));
+    byte[] changed = new String(resource(V1_BASE + ".json"), StandardCharsets.UTF_8).replace("1970-01-01", "1971-01-01").getBytes(StandardCharsets.UTF_8);
+    assertEquals(null, SaveArchiveFilter.v1Id(V1_BASE, changed, diffIds));
+  }
+
+  /** Streaming a 20.10 archive with its image's diff ids leaves out a held layer with nothing learned before. */
+  @Test
+  void aHeldLayerOfA2010ArchiveIsLeftOutInOnePass() throws Exception {
+    List<String> diffIds = realDiffIds();
+    byte[] base = filled(2048, (byte) 7);
+    byte[] top = filled(4096, (byte) 8);
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    for (String v1 : new String[] {V1_TOP, V1_BASE}) { // name order, as 20.10 writes it: the top layer first here
+      files.put(v1 + "/VERSION", "1.0".getBytes(StandardCharsets.UTF_8));
+      files.put(v1 + "/json", resource(v1 + ".json"));
+      files.put(v1 + "/layer.tar", v1.equals(V1_BASE) ? base : top);
+    }
+    byte[] archive = tar(files);
+    Map<String, String> learned = new HashMap<>();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SaveArchiveFilter.Stats st = new SaveArchiveFilter(Set.of(diffIds.get(0)), learned, false, diffIds)
+        .copy(new ByteArrayInputStream(archive), out);
+    assertEquals(1, st.skipped());
+    Map<String, byte[]> got = read(out.toByteArray());
+    assertTrue(!got.containsKey(V1_BASE + "/layer.tar"), got.keySet().toString());
+    assertArrayEquals(top, got.get(V1_TOP + "/layer.tar"));
+    assertEquals(Map.of(V1_BASE, diffIds.get(0), V1_TOP, diffIds.get(1)), learned);
+  }
 }
