@@ -182,9 +182,36 @@ public final class JdbiStore implements Store {
     });
   }
 
+  /**
+   * The app and its components in one statement: one round trip and no transaction (a statement reads one snapshot),
+   * where two SELECTs would need BEGIN and COMMIT around them to agree. A job's worker reads its app this way.
+   */
   @Override
   public Optional<App> findApp(String appId) {
-    return tx(h -> loadApp(h, appId));
+    return read(h -> {
+      List<Component> components = new ArrayList<>();
+      String[] name = {null};
+      h.createQuery("SELECT a.name AS app_name, c.name, c.git_url, c.git_ref, c.git_commit, c.git_username,"
+          + " c.git_token_ref, c.context_dir, c.dockerfile, c.build_args, c.port, c.env, c.health_path"
+          + " FROM byop_app a LEFT JOIN byop_component c ON c.app_id = a.id WHERE a.id = :id ORDER BY c.position")
+          .bind("id", appId)
+          .map((rs, ctx) -> {
+            name[0] = rs.getString("app_name");
+            // LEFT JOIN: an app without components is one row of NULL component columns
+            return rs.getString("name") == null ? Optional.<Component>empty() : Optional.of(component(rs));
+          })
+          .forEach(c -> c.ifPresent(components::add));
+      return name[0] == null ? Optional.<App>empty() : Optional.of(new App(appId, name[0], components));
+    });
+  }
+
+  private static Component component(ResultSet rs) throws SQLException {
+    return new Component(rs.getString("name"),
+        new GitSource(rs.getString("git_url"), rs.getString("git_ref"), rs.getString("git_commit"),
+            rs.getString("git_token_ref") == null ? null : GitCredentials.of(rs.getString("git_username"),
+                Codec.secretRef(rs.getString("git_token_ref")))),
+        rs.getString("context_dir"), rs.getString("dockerfile"), Codec.map(rs.getString("build_args")),
+        rs.getInt("port"), Codec.map(rs.getString("env")), rs.getString("health_path"));
   }
 
   private Optional<App> loadApp(Handle h, String appId) {
@@ -193,13 +220,7 @@ public final class JdbiStore implements Store {
     if (name.isEmpty()) return Optional.empty();
     List<Component> components = h.createQuery("SELECT * FROM byop_component WHERE app_id = :id ORDER BY position")
         .bind("id", appId)
-        .map((rs, ctx) -> new Component(rs.getString("name"),
-            new GitSource(rs.getString("git_url"), rs.getString("git_ref"), rs.getString("git_commit"),
-                rs.getString("git_token_ref") == null ? null : GitCredentials.of(rs.getString("git_username"),
-                    Codec.secretRef(rs.getString("git_token_ref")))),
-            rs.getString("context_dir"), rs.getString("dockerfile"), Codec.map(rs.getString("build_args")),
-            rs.getInt("port"), Codec.map(rs.getString("env")), rs.getString("health_path")))
-        .list();
+        .map((rs, ctx) -> component(rs)).list();
     return Optional.of(new App(appId, name.get(), components));
   }
 
