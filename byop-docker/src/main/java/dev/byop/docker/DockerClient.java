@@ -321,11 +321,17 @@ public final class DockerClient implements AutoCloseable {
       }
       headers = Map.of("Content-Type", "application/json");
     }
+    long began = System.nanoTime();
     try (DockerResponse r = execute(method, pathAndQuery, headers, body, versioned)) {
       if (r.status() / 100 != 2) {
         throw errorFrom(method, pathAndQuery, r);
       }
       String s = r.bodyAsString();
+      if (LOG.isDebugEnabled()) {
+        // the path only up to its query: filters may carry label values
+        LOG.debug("engine request on {}: {} {} ({} ms)", endpoint, method, pathAndQuery.split("\\?", 2)[0],
+            (System.nanoTime() - began) / 1_000_000);
+      }
       if (s.isBlank()) {
         return JSON.nullNode();
       }

@@ -93,6 +93,7 @@ public final class PushToUrlBench {
     System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
     System.setProperty("org.slf4j.simpleLogger.log.dev.byop.preview.ssh.SshConnection", "debug");
+    System.setProperty("org.slf4j.simpleLogger.log.dev.byop.docker.DockerClient", "debug");
     int rounds = Integer.getInteger("bench.rounds", 3);
     int fillerMb = Integer.getInteger("bench.fillerMb", 6);
     PushToUrlBench bench = new PushToUrlBench(TestbedEnv.load(), fillerMb);
@@ -339,7 +340,8 @@ public final class PushToUrlBench {
     ph.put("ssh: remote operations DEPLOYING..RUNNING (count)", (long) ops.size());
     ph.put("ssh: their summed duration", ops.stream().mapToLong(RemoteOp::ms).sum());
     ph.put("ssh: exec count", ops.stream().filter(o -> o.kind().equals("exec")).count());
-    ph.put("ssh: sftp/direct-tcpip count", ops.stream().filter(o -> !o.kind().equals("exec")).count());
+    ph.put("ssh: sftp/direct-tcpip count", ops.stream().filter(o -> o.kind().equals("sftp") || o.kind().equals("direct-tcpip")).count());
+    ph.put("engine requests (local and remote) count", ops.stream().filter(o -> o.kind().equals("engine request")).count());
     Map<String, long[]> byVerb = new TreeMap<>();
     for (RemoteOp o : ops) {
       long[] a = byVerb.computeIfAbsent(o.kind() + " " + o.what(), k -> new long[2]);
@@ -367,7 +369,7 @@ public final class PushToUrlBench {
     return Duration.between(a, b).toMillis();
   }
 
-  private static final Pattern OP = Pattern.compile("^(\\S+) \\[[^\\]]*\\] DEBUG \\S*SshConnection - (exec|sftp|direct-tcpip) on \\S+: (.*?)(?: \\((\\d+) ms\\))?$");
+  private static final Pattern OP = Pattern.compile("^(\\S+) \\[[^\\]]*\\] DEBUG \\S*(?:SshConnection|DockerClient) - (exec|sftp|direct-tcpip|engine request) on (.+?): (.*?)(?: \\((\\d+) ms\\))?$");
 
   /** The remote operations the ssh debug log shows ending between {@code from} and {@code to}. */
   private static List<RemoteOp> remoteOps(Instant from, Instant to) throws IOException {
@@ -381,7 +383,10 @@ public final class PushToUrlBench {
       if (end.isBefore(from) || end.isAfter(to)) {
         continue;
       }
-      out.add(new RemoteOp(end, m.group(4) == null ? 0 : Long.parseLong(m.group(4)), m.group(2), m.group(3)));
+      // container ids and names in engine paths would make every request a kind of its own
+      String what = m.group(4).replaceAll("/(containers|networks|images)/[^/ ]+", "/$1/{x}");
+      if (m.group(2).equals("engine request")) what = (m.group(3).startsWith("ssh") ? "remote " : "local ") + what;
+      out.add(new RemoteOp(end, m.group(5) == null ? 0 : Long.parseLong(m.group(5)), m.group(2), what));
     }
     return out;
   }
