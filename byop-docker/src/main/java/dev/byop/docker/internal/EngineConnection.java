@@ -37,22 +37,30 @@ public interface EngineConnection extends AutoCloseable {
     return new Streams(s.getInputStream(), s.getOutputStream(), s::shutdownOutput, () -> !s.isClosed(), s::close);
   }
 
-  /** Over a process's standard streams (stdin to the engine, stdout from it); closing ends the process. */
-  static EngineConnection of(Process p) {
-    OutputStream stdin = p.getOutputStream();
-    OutputStream flushing = new java.io.FilterOutputStream(stdin) {
+  /**
+   * {@code out}, flushed after every write: a request must reach the engine whole before its answer is awaited, over
+   * a pipe or channel that buffers.
+   */
+  public static OutputStream flushing(OutputStream out) {
+    return new java.io.FilterOutputStream(out) {
       @Override
       public void write(byte[] b, int off, int len) throws IOException {
-        stdin.write(b, off, len);
-        stdin.flush();
+        out.write(b, off, len);
+        out.flush();
       }
 
       @Override
       public void write(int b) throws IOException {
-        stdin.write(b);
-        stdin.flush();
+        out.write(b);
+        out.flush();
       }
     };
+  }
+
+  /** Over a process's standard streams (stdin to the engine, stdout from it); closing ends the process. */
+  static EngineConnection of(Process p) {
+    OutputStream stdin = p.getOutputStream();
+    OutputStream flushing = flushing(stdin);
     return new Streams(p.getInputStream(), flushing, stdin::close, p::isAlive, () -> {
       try {
         stdin.close();

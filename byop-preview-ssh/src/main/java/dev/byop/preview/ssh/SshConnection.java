@@ -535,19 +535,7 @@ final class SshConnection implements AutoCloseable {
       }
     });
     OutputStream raw = cmd.getOutputStream();
-    OutputStream out = new java.io.FilterOutputStream(raw) {
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        raw.write(b, off, len);
-        raw.flush();
-      }
-
-      @Override
-      public void write(int b) throws IOException {
-        raw.write(b);
-        raw.flush();
-      }
-    };
+    OutputStream out = dev.byop.docker.internal.EngineConnection.flushing(raw);
     if (LOG.isDebugEnabled()) {
       LOG.debug("exec on {}: {} ({} ms)", host.label(), "docker system dial-stdio", (System.nanoTime() - began) / 1_000_000);
     }
